@@ -1,0 +1,174 @@
+"""Simulation clock ↔ calendar: working days, months and financial years.
+
+Simulation time is measured in **calendar days** as a float; ``t = 0.0`` is midnight at the start of
+the scenario's ``start_date``. Day ``d`` is the interval ``[d, d + 1)``.
+
+Statutory clocks (assessments within 45 working days, ICPCs within 15) run in **working days**:
+Monday to Friday, excluding England and Wales bank holidays taken from the maintained
+`holidays <https://pypi.org/project/holidays/>`_ package (``country_holidays("GB", subdiv="ENG")``),
+never from a hand-typed list.
+
+Working days *between* two times are counted as DfE counts assessment durations: the number of working
+days after the start day up to and including the end day, so an assessment started and completed on the
+same day took 0 working days and one completed the next working day took 1.
+
+Reporting is by **financial year** (1 April to 31 March, labelled by the calendar year in which it ends,
+as DfE labels "2025" for April 2024 to March 2025) and by calendar month; stocks are taken at period end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import holidays
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Calendar", "financial_year_of"]
+
+
+def financial_year_of(date: dt.date) -> int:
+    """The financial year containing ``date``, labelled by the year in which it ends (31 March)."""
+    return date.year + 1 if date.month >= 4 else date.year
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Working-day and reporting calendar for one run.
+
+    ``days`` is the number of days covered from ``start_date``; lookups beyond it raise ``IndexError``
+    so a clock can never silently run off the end of the calendar. Build it a few years longer than the
+    run so that due dates after the end of the run can still be computed. ``lead_days`` adds history
+    before ``start_date`` (negative times) for the opening caseload's elapsed clocks.
+    """
+
+    start_date: dt.date
+    days: int
+    lead_days: int = 0
+    _working: npt.NDArray[np.bool_] = field(init=False, repr=False, compare=False)
+    _cum: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)
+    _wd_index: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.days <= 0 or self.lead_days < 0:
+            raise ValueError("a calendar needs at least one day and non-negative lead_days")
+        first = self.start_date - dt.timedelta(days=self.lead_days)
+        n = self.days + self.lead_days
+        end = first + dt.timedelta(days=n)
+        bank = holidays.country_holidays("GB", subdiv="ENG", years=range(first.year, end.year + 1))
+        dates = [first + dt.timedelta(days=i) for i in range(n)]
+        working = np.fromiter((d.weekday() < 5 and d not in bank for d in dates), dtype=bool, count=n)
+        # _cum[d] = number of working days among days 0..d inclusive.
+        cum = np.cumsum(working, dtype=np.int64)
+        object.__setattr__(self, "_working", working)
+        object.__setattr__(self, "_cum", cum)
+        object.__setattr__(self, "_wd_index", np.flatnonzero(working).astype(np.int64))
+
+    # ---------------------------------------------------------------- dates
+    def _day(self, t: float) -> int:
+        """Array index of the day containing time ``t``."""
+        i = int(t + self.lead_days)  # t + lead_days >= 0 inside the calendar, so int() is floor
+        if i < 0 or t + self.lead_days < 0:
+            raise IndexError(f"time {t} is before the calendar starts")
+        return i
+
+    def date(self, t: float) -> dt.date:
+        """Calendar date of simulation time ``t``."""
+        return self.start_date + dt.timedelta(days=math.floor(t))
+
+    def time(self, date: dt.date) -> float:
+        """Simulation time at the start (midnight) of ``date``."""
+        return float((date - self.start_date).days)
+
+    def is_working_day(self, t: float) -> bool:
+        return bool(self._working[self._day(t)])
+
+    @property
+    def working_mask(self) -> npt.NDArray[np.bool_]:
+        """Boolean array, one entry per day: is it a working day?"""
+        return self._working
+
+    # --------------------------------------------------------- working days
+    def working_days_between(self, t0: float, t1: float) -> int:
+        """Working days after the day of ``t0`` up to and including the day of ``t1``."""
+        return int(self._cum[self._day(t1)] - self._cum[self._day(t0)])
+
+    def add_working_days(self, t: float, n: int) -> float:
+        """Start (midnight) of the ``n``-th working day after the day of ``t``.
+
+        ``n = 0`` gives the start of the day of ``t`` itself. A deadline "within 15 working days" of ``t``
+        is met by anything done before ``add_working_days(t, 15) + 1``.
+        """
+        if n < 0:
+            raise ValueError("n must be non-negative")
+        if n == 0:
+            return float(math.floor(t))
+        k = int(self._cum[self._day(t)]) + n - 1  # index into the list of working days
+        return float(self._wd_index[k] - self.lead_days)
+
+    def next_working_day_start(self, t: float) -> float:
+        """Start of the first working day at or after time ``t`` (``t`` itself if already in one)."""
+        d = self._day(t)
+        if self._working[d]:
+            return t
+        k = int(self._cum[d])  # d is not working, so this counts working days before d: the next one
+        return float(self._wd_index[k] - self.lead_days)
+
+    def advance_working_time(self, t: float, working_days: float) -> float:
+        """Time reached by doing ``working_days`` of work starting at ``t``, pausing on non-working days.
+
+        Fractional working days are spread over the working day, so 0.5 from the start of a Monday
+        ends at Monday noon, and 1.5 from Friday noon ends at Monday midnight + 1 day (end of Monday).
+        """
+        if working_days < 0:
+            raise ValueError("working_days must be non-negative")
+        t = self.next_working_day_start(t)
+        d = self._day(t)
+        day_start = math.floor(t)
+        whole_plus_frac = (t - day_start) + working_days
+        steps = int(whole_plus_frac)
+        rem = whole_plus_frac - steps
+        if steps == 0:
+            return day_start + rem
+        k = int(self._cum[d]) - 1 + steps  # working-day index of the day reached
+        return float(self._wd_index[k] - self.lead_days) + rem
+
+    # ------------------------------------------------------------ reporting
+    @cached_property
+    def month_ends(self) -> list[float]:
+        """Simulation times of each month end (midnight after the last day of the month) in range."""
+        out: list[float] = []
+        y, m = self.start_date.year, self.start_date.month
+        while True:
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+            t = self.time(dt.date(y, m, 1))
+            if t > self.days:
+                return out
+            out.append(t)
+
+    def month_label(self, t: float) -> str:
+        """``"YYYY-MM"`` of the month containing time ``t``."""
+        d = self.date(t)
+        return f"{d.year:04d}-{d.month:02d}"
+
+    def financial_year(self, t: float) -> int:
+        """Financial year (labelled by its ending year) containing time ``t``."""
+        return financial_year_of(self.date(t))
+
+    @cached_property
+    def month_index(self) -> list[int]:
+        """``month_index[d]`` is the month number (0 = the start month) of day ``d >= 0``."""
+        y0, m0 = self.start_date.year, self.start_date.month
+        out: list[int] = []
+        for i in range(self.days):
+            d = self.start_date + dt.timedelta(days=i)
+            out.append((d.year - y0) * 12 + d.month - m0)
+        return out
+
+    def month_start(self, k: int) -> dt.date:
+        """First day of month ``k`` after the start month."""
+        y, m = divmod(self.start_date.month - 1 + k, 12)
+        return dt.date(self.start_date.year + y, m + 1, 1)

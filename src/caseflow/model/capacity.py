@@ -1,0 +1,82 @@
+"""How long statutory work takes: the seam between the pathway and the workforce.
+
+The pathway never decides how long work takes. It asks a :class:`Capacity` to *perform* a task for a
+family, and waits. Here, :class:`SampledDurations` draws each task's duration in working days from the
+scenario's published distributions. The workforce model replaces it with one in which the time emerges
+from finite social-worker hours, without changing the pathway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from enum import StrEnum
+from typing import Any, Protocol
+
+import simpy
+
+from caseflow.calendar import Calendar
+from caseflow.distributions import BandedSampler
+from caseflow.model.entities import Family
+from caseflow.scenario.schema import Scenario
+from caseflow.streams import Streams
+
+__all__ = ["Capacity", "SampledDurations", "Task"]
+
+
+class Task(StrEnum):
+    """Units of statutory work a stage asks a team to do."""
+
+    FRONT_DOOR_DECISION = "front_door_decision"
+    MASH_SCREENING = "mash_screening"
+    ASSESSMENT = "assessment"
+    STRATEGY_DISCUSSION = "strategy_discussion"
+    S47_ENQUIRY = "s47_enquiry"
+    ICPC = "icpc"
+
+
+class Capacity(Protocol):
+    """Something that does statutory work."""
+
+    def perform(
+        self, task: Task, family: Family, since: float, *, working_days: float | None = None
+    ) -> Generator[simpy.Event, Any, float]:
+        """Do ``task`` for ``family`` whose clock started at ``since``; return the completion time.
+
+        ``working_days``, when given, is how long the work takes from ``since`` (used to resume the
+        opening caseload's work in progress); otherwise the capacity decides.
+        """
+        ...
+
+
+class SampledDurations:
+    """Work takes a sampled number of working days from its clock start; capacity is unlimited."""
+
+    def __init__(
+        self, env: simpy.Environment, calendar: Calendar, scenario: Scenario, streams: Streams
+    ) -> None:
+        self.env = env
+        self.calendar = calendar
+        s = scenario
+        self._samplers = {
+            Task.FRONT_DOOR_DECISION: BandedSampler(s.front_door.decision_wd),
+            Task.MASH_SCREENING: BandedSampler(s.mash.screening_wd),
+            Task.ASSESSMENT: BandedSampler(s.assessment.duration_wd),
+            Task.STRATEGY_DISCUSSION: BandedSampler(s.s47.strategy_discussion_wd),
+            Task.S47_ENQUIRY: BandedSampler(s.s47.enquiry_wd),
+            Task.ICPC: BandedSampler(s.s47.to_icpc_wd),
+        }
+        self._streams = {task: streams[f"duration.{task.value}"] for task in Task}
+
+    def sample_working_days(self, task: Task) -> float:
+        return self._samplers[task].sample(self._streams[task])
+
+    def perform(
+        self, task: Task, family: Family, since: float, *, working_days: float | None = None
+    ) -> Generator[simpy.Event, Any, float]:
+        wd = self.sample_working_days(task) if working_days is None else working_days
+        done = self.calendar.advance_working_time(since, wd)
+        now = self.env.now
+        if done > now:
+            yield self.env.timeout(done - now)
+            return done
+        return now

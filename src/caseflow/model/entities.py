@@ -1,0 +1,72 @@
+"""Children and families, and where each child is in the system.
+
+A contact concerns a *family* of one or more children (a sibling group); decisions up to the plan are
+taken for the family, and everything is *counted* per child, as DfE counts. Each child keeps a short,
+cheap history (last referral, number of CP plans) for re-referral and repeat-plan measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "Child", "Family", "Stage"]
+
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+
+
+class Stage(IntEnum):
+    """Where a child is. Every child is in exactly one stage at any moment."""
+
+    FRONT_DOOR = 0  # contact being decided or screened in MASH
+    EARLY_HELP = 1  # non-statutory early-help episode
+    ASSESSMENT = 2  # referred: awaiting or in single assessment
+    S47 = 3  # strategy discussion / s47 enquiry / awaiting ICPC
+    CIN_PLAN = 4  # child in need plan (s17)
+    CP_PLAN = 5  # child protection plan
+    LOOKED_AFTER = 6  # child looked after (in care)
+    CLOSED = 7  # known to the LA, nothing open (may come back)
+    LEFT = 8  # left the system: 18th birthday, adopted, moved away
+
+    @property
+    def is_child_in_need(self) -> bool:
+        """DfE counts a child as in need from referral until the episode closes (CP and CLA included)."""
+        return Stage.ASSESSMENT <= self <= Stage.LOOKED_AFTER
+
+
+#: Stages that make a family "open": a new contact goes to the allocated worker, not a new referral.
+OPEN_STAGES = frozenset(
+    {Stage.FRONT_DOOR, Stage.ASSESSMENT, Stage.S47, Stage.CIN_PLAN, Stage.CP_PLAN, Stage.LOOKED_AFTER}
+)
+
+
+@dataclass(slots=True, eq=False)
+class Child:
+    id: int
+    dob: float  # simulation time of birth (days; negative for children born before the run)
+    stage: Stage = Stage.CLOSED
+    last_referral: float = float("-inf")
+    cp_plans: int = 0
+    family: Family | None = None
+
+    def age(self, t: float) -> float:
+        """Age in years at time ``t``."""
+        return (t - self.dob) / DAYS_PER_YEAR
+
+    def birthday(self, years: int) -> float:
+        """Simulation time of the child's ``years``-th birthday."""
+        return self.dob + years * DAYS_PER_YEAR
+
+
+@dataclass(slots=True, eq=False)
+class Family:
+    id: int
+    children: list[Child] = field(default_factory=list)
+
+    def under_18(self, t: float) -> list[Child]:
+        adult = 18 * DAYS_PER_YEAR
+        return [c for c in self.children if t - c.dob < adult and c.stage is not Stage.LEFT]
+
+    def is_open(self) -> bool:
+        return any(c.stage in OPEN_STAGES for c in self.children)

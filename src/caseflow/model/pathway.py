@@ -1,0 +1,502 @@
+"""The statutory pathway as SimPy processes (DESIGN §2).
+
+contact → front-door decision → MASH screening (RAG) → referral (re-referral flagged from the child's
+history) → single assessment → not in need / CIN plan / strategy discussion and s47 → ICPC → CP plan
+(review conferences) → CIN plan → looked after (placement, exit by reason, 18th birthday) → closure,
+step-down to early help, and families who come back.
+
+Each family's journey is one SimPy process that moves from stage to stage with ``yield from``; a child
+who comes into care gets a process of their own. The pathway decides *what* happens; how long statutory
+work takes is asked of a :class:`~caseflow.model.capacity.Capacity`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from caseflow.calendar import Calendar
+from caseflow.distributions import BandedSampler, BranchSampler
+from caseflow.model.capacity import Capacity, Task
+from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child, Family, Stage
+from caseflow.records import Recorder
+from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS, Scenario
+from caseflow.streams import Stream, Streams
+
+__all__ = ["Pathway", "age_band"]
+
+Proc = Generator[simpy.Event, Any, None]
+
+_ADULT = 18 * DAYS_PER_YEAR
+_TWO_YEARS = 2 * DAYS_PER_YEAR
+
+
+def age_band(age_years: float) -> str:
+    """DfE age band of a child aged ``age_years``."""
+    for band, upper in zip(AGE_BANDS, AGE_BAND_UPPER, strict=True):
+        if age_years < upper:
+            return band
+    return AGE_BANDS[-1]
+
+
+class Pathway:
+    """Owns every stage process, the stage bookkeeping and the records of one replication."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        calendar: Calendar,
+        scenario: Scenario,
+        streams: Streams,
+        recorder: Recorder,
+        capacity: Capacity,
+        *,
+        track_children: bool = False,
+    ) -> None:
+        self.env = env
+        self.cal = calendar
+        self.s = scenario
+        self.rec = recorder
+        self.capacity = capacity
+        self.streams = streams
+        self.stage_counts = [0] * len(Stage)
+        self.cla_placements: Counter[str] = Counter()
+        self.children_entered = 0
+        self.children: list[Child] | None = [] if track_children else None
+        self._next_child = 0
+        self._next_family = 0
+
+        s = scenario
+        st = streams
+        self._r_family = st["family.composition"]
+        self._r_front = st["decision.front_door"]
+        self._r_mash = st["decision.mash"]
+        self._r_referral = st["decision.referral"]
+        self._r_assess = st["decision.assessment"]
+        self._r_s47 = st["decision.s47"]
+        self._r_icpc = st["decision.icpc"]
+        self._r_cp = st["decision.cp_plan"]
+        self._r_cin = st["decision.cin_plan"]
+        self._r_eh = st["duration.early_help"]
+        self._r_plan_len = st["duration.plans"]
+        self._r_recontact = st["recontact"]
+        self._r_cla = st["looked_after"]
+
+        sib = s.demand.sibling_groups
+        self._sibling_sizes = BranchSampler({"1": sib.one, "2": sib.two, "3": sib.three, "4": sib.four})
+        self._child_age = BranchSampler(s.demand.child_age)
+        self._mash_outcome = BranchSampler(s.mash.outcome)
+        self._assess_outcome = BranchSampler(s.assessment.outcome)
+        self._s47_outcome = BranchSampler(s.s47.outcome)
+        self._icpc_outcome = BranchSampler(s.icpc.outcome)
+        self._cp_end = BranchSampler(s.cp_plan.end)
+        self._cin_end = BranchSampler(s.cin_plan.end)
+        self._cp_len = BandedSampler(s.cp_plan.duration_months, DAYS_PER_MONTH)
+        self._cin_len = BandedSampler(s.cin_plan.duration_months, DAYS_PER_MONTH)
+        self._eh_len = BandedSampler(s.early_help.duration_months, DAYS_PER_MONTH)
+        la = s.looked_after
+        self._routes = {b: BranchSampler(la.exit_routes[b]) for b in AGE_BANDS}
+        self._placements = {b: BranchSampler(la.placements[b]) for b in AGE_BANDS}
+        self._leaving_18 = BranchSampler(la.leaving_at_18)
+        self._uasc_age = BranchSampler(la.uasc_age)
+        self._route_days = {k: float(v) * DAYS_PER_MONTH for k, v in la.route_months}
+
+    # ============================================================ bookkeeping
+    def new_family(self, t: float, ages: list[float]) -> Family:
+        """A family whose children have the given ages (years) at time ``t``; children enter CLOSED."""
+        fam = Family(self._next_family)
+        self._next_family += 1
+        for a in ages:
+            c = Child(self._next_child, dob=t - a * DAYS_PER_YEAR, family=fam)
+            self._next_child += 1
+            fam.children.append(c)
+            self.children_entered += 1
+            self.stage_counts[Stage.CLOSED] += 1
+            if self.children is not None:
+                self.children.append(c)
+        return fam
+
+    def sample_ages(self, stream_age: BranchSampler, n: int) -> list[float]:
+        r = self._r_family
+        out = []
+        for _ in range(n):
+            i = AGE_BANDS.index(stream_age.sample(r))
+            lo, hi = AGE_BAND_LOWER[i], AGE_BAND_UPPER[i]
+            out.append(lo + (hi - lo) * r.random())
+        return out
+
+    def sample_family(self, t: float) -> Family:
+        """A family behind a new-concern contact, with any history from before the simulation."""
+        r = self._r_family
+        n = int(self._sibling_sizes.sample(r))
+        fam = self.new_family(t, self.sample_ages(self._child_age, n))
+        p = self.s.demand.prior_cp_plan
+        for c in fam.children:
+            if r.random() < p:
+                c.cp_plans = 1
+        return fam
+
+    def move(self, children: list[Child], stage: Stage) -> None:
+        counts = self.stage_counts
+        for c in children:
+            counts[c.stage] -= 1
+            counts[stage] += 1
+            c.stage = stage
+
+    def _current(self, children: list[Child]) -> list[Child]:
+        """Children still under 18; those who have turned 18 leave the system here."""
+        t = self.env.now
+        keep = []
+        for c in children:
+            if t - c.dob < _ADULT:
+                keep.append(c)
+            elif c.stage is not Stage.LEFT:
+                self.move([c], Stage.LEFT)
+                self.rec.count("children_left_at_18", t)
+        return keep
+
+    # ============================================================ closure & return
+    def close(self, children: list[Child], kind: str, family: Family) -> None:
+        """Close the episode for ``children``; the family may come back after a delay."""
+        self.move(children, Stage.CLOSED)
+        rc = self.s.recontact
+        p = {
+            "front_door": rc.after_front_door,
+            "early_help": rc.after_early_help,
+            "assessment": rc.after_assessment,
+            "plan": rc.after_plan,
+        }[kind]
+        r = self._r_recontact
+        if r.random() < p:
+            delay = r.gamma(rc.delay_shape, rc.mean_delay_months * DAYS_PER_MONTH)
+            self.env.process(self.contact(family, rc.to_mash, source="returning", delay=delay))
+
+    # ============================================================ front door
+    def contact(self, family: Family, to_mash: float, *, source: str, delay: float = 0.0) -> Proc:
+        """A contact about ``family``: front-door decision, then MASH screening or closure."""
+        env, rec = self.env, self.rec
+        if delay > 0:
+            yield env.timeout(delay)
+        t = env.now
+        kids = [c for c in family.children if c.stage is Stage.CLOSED]
+        kids = self._current(kids)
+        if not kids:
+            return
+        n = len(kids)
+        rec.count("contacts", t, n)
+        rec.count(f"contacts_from_{source}", t, n)
+        if family.is_open():
+            # Siblings of a child with an open case: the allocated worker takes the information.
+            rec.count("contacts_on_open_cases", t, n)
+            return
+        self.move(kids, Stage.FRONT_DOOR)
+        done = yield from self.capacity.perform(Task.FRONT_DOOR_DECISION, family, t)
+        wd = self.cal.working_days_between(t, done)
+        for _ in kids:
+            rec.tally("contact_decision_wd", done, wd)
+        if self._r_front.random() >= to_mash:
+            if self._r_front.random() < self.s.front_door.early_help_if_not_mash:
+                yield from self.early_help(family, kids)
+            else:
+                self.close(kids, "front_door", family)
+            return
+        done = yield from self.capacity.perform(Task.MASH_SCREENING, family, done)
+        outcome = self._mash_outcome.sample(self._r_mash)
+        if outcome == "referral":
+            yield from self.referral(family, kids)
+        elif outcome == "early_help":
+            yield from self.early_help(family, kids)
+        else:
+            self.close(kids, "front_door", family)
+
+    def early_help(self, family: Family, kids: list[Child]) -> Proc:
+        t = self.env.now
+        self.rec.count("early_help_starts", t, len(kids))
+        self.move(kids, Stage.EARLY_HELP)
+        yield self.env.timeout(self._eh_len.sample(self._r_eh))
+        kids = self._current(kids)
+        self.close(kids, "early_help", family)
+
+    # ============================================================ referral & assessment
+    def referral(self, family: Family, kids: list[Child]) -> Proc:
+        env, rec = self.env, self.rec
+        t = env.now
+        window = self.s.referral.re_referral_window_days
+        n = len(kids)
+        rec.count("referrals", t, n)
+        for c in kids:
+            rec.tally("re_referral", t, 1.0 if t - c.last_referral <= window else 0.0)
+            c.last_referral = t
+        self.move(kids, Stage.ASSESSMENT)
+        r = self._r_referral
+        if r.random() < self.s.referral.no_further_action:
+            for _ in kids:
+                rec.tally("referral_nfa", t, 1.0)
+            self.close(kids, "assessment", family)
+            return
+        for _ in kids:
+            rec.tally("referral_nfa", t, 0.0)
+        if r.random() < self.s.mash.urgent_referral:
+            # Red: a strategy discussion at once; the single assessment runs alongside the s47.
+            rec.count("urgent_referrals", t, n)
+            env.process(self.assessment_record(family, kids, t))
+            yield from self.s47(family, kids, since=t, urgent=True)
+            return
+        yield from self.assess_and_decide(family, kids, t)
+
+    def assess_and_decide(
+        self, family: Family, kids: list[Child], referred: float, *, working_days: float | None = None
+    ) -> Proc:
+        """Single assessment, then its outcome: not in need, CIN plan, or strategy discussion."""
+        rec = self.rec
+        done = yield from self.assessment(family, kids, referred, working_days=working_days)
+        kids = self._current(kids)
+        if not kids:
+            return
+        outcome = self._assess_outcome.sample(self._r_assess)
+        if outcome == "not_in_need":
+            rec.count("assessed_not_in_need", done, len(kids))
+            if self._r_assess.random() < self.s.assessment.not_in_need_step_down:
+                yield from self.early_help(family, kids)
+            else:
+                self.close(kids, "assessment", family)
+        elif outcome == "cin_plan":
+            yield from self.cin_plan(family, kids)
+        else:
+            yield from self.s47(family, kids, since=done)
+
+    def assessment(
+        self, family: Family, kids: list[Child], referred: float, *, working_days: float | None = None
+    ) -> Generator[simpy.Event, Any, float]:
+        """The single assessment, clocked from the referral; returns its completion time."""
+        done = yield from self.capacity.perform(
+            Task.ASSESSMENT, family, referred, working_days=working_days
+        )
+        wd = self.cal.working_days_between(referred, done)
+        self.rec.count("assessments_completed", done, len(kids))
+        for _ in kids:
+            self.rec.tally("assessment_wd", done, wd)
+        return done
+
+    def assessment_record(self, family: Family, kids: list[Child], referred: float) -> Proc:
+        yield from self.assessment(family, kids, referred)
+
+    # ============================================================ child protection
+    def s47(self, family: Family, kids: list[Child], *, since: float, urgent: bool = False) -> Proc:
+        env, rec = self.env, self.rec
+        sd = yield from self.capacity.perform(Task.STRATEGY_DISCUSSION, family, since)
+        kids = self._current(kids)
+        if not kids:
+            return
+        rec.count("s47_enquiries", sd, len(kids))
+        self.move(kids, Stage.S47)
+        r = self._r_s47
+        if urgent and r.random() < self.s.s47.looked_after_immediately:
+            rec.count("emergency_removals", sd, len(kids))
+            for c in kids:
+                env.process(self.looked_after(c, entry="emergency"))
+            return
+        outcome = self._s47_outcome.sample(r)
+        if outcome == "icpc":
+            held = yield from self.capacity.perform(Task.ICPC, family, sd)
+            kids = self._current(kids)
+            if not kids:
+                return
+            wd = self.cal.working_days_between(sd, held)
+            rec.count("icpcs", held, len(kids))
+            for _ in kids:
+                rec.tally("icpc_wd", held, wd)
+            if self._icpc_outcome.sample(self._r_icpc) == "cp_plan":
+                yield from self.cp_plan(family, kids)
+            else:
+                yield from self.cin_plan(family, kids)
+            return
+        yield from self.capacity.perform(Task.S47_ENQUIRY, family, sd)
+        kids = self._current(kids)
+        if not kids:
+            return
+        if outcome == "cin_plan":
+            yield from self.cin_plan(family, kids)
+        else:
+            rec.count("s47_no_further_action", env.now, len(kids))
+            self.close(kids, "assessment", family)
+
+    def cp_plan(
+        self,
+        family: Family,
+        kids: list[Child],
+        *,
+        started: float | None = None,
+        duration: float | None = None,
+    ) -> Proc:
+        """A child protection plan; ``started``/``duration`` are given for the opening caseload."""
+        env, rec = self.env, self.rec
+        now = env.now
+        if started is None:
+            started = now
+            rec.count("cp_plans_started", now, len(kids))
+            for c in kids:
+                rec.tally("cp_second_or_subsequent", now, 1.0 if c.cp_plans > 0 else 0.0)
+                c.cp_plans += 1
+        if duration is None:
+            duration = self._cp_len.sample(self._r_plan_len)
+        self.move(kids, Stage.CP_PLAN)
+        end = started + duration
+        cp = self.s.cp_plan
+        review = started + cp.first_review_months * DAYS_PER_MONTH
+        step = cp.review_interval_months * DAYS_PER_MONTH
+        while review <= now:
+            review += step
+        while review < end:
+            yield env.timeout(review - env.now)
+            rec.count("cp_reviews", env.now, len(kids))
+            review += step
+        yield env.timeout(max(0.0, end - env.now))
+        kids = self._current(kids)
+        t = env.now
+        rec.count("cp_plans_ended", t, len(kids))
+        for _ in kids:
+            rec.tally("cp_ended_duration_days", t, duration)
+        if not kids:
+            return
+        outcome = self._cp_end.sample(self._r_cp)
+        if outcome == "cin_plan":
+            yield from self.cin_plan(family, kids)
+        elif outcome == "looked_after":
+            for c in kids:
+                env.process(self.looked_after(c, entry="from_cp_plan"))
+        else:
+            self.close(kids, "plan", family)
+
+    def cin_plan(
+        self,
+        family: Family,
+        kids: list[Child],
+        *,
+        started: float | None = None,
+        duration: float | None = None,
+    ) -> Proc:
+        env, rec = self.env, self.rec
+        now = env.now
+        if started is None:
+            started = now
+            rec.count("cin_plans_started", now, len(kids))
+        if duration is None:
+            duration = self._cin_len.sample(self._r_plan_len)
+        self.move(kids, Stage.CIN_PLAN)
+        yield env.timeout(max(0.0, started + duration - now))
+        kids = self._current(kids)
+        if not kids:
+            return
+        rec.count("cin_plans_ended", env.now, len(kids))
+        outcome = self._cin_end.sample(self._r_cin)
+        if outcome == "closure":
+            self.close(kids, "plan", family)
+        elif outcome == "step_down":
+            yield from self.early_help(family, kids)
+        elif outcome == "s47":
+            yield from self.s47(family, kids, since=env.now)
+        else:
+            for c in kids:
+                env.process(self.looked_after(c, entry="from_cin_plan"))
+
+    # ============================================================ looked after
+    def care_episode(
+        self, child: Child, t: float, stream: Stream | None = None
+    ) -> tuple[str, str, float]:
+        """Placement, exit route and total duration (days) of a care episode starting at ``t``."""
+        r = stream or self._r_cla
+        band = age_band(child.age(t))
+        placement = self._placements[band].sample(r)
+        route = self._routes[band].sample(r)
+        to_18 = child.birthday(18) - t
+        if route == "remain_to_18":
+            return placement, "age_18", to_18
+        d = r.gamma(self.s.looked_after.route_shape, self._route_days[route])
+        if d >= to_18:
+            return placement, "age_18", to_18
+        return placement, route, d
+
+    def looked_after(
+        self,
+        child: Child,
+        *,
+        entry: str,
+        episode: tuple[str, str, float] | None = None,
+        started: float | None = None,
+    ) -> Proc:
+        env, rec = self.env, self.rec
+        now = env.now
+        if started is None:
+            started = now
+            rec.count("cla_starts", now)
+            rec.count(f"cla_starts_{entry}", now)
+        placement, route, duration = episode or self.care_episode(child, started)
+        self.move([child], Stage.LOOKED_AFTER)
+        self.cla_placements[placement] += 1
+        yield env.timeout(max(0.0, started + duration - now))
+        t = env.now
+        self.cla_placements[placement] -= 1
+        rec.count("cla_ceased", t)
+        rec.tally("cla_episode_days", t, duration)
+        if route == "age_18":
+            dest = self._leaving_18.sample(self._r_cla)
+            rec.count(f"cla_ceased_age_18_{dest}", t)
+            rec.count("cla_ceased_age_18", t)
+            self.move([child], Stage.LEFT)
+            return
+        rec.count(f"cla_ceased_{route}", t)
+        if route == "return_home" and child.family is not None:
+            self.close([child], "plan", child.family)
+        else:
+            self.move([child], Stage.LEFT)
+
+    def uasc_arrivals(self, horizon: float) -> Proc:
+        """Unaccompanied asylum-seeking children arrive (Poisson) and come straight into care."""
+        rate = self.s.looked_after.uasc_per_year / DAYS_PER_YEAR
+        if rate <= 0:
+            return
+        r = self.streams["arrivals.uasc"]
+        env = self.env
+        while True:
+            gap = r.exponential(1.0 / rate)
+            if env.now + gap >= horizon:
+                return
+            yield env.timeout(gap)
+            fam = self.new_family(env.now, self.sample_ages(self._uasc_age, 1))
+            env.process(self.looked_after(fam.children[0], entry="uasc"))
+
+    # ============================================================ snapshots
+    def stock_snapshot(self, month: int) -> None:
+        counts = self.stage_counts
+        rec = self.rec
+        cin = sum(counts[s] for s in Stage if s.is_child_in_need)
+        rec.stock("cin_open_end", month, cin)
+        rec.stock("cp_plans_open_end", month, counts[Stage.CP_PLAN])
+        rec.stock("cla_open_end", month, counts[Stage.LOOKED_AFTER])
+        rec.stock("cin_plans_open_end", month, counts[Stage.CIN_PLAN])
+        rec.stock("assessments_open_end", month, counts[Stage.ASSESSMENT])
+        rec.stock("s47_open_end", month, counts[Stage.S47])
+        rec.stock("early_help_open_end", month, counts[Stage.EARLY_HELP])
+        rec.stock("front_door_open_end", month, counts[Stage.FRONT_DOOR])
+        for placement in self.s.looked_after.placements["under_1"].model_fields:
+            rec.stock(f"cla_{placement}_end", month, self.cla_placements[placement])
+
+    def audit(self) -> dict[str, int]:
+        """Conservation check: every child who entered is in exactly one stage (LEFT included)."""
+        total = sum(self.stage_counts)
+        out = {s.name.lower(): self.stage_counts[s] for s in Stage}
+        out["entered"] = self.children_entered
+        out["accounted"] = total
+        if self.children is not None:
+            recount = Counter(c.stage for c in self.children)
+            for s in Stage:
+                if recount[s] != self.stage_counts[s]:
+                    raise AssertionError(f"stage {s.name}: counted {self.stage_counts[s]}, found {recount[s]}")
+        if total != self.children_entered or min(self.stage_counts) < 0:
+            raise AssertionError(f"conservation broken: {out}")
+        return out
+

@@ -1,0 +1,194 @@
+"""Loading scenarios from TOML: ``extends`` chains, overrides and readable validation errors.
+
+Every failure while loading a scenario (missing file, bad TOML, a cycle of ``extends``, an unknown key,
+a wrong type, an out-of-range value, branch probabilities not summing to 1) raises
+:class:`ScenarioError`, which names the file, the field path and what is allowed. Nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from caseflow.scenario.schema import Scenario
+
+__all__ = ["ScenarioError", "apply_overrides", "deep_merge", "load_scenario", "validate"]
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is invalid. ``problems`` lists ``(field path, what is wrong)``."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"invalid scenario {source}:"]
+        lines += [f"  - {path or '(top level)'}: {msg}" for path, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+_TYPE_WORDS = {
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "string_type": "text in quotes",
+    "date_type": "a date such as 2025-04-01",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "tuple_type": "an array",
+    "list_type": "an array",
+}
+
+
+def _allowed_fields(loc: tuple[int | str, ...]) -> list[str] | None:
+    """Field names allowed in the table at ``loc`` (None if it is not a fixed table)."""
+    ann: Any = Scenario
+    for part in loc:
+        origin = typing.get_origin(ann)
+        if origin is typing.Annotated:
+            ann = typing.get_args(ann)[0]
+            origin = typing.get_origin(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            field = ann.model_fields.get(str(part))
+            if field is None:
+                return None
+            ann = field.annotation
+        elif origin in (dict, Mapping):
+            ann = typing.get_args(ann)[1]
+        elif origin in (tuple, list):
+            ann = typing.get_args(ann)[0]
+        elif origin in (typing.Union, types.UnionType):
+            return None
+        else:
+            return None
+    if typing.get_origin(ann) is typing.Annotated:
+        ann = typing.get_args(ann)[0]
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return list(ann.model_fields)
+    return None
+
+
+def _describe(err: Any) -> str:
+    kind = err["type"]
+    got = err.get("input")
+    ctx = err.get("ctx") or {}
+    shown = repr(got)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(tuple(err["loc"][:-1]))
+        hint = f"; allowed here: {', '.join(allowed)}" if allowed else ""
+        return f"unknown field{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind in _TYPE_WORDS:
+        return f"wrong type: expected {_TYPE_WORDS[kind]}, got {shown}"
+    if kind in ("less_than_equal", "greater_than_equal", "greater_than", "less_than"):
+        op = {"less_than_equal": "≤", "greater_than_equal": "≥", "greater_than": ">", "less_than": "<"}
+        bound = next(iter(ctx.values()))
+        extra = " (a probability must lie in [0, 1])" if bound in (0, 1, 0.0, 1.0) else ""
+        return f"must be {op[kind]} {bound}{extra}, got {shown}"
+    if kind in ("too_short", "too_long"):
+        return str(err["msg"]).replace("Value", "value").replace("List", "array").replace(
+            "Tuple", "array"
+        )
+    if kind == "value_error":
+        msg = str(err["msg"])
+        return msg.removeprefix("Value error, ")
+    return f"{err['msg']} (got {shown})"
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validate(data: Mapping[str, Any], *, source: str = "<dict>") -> Scenario:
+    """Validate a plain dictionary of parameters into an immutable :class:`Scenario`."""
+    try:
+        scenario = Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = [(_path(tuple(e["loc"])), _describe(e)) for e in exc.errors()]
+        raise ScenarioError(source, problems) from None
+    except (TypeError, ValueError, OverflowError) as exc:  # defensive: never a traceback
+        raise ScenarioError(source, [("", str(exc))]) from None
+    scenario._source = source
+    return scenario
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``: tables merge key by key, everything else is replaced."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Set ``{"a.b.c": value}`` paths in a copy of ``data`` (validation happens afterwards)."""
+    out = copy.deepcopy(dict(data))
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node: Any = out
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(nxt, dict):
+                if nxt is not None:
+                    raise ScenarioError(
+                        "<overrides>", [(".".join(parts[: i + 1]), "is not a table, cannot set inside it")]
+                    )
+                nxt = {}
+                node[part] = nxt
+            node = nxt
+        if isinstance(value, dt.date | str | int | float | bool | list | tuple | dict):
+            node[parts[-1]] = copy.deepcopy(value)
+        else:
+            raise ScenarioError("<overrides>", [(dotted, f"unsupported value {value!r}")])
+    return out
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    where = str(path)
+    if path in chain:
+        cycle = " → ".join(str(p) for p in (*chain, path))
+        raise ScenarioError(where, [("extends", f"extends forms a cycle: {cycle}")])
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(where, [("", "file not found")]) from None
+    except OSError as exc:
+        raise ScenarioError(where, [("", f"cannot read file: {exc.strerror or exc}")]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(where, [("", "file is not UTF-8 text")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(where, [("", f"not valid TOML: {exc}")]) from None
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or not parent:
+        raise ScenarioError(where, [("extends", "must be the path of another scenario file, in quotes")])
+    parent_path = (path.parent / parent).resolve()
+    base = _read_toml(parent_path, (*chain, path))
+    return deep_merge(base, data)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, merge (``extends``) and validate a scenario file. Raises :class:`ScenarioError`."""
+    p = Path(path)
+    data = _read_toml(p.resolve(), ())
+    return validate(data, source=str(path))

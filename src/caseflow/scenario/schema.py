@@ -1,0 +1,426 @@
+"""The scenario schema: every parameter a run needs, validated and immutable.
+
+Each section mirrors a stage of the pathway (DESIGN §2). Defaults live in ``scenarios/baseline.toml``
+with their sources, not here: the schema says what is *allowed*, the baseline says what is *typical*.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Self
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictFloat, StrictInt, model_validator
+
+__all__ = [
+    "AGE_BANDS",
+    "AssessmentParams",
+    "Banded",
+    "CINPlanParams",
+    "CPPlanParams",
+    "ContactSource",
+    "DemandParams",
+    "EarlyHelpParams",
+    "FrontDoorParams",
+    "ICPCParams",
+    "LookedAfterParams",
+    "OpeningStock",
+    "ReferralParams",
+    "RecontactParams",
+    "RunParams",
+    "S47Params",
+    "Scenario",
+]
+
+#: Age bands (age at the event, in whole years) used for age-dependent parameters, as DfE bands them.
+AGE_BANDS: tuple[str, ...] = ("under_1", "age_1_4", "age_5_9", "age_10_15", "age_16_17")
+AGE_BAND_LOWER: tuple[int, ...] = (0, 1, 5, 10, 16)
+AGE_BAND_UPPER: tuple[int, ...] = (1, 5, 10, 16, 18)
+
+_TOL = 1e-6
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, description="a probability between 0 and 1")]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+FloatList = Annotated[tuple[StrictFloat, ...], Field(strict=False)]
+ProbList = Annotated[
+    tuple[Annotated[StrictFloat, Field(ge=0.0, le=1.0)], ...], Field(strict=False, min_length=1)
+]
+
+
+class Section(BaseModel):
+    """Base for every scenario section: strict types, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+
+def _check_sums_to_one(owner: str, values: dict[str, float]) -> None:
+    total = math.fsum(values.values())
+    if abs(total - 1.0) > _TOL:
+        parts = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        raise ValueError(
+            f"branch probabilities must sum to 1 (they sum to {total:.6g}: {parts}) [{owner}]"
+        )
+
+
+class Branch(Section):
+    """A set of mutually exclusive outcomes whose probabilities must sum to 1."""
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Self:
+        _check_sums_to_one(type(self).__name__, {k: float(getattr(self, k)) for k in type(self).model_fields})
+        return self
+
+
+class Banded(Section):
+    """A piecewise-uniform distribution: ``probs[i]`` of mass spread evenly over ``[edges[i], edges[i+1])``.
+
+    This is how DfE publishes durations (e.g. assessment working days in bands 0, 1–10, 11–20, …), so
+    the published table can be pasted in directly.
+    """
+
+    edges: FloatList = Field(min_length=2)
+    probs: ProbList
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if len(self.probs) != len(self.edges) - 1:
+            raise ValueError(
+                f"probs needs one entry per band: {len(self.edges) - 1} bands from "
+                f"{len(self.edges)} edges, but {len(self.probs)} probs"
+            )
+        if any(b < a for a, b in zip(self.edges, self.edges[1:], strict=False)):
+            raise ValueError("edges must be non-decreasing")
+        if self.edges[0] < 0:
+            raise ValueError("edges must be non-negative")
+        _check_sums_to_one("probs", dict(enumerate(self.probs)))  # type: ignore[arg-type]
+        return self
+
+    def mean(self) -> float:
+        return math.fsum(
+            p * (a + b) / 2 for p, a, b in zip(self.probs, self.edges, self.edges[1:], strict=False)
+        )
+
+
+class AgeMix(Branch):
+    """Share of children in each DfE age band."""
+
+    under_1: Probability
+    age_1_4: Probability
+    age_5_9: Probability
+    age_10_15: Probability
+    age_16_17: Probability
+
+
+# ------------------------------------------------------------------------------------------ run
+
+
+class RunParams(Section):
+    start_date: dt.date = Field(description="first day simulated; must be 1 April")
+    warmup_years: StrictInt = Field(ge=0, le=10)
+    years: StrictInt = Field(ge=1, le=50, description="financial years reported after warm-up")
+
+    @model_validator(mode="after")
+    def _april(self) -> Self:
+        if (self.start_date.month, self.start_date.day) != (4, 1):
+            raise ValueError(
+                "start_date must be 1 April (financial years run April to March), "
+                f"got {self.start_date.isoformat()}"
+            )
+        return self
+
+
+# ------------------------------------------------------------------------------------ demand
+
+
+class ContactSource(Section):
+    """A source of contacts (police, schools, …) with its own volume, season and conversion."""
+
+    share: Probability = Field(description="share of all contacts from this source")
+    to_mash: Probability = Field(description="share of its contacts the front door passes to MASH")
+    monthly: FloatList = Field(
+        min_length=12, max_length=12, description="relative volume by calendar month, Jan..Dec"
+    )
+
+
+class SiblingGroups(Branch):
+    """Number of children in the family a contact concerns."""
+
+    one: Probability
+    two: Probability
+    three: Probability
+    four: Probability
+
+
+class DemandParams(Section):
+    contacts_per_year: Positive = Field(description="contacts about children from new concerns")
+    weekday: FloatList = Field(min_length=7, max_length=7, description="Mon..Sun relative volume")
+    bank_holiday: NonNegative = Field(description="relative volume on a bank holiday")
+    sibling_groups: SiblingGroups
+    child_age: AgeMix
+    prior_cp_plan: Probability = Field(
+        description="share of children in new-concern contacts with a CP plan in an earlier, "
+        "unsimulated involvement (so second plans can occur from the start)"
+    )
+    sources: dict[str, ContactSource] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shares(self) -> Self:
+        _check_sums_to_one("sources.*.share", {k: s.share for k, s in self.sources.items()})
+        for k, s in self.sources.items():
+            if min(s.monthly) < 0 or max(s.monthly) <= 0:
+                raise ValueError(f"sources.{k}.monthly must be non-negative and not all zero")
+        if min(self.weekday) < 0 or max(self.weekday) <= 0:
+            raise ValueError("weekday must be non-negative and not all zero")
+        return self
+
+
+# ------------------------------------------------------------------------- front door, MASH
+
+
+class FrontDoorParams(Section):
+    decision_wd: Banded = Field(description="working days from contact to front-door decision")
+    early_help_if_not_mash: Probability = Field(
+        description="share of contacts not passed to MASH that are offered early help"
+    )
+
+
+class MashOutcome(Branch):
+    referral: Probability
+    early_help: Probability
+    no_further_action: Probability
+
+
+class MashParams(Section):
+    screening_wd: Banded = Field(description="working days of MASH screening")
+    outcome: MashOutcome
+    urgent_referral: Probability = Field(
+        description="share of referrals rated red: strategy discussion started at once"
+    )
+
+
+class ReferralParams(Section):
+    no_further_action: Probability = Field(description="referrals closed NFA before assessment")
+    re_referral_window_days: StrictInt = Field(ge=1, description="re-referral look-back (DfE 12 months)")
+
+
+class AssessmentOutcome(Branch):
+    not_in_need: Probability
+    cin_plan: Probability
+    s47: Probability
+
+
+class AssessmentParams(Section):
+    duration_wd: Banded = Field(description="working days from referral to completed assessment")
+    outcome: AssessmentOutcome
+    not_in_need_step_down: Probability = Field(
+        description="share of children assessed not in need stepped down to early help"
+    )
+
+
+class S47Outcome(Branch):
+    no_further_action: Probability
+    cin_plan: Probability
+    icpc: Probability
+
+
+class S47Params(Section):
+    strategy_discussion_wd: Banded = Field(description="working days from decision to strategy discussion")
+    enquiry_wd: Banded = Field(description="working days of an s47 enquiry that does not go to ICPC")
+    to_icpc_wd: Banded = Field(description="working days from strategy discussion to ICPC")
+    outcome: S47Outcome
+    looked_after_immediately: Probability = Field(
+        description="share of urgent s47s where children are removed at once (police protection, EPO)"
+    )
+
+
+class ICPCOutcome(Branch):
+    cp_plan: Probability
+    cin_plan: Probability
+
+
+class ICPCParams(Section):
+    outcome: ICPCOutcome
+
+
+class CPEnd(Branch):
+    cin_plan: Probability
+    closure: Probability
+    looked_after: Probability
+
+
+class CPPlanParams(Section):
+    duration_months: Banded
+    first_review_months: Positive
+    review_interval_months: Positive
+    end: CPEnd
+
+
+class CINEnd(Branch):
+    closure: Probability
+    step_down: Probability
+    s47: Probability
+    looked_after: Probability
+
+
+class CINPlanParams(Section):
+    duration_months: Banded
+    end: CINEnd
+
+
+class EarlyHelpParams(Section):
+    duration_months: Banded
+
+
+class RecontactParams(Section):
+    """Families who come back: after a closure, a new contact may follow after a delay."""
+
+    after_front_door: Probability = Field(description="after contact closed at the front door or MASH")
+    after_early_help: Probability
+    after_assessment: Probability = Field(description="after NFA at referral or not in need")
+    after_plan: Probability = Field(description="after a CIN or CP plan or care ends")
+    mean_delay_months: Positive
+    delay_shape: Positive = Field(description="gamma shape of the delay (1 = exponential)")
+    to_mash: Probability = Field(description="share of returning families' contacts passed to MASH")
+
+
+class ExitRoutes(Branch):
+    """How a child's care episode ends if they do not reach 18 first."""
+
+    return_home: Probability
+    special_guardianship: Probability
+    adoption: Probability
+    child_arrangements: Probability
+    other: Probability
+    remain_to_18: Probability
+
+
+class RouteMonths(Section):
+    return_home: Positive
+    special_guardianship: Positive
+    adoption: Positive
+    child_arrangements: Positive
+    other: Positive
+
+
+class Placements(Branch):
+    in_house_fostering: Probability
+    ifa: Probability
+    kinship: Probability
+    childrens_home: Probability
+    supported_accommodation: Probability
+    placed_with_parents: Probability
+    secure: Probability
+
+
+class LeavingAt18(Branch):
+    staying_put: Probability
+    supported_accommodation: Probability
+    independent_living: Probability
+    adult_social_care: Probability
+    other: Probability
+
+
+class LookedAfterParams(Section):
+    uasc_per_year: NonNegative = Field(description="unaccompanied asylum-seeking children arriving")
+    uasc_age: AgeMix
+    exit_routes: dict[str, ExitRoutes]
+    route_months: RouteMonths
+    route_shape: Positive = Field(description="gamma shape of time to a non-18 exit")
+    placements: dict[str, Placements]
+    leaving_at_18: LeavingAt18
+
+    @model_validator(mode="after")
+    def _bands(self) -> Self:
+        for name in ("exit_routes", "placements"):
+            got = set(getattr(self, name))
+            if got != set(AGE_BANDS):
+                missing = sorted(set(AGE_BANDS) - got)
+                extra = sorted(got - set(AGE_BANDS))
+                raise ValueError(
+                    f"{name} needs exactly the age bands {', '.join(AGE_BANDS)}"
+                    + (f"; missing {', '.join(missing)}" if missing else "")
+                    + (f"; unknown {', '.join(extra)}" if extra else "")
+                )
+        return self
+
+
+class OpeningStock(Section):
+    """The open caseload on the first day, as the LA's own returns count it."""
+
+    children_in_need: StrictInt = Field(ge=0, description="DfE CIN count: includes CP and CLA")
+    child_protection: StrictInt = Field(ge=0)
+    looked_after: StrictInt = Field(ge=0)
+    in_assessment: StrictInt = Field(ge=0)
+    looked_after_age: AgeMix = Field(description="age at entry of children in care (DfE starts)")
+
+    @model_validator(mode="after")
+    def _fits(self) -> Self:
+        rest = self.children_in_need - self.child_protection - self.looked_after - self.in_assessment
+        if rest < 0:
+            raise ValueError(
+                "children_in_need (DfE definition) must be at least child_protection + looked_after + "
+                f"in_assessment; it is {rest} short"
+            )
+        return self
+
+    @property
+    def cin_plans(self) -> int:
+        return self.children_in_need - self.child_protection - self.looked_after - self.in_assessment
+
+
+class Scenario(Section):
+    """A whole scenario: immutable and validated. Load one with :func:`caseflow.load_scenario`.
+
+    Make variants with :meth:`with_overrides`, never by mutation.
+    """
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    population: StrictInt = Field(gt=0, description="children aged 0–17 in the LA")
+    run: RunParams
+    demand: DemandParams
+    front_door: FrontDoorParams
+    mash: MashParams
+    referral: ReferralParams
+    assessment: AssessmentParams
+    s47: S47Params
+    icpc: ICPCParams
+    cp_plan: CPPlanParams
+    cin_plan: CINPlanParams
+    early_help: EarlyHelpParams
+    recontact: RecontactParams
+    looked_after: LookedAfterParams
+    opening_stock: OpeningStock
+
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The file this scenario was loaded from, if any."""
+        return self._source
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-compatible dictionary of every parameter (dates as ISO strings)."""
+        return self.model_dump(mode="json")
+
+    def hash(self) -> str:
+        """SHA-256 of the canonical parameter set: two scenarios with equal hashes run identically."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def with_overrides(self, overrides: dict[str, Any], *, name: str | None = None) -> Scenario:
+        """A validated copy with ``{"dotted.field.path": value}`` overrides applied.
+
+        >>> s2 = s.with_overrides({"demand.contacts_per_year": 16000})  # doctest: +SKIP
+        """
+        from caseflow.scenario.loader import apply_overrides, validate
+
+        data = apply_overrides(self.to_dict(), overrides)
+        if name is not None:
+            data["name"] = name
+        return validate(data, source=self._source or "<overrides>")
