@@ -109,6 +109,20 @@ class Calendar:
         k = int(self._cum[self._day(t)]) + n - 1  # index into the list of working days
         return float(self._wd_index[k] - self.lead_days)
 
+    def complete_after(self, t: float, working_days: float) -> float:
+        """Completion time of work clocked from ``t`` that takes ``working_days`` (a DfE-style count).
+
+        The whole part says on which working day the work completes (0 = the day of ``t``, 1 = the
+        next working day, …) and the fraction is the time of day, never before ``t``. So
+        ``working_days_between(t, complete_after(t, x)) == floor(x)`` when ``t`` is on a working day,
+        which is how durations published in DfE's working-day bands are reproduced exactly.
+        """
+        if working_days < 0:
+            raise ValueError("working_days must be non-negative")
+        n = int(working_days)
+        done = self.add_working_days(t, n) + (working_days - n)
+        return max(done, t)
+
     def next_working_day_start(self, t: float) -> float:
         """Start of the first working day at or after time ``t`` (``t`` itself if already in one)."""
         d = self._day(t)

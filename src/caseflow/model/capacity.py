@@ -74,7 +74,7 @@ class SampledDurations:
         self, task: Task, family: Family, since: float, *, working_days: float | None = None
     ) -> Generator[simpy.Event, Any, float]:
         wd = self.sample_working_days(task) if working_days is None else working_days
-        done = self.calendar.advance_working_time(since, wd)
+        done = self.calendar.complete_after(since, wd)
         now = self.env.now
         if done > now:
             yield self.env.timeout(done - now)

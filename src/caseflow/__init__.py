@@ -1,0 +1,26 @@
+"""caseflow: how children's cases flow through an English local authority's children's social care.
+
+>>> import caseflow
+>>> scenario = caseflow.load_scenario("scenarios/baseline.toml")  # doctest: +SKIP
+>>> results = caseflow.run(scenario, years=5, replications=10, seed=1)  # doctest: +SKIP
+>>> results.headline().loc["assessment_within_45wd_pct"]  # doctest: +SKIP
+"""
+
+from caseflow.experiment import Results, run
+from caseflow.metrics import KPIS, compute_kpis
+from caseflow.model.simulation import simulate
+from caseflow.scenario import Scenario, ScenarioError, load_scenario
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KPIS",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "compute_kpis",
+    "load_scenario",
+    "run",
+    "simulate",
+]

@@ -1,0 +1,67 @@
+"""Results of an experiment: tidy KPI frames, summaries with confidence intervals, provenance."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from caseflow.experiment.stats import summarise
+from caseflow.scenario.schema import Scenario
+
+__all__ = ["Results"]
+
+
+@dataclass
+class Results:
+    """What :func:`caseflow.run` returns.
+
+    ``kpis`` is the tidy table of every KPI for every replication and period (financial years and
+    months, with warm-up periods flagged); see :func:`caseflow.metrics.compute_kpis` for its columns.
+    """
+
+    scenario: Scenario
+    kpis: pd.DataFrame
+    seed: int
+    replications: int
+    years: int
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def reported(self, period_type: str = "financial_year") -> pd.DataFrame:
+        """KPI rows of ``period_type`` after the warm-up."""
+        k = self.kpis
+        return k[(k["period_type"] == period_type) & ~k["warmup"]]
+
+    def summary(self, period_type: str = "financial_year", level: float = 0.95) -> pd.DataFrame:
+        """Mean and t-based CI over replications, per period and KPI (warm-up excluded)."""
+        return summarise(self.reported(period_type), ["period", "kpi"], level)
+
+    def per_replication_mean(self) -> pd.DataFrame:
+        """Each KPI averaged over the reported financial years, one row per replication and KPI."""
+        fy = self.reported("financial_year")
+        return fy.groupby(["replication", "kpi"], sort=False)["value"].mean().reset_index()
+
+    def headline(self, level: float = 0.95) -> pd.DataFrame:
+        """Each KPI averaged over the reported financial years, then CI over replications."""
+        return summarise(self.per_replication_mean(), ["kpi"], level).set_index("kpi")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The DESIGN §8 JSON shape: scenario, seed, replications, years, and per-KPI mean and CI."""
+
+        def num(x: float) -> float | None:
+            return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+        head = self.headline()
+        return {
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "replications": self.replications,
+            "years": self.years,
+            "kpis": {
+                name: {"mean": num(r["mean"]), "ci_low": num(r["ci_low"]), "ci_high": num(r["ci_high"])}
+                for name, r in head.iterrows()
+            },
+            "provenance": self.provenance,
+        }
