@@ -45,84 +45,289 @@ def _k(*args: str | float, **kw: str | float) -> KPI:
 
 
 KPIS: tuple[KPI, ...] = (
-    _k("contacts", "Contacts received about children (each child in a family counts)", "children",
-       "count", "contacts", dfe="ADCS Safeguarding Pressures: initial contacts"),
-    _k("contact_decision_within_1wd_pct", "Share of contacts with a front-door decision within 1 "
-       "working day of receipt", "%", "pct_within", "contact_decision_wd", threshold=1,
-       dfe="Working Together: decision within one working day"),
-    _k("contact_to_referral_pct", "Referrals as a share of contacts in the period", "%", "ratio",
-       "referrals", denominator="contacts", dfe="ADCS: contact→referral conversion"),
-    _k("early_help_starts", "Early-help episodes started (children)", "children", "count",
-       "early_help_starts", dfe="ADCS: early help assessments"),
-    _k("referrals", "Referrals to children's social care (children)", "children", "count",
-       "referrals", dfe="DfE CIN census C1: referrals"),
-    _k("referrals_per_10k", "Referrals per 10,000 children aged 0–17", "per 10k", "per10k",
-       "referrals", dfe="DfE CIN census: referral rate"),
-    _k("re_referrals_12m_pct", "Share of referrals within 12 months of a previous referral of the "
-       "same child", "%", "pct_flag", "re_referral",
-       dfe="DfE CIN census C1: re-referrals within 12 months"),
-    _k("referral_nfa_pct", "Share of referrals closed with no further action before assessment",
-       "%", "pct_flag", "referral_nfa", dfe="DfE CIN census C1: referrals NFA"),
-    _k("assessments_completed", "Single assessments completed (children)", "children", "count",
-       "assessments_completed", dfe="DfE CIN census C2: assessments completed"),
-    _k("assessment_within_45wd_pct", "Share of assessments completed within 45 working days of "
-       "referral", "%", "pct_within", "assessment_wd", threshold=45,
-       dfe="DfE CIN census C2: assessments within 45 working days"),
-    _k("assessment_median_wd", "Median working days from referral to completed assessment",
-       "working days", "median", "assessment_wd", dfe="DfE CIN census C2: median duration"),
-    _k("s47_enquiries", "Section 47 enquiries started (children)", "children", "count",
-       "s47_enquiries", dfe="DfE CIN census C4: s47 enquiries"),
-    _k("s47_per_10k", "Section 47 enquiries per 10,000 children", "per 10k", "per10k",
-       "s47_enquiries", dfe="DfE CIN census C4: s47 rate"),
-    _k("icpcs", "Initial child protection conferences held (children)", "children", "count",
-       "icpcs", dfe="DfE CIN census C4: ICPCs"),
-    _k("s47_to_icpc_pct", "ICPCs as a share of s47 enquiries in the period", "%", "ratio",
-       "icpcs", denominator="s47_enquiries", dfe="DfE CIN census C4: ICPC per s47 (derived)"),
-    _k("icpc_within_15wd_pct", "Share of ICPCs held within 15 working days of the strategy "
-       "discussion", "%", "pct_within", "icpc_wd", threshold=15,
-       dfe="DfE CIN census C4: ICPCs within 15 working days"),
-    _k("cp_plans_started", "Child protection plans started (children)", "children", "count",
-       "cp_plans_started", dfe="DfE CIN census D1: CP plans started"),
-    _k("cp_plans_open_end", "Children on a CP plan at period end", "children", "stock",
-       "cp_plans_open_end", dfe="DfE CIN census D1: CP plans at 31 March"),
-    _k("cp_per_10k_end", "Children on a CP plan at period end per 10,000", "per 10k",
-       "stock_per10k", "cp_plans_open_end", dfe="DfE CIN census: CP rate at 31 March"),
-    _k("cp_second_or_subsequent_pct", "Share of CP plans started that are the child's second or "
-       "later plan", "%", "pct_flag", "cp_second_or_subsequent",
-       dfe="DfE CIN census D3: second or subsequent plans"),
-    _k("cp_ended_2y_plus_pct", "Share of CP plans ending in the period that lasted 2 years or more",
-       "%", "pct_flag", "cp_ended_2y_plus", dfe="DfE CIN census D7: plans ended 2y+"),
-    _k("cin_open_end", "Children in need at period end: every child with an open episode (being "
-       "assessed, s47, CIN plan, CP plan or looked after)", "children", "stock", "cin_open_end",
-       dfe="DfE CIN census B1: CIN at 31 March"),
-    _k("cin_per_10k_end", "Children in need at period end per 10,000", "per 10k", "stock_per10k",
-       "cin_open_end", dfe="DfE CIN census: CIN rate at 31 March"),
-    _k("cla_starts", "Children starting to be looked after", "children", "count", "cla_starts",
-       dfe="DfE CLA (SSDA903): started"),
-    _k("cla_ceased", "Children ceasing to be looked after", "children", "count", "cla_ceased",
-       dfe="DfE CLA (SSDA903): ceased"),
-    _k("cla_open_end", "Children looked after at period end", "children", "stock", "cla_open_end",
-       dfe="DfE CLA: looked after at 31 March"),
-    _k("cla_per_10k_end", "Children looked after at period end per 10,000", "per 10k",
-       "stock_per10k", "cla_open_end", dfe="DfE CLA: rate per 10,000 at 31 March"),
+    _k(
+        "contacts",
+        "Contacts received about children (each child in a family counts)",
+        "children",
+        "count",
+        "contacts",
+        dfe="ADCS Safeguarding Pressures: initial contacts",
+    ),
+    _k(
+        "contact_decision_within_1wd_pct",
+        "Share of contacts with a front-door decision within 1 working day of receipt",
+        "%",
+        "pct_within",
+        "contact_decision_wd",
+        threshold=1,
+        dfe="Working Together: decision within one working day",
+    ),
+    _k(
+        "contact_to_referral_pct",
+        "Referrals as a share of contacts in the period",
+        "%",
+        "ratio",
+        "referrals",
+        denominator="contacts",
+        dfe="ADCS: contact→referral conversion",
+    ),
+    _k(
+        "early_help_starts",
+        "Early-help episodes started (children)",
+        "children",
+        "count",
+        "early_help_starts",
+        dfe="ADCS: early help assessments",
+    ),
+    _k(
+        "referrals",
+        "Referrals to children's social care (children)",
+        "children",
+        "count",
+        "referrals",
+        dfe="DfE CIN census C1: referrals",
+    ),
+    _k(
+        "referrals_per_10k",
+        "Referrals per 10,000 children aged 0–17",
+        "per 10k",
+        "per10k",
+        "referrals",
+        dfe="DfE CIN census: referral rate",
+    ),
+    _k(
+        "re_referrals_12m_pct",
+        "Share of referrals within 12 months of a previous referral of the same child",
+        "%",
+        "pct_flag",
+        "re_referral",
+        dfe="DfE CIN census C1: re-referrals within 12 months",
+    ),
+    _k(
+        "referral_nfa_pct",
+        "Share of referrals closed with no further action before assessment",
+        "%",
+        "pct_flag",
+        "referral_nfa",
+        dfe="DfE CIN census C1: referrals NFA",
+    ),
+    _k(
+        "assessments_completed",
+        "Single assessments completed (children)",
+        "children",
+        "count",
+        "assessments_completed",
+        dfe="DfE CIN census C2: assessments completed",
+    ),
+    _k(
+        "assessment_within_45wd_pct",
+        "Share of assessments completed within 45 working days of referral",
+        "%",
+        "pct_within",
+        "assessment_wd",
+        threshold=45,
+        dfe="DfE CIN census C2: assessments within 45 working days",
+    ),
+    _k(
+        "assessment_median_wd",
+        "Median working days from referral to completed assessment",
+        "working days",
+        "median",
+        "assessment_wd",
+        dfe="DfE CIN census C2: median duration",
+    ),
+    _k(
+        "s47_enquiries",
+        "Section 47 enquiries started (children)",
+        "children",
+        "count",
+        "s47_enquiries",
+        dfe="DfE CIN census C4: s47 enquiries",
+    ),
+    _k(
+        "s47_per_10k",
+        "Section 47 enquiries per 10,000 children",
+        "per 10k",
+        "per10k",
+        "s47_enquiries",
+        dfe="DfE CIN census C4: s47 rate",
+    ),
+    _k(
+        "icpcs",
+        "Initial child protection conferences held (children)",
+        "children",
+        "count",
+        "icpcs",
+        dfe="DfE CIN census C4: ICPCs",
+    ),
+    _k(
+        "s47_to_icpc_pct",
+        "ICPCs as a share of s47 enquiries in the period",
+        "%",
+        "ratio",
+        "icpcs",
+        denominator="s47_enquiries",
+        dfe="DfE CIN census C4: ICPC per s47 (derived)",
+    ),
+    _k(
+        "icpc_within_15wd_pct",
+        "Share of ICPCs held within 15 working days of the strategy discussion",
+        "%",
+        "pct_within",
+        "icpc_wd",
+        threshold=15,
+        dfe="DfE CIN census C4: ICPCs within 15 working days",
+    ),
+    _k(
+        "cp_plans_started",
+        "Child protection plans started (children)",
+        "children",
+        "count",
+        "cp_plans_started",
+        dfe="DfE CIN census D1: CP plans started",
+    ),
+    _k(
+        "cp_plans_open_end",
+        "Children on a CP plan at period end",
+        "children",
+        "stock",
+        "cp_plans_open_end",
+        dfe="DfE CIN census D1: CP plans at 31 March",
+    ),
+    _k(
+        "cp_per_10k_end",
+        "Children on a CP plan at period end per 10,000",
+        "per 10k",
+        "stock_per10k",
+        "cp_plans_open_end",
+        dfe="DfE CIN census: CP rate at 31 March",
+    ),
+    _k(
+        "cp_second_or_subsequent_pct",
+        "Share of CP plans started that are the child's second or later plan",
+        "%",
+        "pct_flag",
+        "cp_second_or_subsequent",
+        dfe="DfE CIN census D3: second or subsequent plans",
+    ),
+    _k(
+        "cp_ended_2y_plus_pct",
+        "Share of CP plans ending in the period that lasted 2 years or more",
+        "%",
+        "pct_flag",
+        "cp_ended_2y_plus",
+        dfe="DfE CIN census D7: plans ended 2y+",
+    ),
+    _k(
+        "cin_open_end",
+        "Children in need at period end: every child with an open episode (being "
+        "assessed, s47, CIN plan, CP plan or looked after)",
+        "children",
+        "stock",
+        "cin_open_end",
+        dfe="DfE CIN census B1: CIN at 31 March",
+    ),
+    _k(
+        "cin_per_10k_end",
+        "Children in need at period end per 10,000",
+        "per 10k",
+        "stock_per10k",
+        "cin_open_end",
+        dfe="DfE CIN census: CIN rate at 31 March",
+    ),
+    _k(
+        "cla_starts",
+        "Children starting to be looked after",
+        "children",
+        "count",
+        "cla_starts",
+        dfe="DfE CLA (SSDA903): started",
+    ),
+    _k(
+        "cla_ceased",
+        "Children ceasing to be looked after",
+        "children",
+        "count",
+        "cla_ceased",
+        dfe="DfE CLA (SSDA903): ceased",
+    ),
+    _k(
+        "cla_open_end",
+        "Children looked after at period end",
+        "children",
+        "stock",
+        "cla_open_end",
+        dfe="DfE CLA: looked after at 31 March",
+    ),
+    _k(
+        "cla_per_10k_end",
+        "Children looked after at period end per 10,000",
+        "per 10k",
+        "stock_per10k",
+        "cla_open_end",
+        dfe="DfE CLA: rate per 10,000 at 31 March",
+    ),
     # ---- additional measures (not in the DESIGN contract, free to extend)
-    _k("cin_plans_open_end", "Children on a CIN plan (not CP or CLA) at period end", "children",
-       "stock", "cin_plans_open_end"),
-    _k("assessments_open_end", "Children referred and awaiting or in assessment at period end",
-       "children", "stock", "assessments_open_end", dfe="DfE CIN census: awaiting assessment"),
-    _k("early_help_open_end", "Children in an early-help episode at period end", "children",
-       "stock", "early_help_open_end"),
-    _k("cin_plans_started", "CIN plans started (children)", "children", "count",
-       "cin_plans_started"),
+    _k(
+        "cin_plans_open_end",
+        "Children on a CIN plan (not CP or CLA) at period end",
+        "children",
+        "stock",
+        "cin_plans_open_end",
+    ),
+    _k(
+        "assessments_open_end",
+        "Children referred and awaiting or in assessment at period end",
+        "children",
+        "stock",
+        "assessments_open_end",
+        dfe="DfE CIN census: awaiting assessment",
+    ),
+    _k(
+        "early_help_open_end",
+        "Children in an early-help episode at period end",
+        "children",
+        "stock",
+        "early_help_open_end",
+    ),
+    _k(
+        "cin_plans_started",
+        "CIN plans started (children)",
+        "children",
+        "count",
+        "cin_plans_started",
+    ),
     _k("cp_plans_ended", "CP plans ended (children)", "children", "count", "cp_plans_ended"),
-    _k("cp_reviews", "CP review conferences held (children reviewed)", "children", "count",
-       "cp_reviews"),
-    _k("contacts_on_open_cases", "Contacts about families with an open case (passed to the "
-       "allocated worker, not a new referral)", "children", "count", "contacts_on_open_cases"),
-    _k("cla_ceased_age_18", "Children ceasing care at their 18th birthday", "children", "count",
-       "cla_ceased_age_18", dfe="DfE CLA: ceased aged 18"),
-    _k("cla_starts_uasc", "UASC starting to be looked after", "children", "count",
-       "cla_starts_uasc", dfe="DfE CLA: UASC starts"),
+    _k(
+        "cp_reviews",
+        "CP review conferences held (children reviewed)",
+        "children",
+        "count",
+        "cp_reviews",
+    ),
+    _k(
+        "contacts_on_open_cases",
+        "Contacts about families with an open case (passed to the allocated worker, not a new referral)",
+        "children",
+        "count",
+        "contacts_on_open_cases",
+    ),
+    _k(
+        "cla_ceased_age_18",
+        "Children ceasing care at their 18th birthday",
+        "children",
+        "count",
+        "cla_ceased_age_18",
+        dfe="DfE CLA: ceased aged 18",
+    ),
+    _k(
+        "cla_starts_uasc",
+        "UASC starting to be looked after",
+        "children",
+        "count",
+        "cla_starts_uasc",
+        dfe="DfE CLA: UASC starts",
+    ),
 )
 
 _BY_NAME = {k.name: k for k in KPIS}
@@ -156,8 +361,8 @@ def _period_value(
         return counter(kpi.source) / population * 1e4
     if kpi.kind in ("stock", "stock_per10k"):
         stock = rec.stocks.get(kpi.source)
-        v = float(stock[hi - 1]) if stock is not None else 0.0
-        return v if kpi.kind == "stock" else v / population * 1e4
+        level = float(stock[hi - 1]) if stock is not None else 0.0
+        return level if kpi.kind == "stock" else level / population * 1e4
     if kpi.kind == "ratio":
         den = counter(kpi.denominator)
         return 100.0 * counter(kpi.source) / den if den > 0 else float("nan")
@@ -201,18 +406,14 @@ def compute_kpis(out: ReplicationOutput, kpis: tuple[KPI, ...] = KPIS) -> pd.Dat
         label = f"{start_year + y}-{(start_year + y + 1) % 100:02d}"
         periods.append(("financial_year", label, range(12 * y, 12 * y + 12), 12 * y < out.warmup_months))
 
-    rows: list[tuple[int, str, str, bool, str, float]] = []
-    for ptype, label, months, warm in periods:
-        for k in kpis:
-            rows.append(
-                (out.replication, ptype, label, warm, k.name, _period_value(k, rec, months, pop, cache))
-            )
-    return pd.DataFrame(
-        rows, columns=["replication", "period_type", "period", "warmup", "kpi", "value"]
-    )
+    rows = [
+        (out.replication, ptype, label, warm, k.name, _period_value(k, rec, months, pop, cache))
+        for ptype, label, months, warm in periods
+        for k in kpis
+    ]
+    return pd.DataFrame(rows, columns=["replication", "period_type", "period", "warmup", "kpi", "value"])
 
 
 def describe(name: str) -> KPI:
     """The definition of KPI ``name``."""
     return _BY_NAME[name]
-

@@ -12,7 +12,13 @@ from typing import Any
 from caseflow.experiment.results import Results
 from caseflow.metrics import KPIS
 
-__all__ = ["atomic_write_text", "format_headline", "headline_markdown", "write_json", "write_report"]
+__all__ = [
+    "atomic_write_text",
+    "format_headline",
+    "headline_markdown",
+    "write_json",
+    "write_report",
+]
 
 _UNITS = {k.name: k.unit for k in KPIS}
 

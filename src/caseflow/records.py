@@ -21,9 +21,7 @@ class Recorder:
         self._month_of_day = month_of_day
         self._days = len(month_of_day)
         self.counts: defaultdict[str, list[int]] = defaultdict(lambda: [0] * n_months)
-        self.tallies: defaultdict[str, tuple[list[int], list[float]]] = defaultdict(
-            lambda: ([], [])
-        )
+        self.tallies: defaultdict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         self.stocks: defaultdict[str, list[float]] = defaultdict(lambda: [0.0] * n_months)
         self.events = 0
 

@@ -60,7 +60,11 @@ class Results:
             "replications": self.replications,
             "years": self.years,
             "kpis": {
-                name: {"mean": num(r["mean"]), "ci_low": num(r["ci_low"]), "ci_high": num(r["ci_high"])}
+                name: {
+                    "mean": num(r["mean"]),
+                    "ci_low": num(r["ci_low"]),
+                    "ci_high": num(r["ci_high"]),
+                }
                 for name, r in head.iterrows()
             },
             "provenance": self.provenance,

@@ -36,7 +36,10 @@ def run_replication(scenario: Scenario, seed: int, replication: int, years: int 
 
 
 def _map(
-    fn: Callable[..., pd.DataFrame], args: list[tuple[Any, ...]], executor: Executor, workers: int | None
+    fn: Callable[..., pd.DataFrame],
+    args: list[tuple[Any, ...]],
+    executor: Executor,
+    workers: int | None,
 ) -> list[pd.DataFrame]:
     if executor == "sequential" or (executor in (None, "processes") and len(args) <= 1):
         return [fn(*a) for a in args]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["t_interval", "summarise"]
+__all__ = ["summarise", "t_interval"]
 
 
 def t_interval(values: np.ndarray | list[float], level: float = 0.95) -> tuple[float, float, float]:

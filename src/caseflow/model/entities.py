@@ -37,7 +37,14 @@ class Stage(IntEnum):
 
 #: Stages that make a family "open": a new contact goes to the allocated worker, not a new referral.
 OPEN_STAGES = frozenset(
-    {Stage.FRONT_DOOR, Stage.ASSESSMENT, Stage.S47, Stage.CIN_PLAN, Stage.CP_PLAN, Stage.LOOKED_AFTER}
+    {
+        Stage.FRONT_DOOR,
+        Stage.ASSESSMENT,
+        Stage.S47,
+        Stage.CIN_PLAN,
+        Stage.CP_PLAN,
+        Stage.LOOKED_AFTER,
+    }
 )
 
 

@@ -81,9 +81,7 @@ def seed_opening_stock(pathway: Pathway, streams: Streams) -> None:
 
     wd = BandedSampler(s.assessment.duration_wd)
     fams = _families(pathway, stock.in_assessment, r)
-    for fam, (total, elapsed) in zip(
-        fams, length_biased(lambda: wd.sample(r), len(fams), r), strict=True
-    ):
+    for fam, (total, elapsed) in zip(fams, length_biased(lambda: wd.sample(r), len(fams), r), strict=True):
         kids = list(fam.children)
         referred = -elapsed * 7.0 / 5.0  # elapsed working days back to calendar days
         for c in kids:
@@ -114,5 +112,3 @@ def _seed_looked_after(pathway: Pathway, n: int, r: Stream) -> None:
         pathway.env.process(
             pathway.looked_after(fam.children[0], entry="opening", episode=episode, started=-elapsed)
         )
-
-

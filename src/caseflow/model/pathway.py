@@ -248,7 +248,12 @@ class Pathway:
         yield from self.assess_and_decide(family, kids, t)
 
     def assess_and_decide(
-        self, family: Family, kids: list[Child], referred: float, *, working_days: float | None = None
+        self,
+        family: Family,
+        kids: list[Child],
+        referred: float,
+        *,
+        working_days: float | None = None,
     ) -> Proc:
         """Single assessment, then its outcome: not in need, CIN plan, or strategy discussion."""
         rec = self.rec
@@ -269,12 +274,15 @@ class Pathway:
             yield from self.s47(family, kids, since=done)
 
     def assessment(
-        self, family: Family, kids: list[Child], referred: float, *, working_days: float | None = None
+        self,
+        family: Family,
+        kids: list[Child],
+        referred: float,
+        *,
+        working_days: float | None = None,
     ) -> Generator[simpy.Event, Any, float]:
         """The single assessment, clocked from the referral; returns its completion time."""
-        done = yield from self.capacity.perform(
-            Task.ASSESSMENT, family, referred, working_days=working_days
-        )
+        done = yield from self.capacity.perform(Task.ASSESSMENT, family, referred, working_days=working_days)
         wd = self.cal.working_days_between(referred, done)
         self.rec.count("assessments_completed", done, len(kids))
         for _ in kids:
@@ -404,9 +412,7 @@ class Pathway:
                 env.process(self.looked_after(c, entry="from_cin_plan"))
 
     # ============================================================ looked after
-    def care_episode(
-        self, child: Child, t: float, stream: Stream | None = None
-    ) -> tuple[str, str, float]:
+    def care_episode(self, child: Child, t: float, stream: Stream | None = None) -> tuple[str, str, float]:
         """Placement, exit route and total duration (days) of a care episode starting at ``t``."""
         r = stream or self._r_cla
         band = age_band(child.age(t))
@@ -495,8 +501,9 @@ class Pathway:
             recount = Counter(c.stage for c in self.children)
             for s in Stage:
                 if recount[s] != self.stage_counts[s]:
-                    raise AssertionError(f"stage {s.name}: counted {self.stage_counts[s]}, found {recount[s]}")
+                    raise AssertionError(
+                        f"stage {s.name}: counted {self.stage_counts[s]}, found {recount[s]}"
+                    )
         if total != self.children_entered or min(self.stage_counts) < 0:
             raise AssertionError(f"conservation broken: {out}")
         return out
-

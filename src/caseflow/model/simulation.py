@@ -73,9 +73,7 @@ def simulate(
     n_months = len(month_ends)
     recorder = Recorder(n_months, cal.month_index[:days])
     capacity: Capacity = SampledDurations(env, cal, scenario, streams)
-    pathway = Pathway(
-        env, cal, scenario, streams, recorder, capacity, track_children=track_children
-    )
+    pathway = Pathway(env, cal, scenario, streams, recorder, capacity, track_children=track_children)
     seed_opening_stock(pathway, streams)
 
     times, sources, names = draw_arrivals(scenario, cal, streams, days)

@@ -92,14 +92,17 @@ def _describe(err: Any) -> str:
     if kind in _TYPE_WORDS:
         return f"wrong type: expected {_TYPE_WORDS[kind]}, got {shown}"
     if kind in ("less_than_equal", "greater_than_equal", "greater_than", "less_than"):
-        op = {"less_than_equal": "≤", "greater_than_equal": "≥", "greater_than": ">", "less_than": "<"}
+        op = {
+            "less_than_equal": "≤",
+            "greater_than_equal": "≥",
+            "greater_than": ">",
+            "less_than": "<",
+        }
         bound = next(iter(ctx.values()))
         extra = " (a probability must lie in [0, 1])" if bound in (0, 1, 0.0, 1.0) else ""
         return f"must be {op[kind]} {bound}{extra}, got {shown}"
     if kind in ("too_short", "too_long"):
-        return str(err["msg"]).replace("Value", "value").replace("List", "array").replace(
-            "Tuple", "array"
-        )
+        return str(err["msg"]).replace("Value", "value").replace("List", "array").replace("Tuple", "array")
     if kind == "value_error":
         msg = str(err["msg"])
         return msg.removeprefix("Value error, ")
@@ -148,7 +151,8 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> di
             if not isinstance(nxt, dict):
                 if nxt is not None:
                     raise ScenarioError(
-                        "<overrides>", [(".".join(parts[: i + 1]), "is not a table, cannot set inside it")]
+                        "<overrides>",
+                        [(".".join(parts[: i + 1]), "is not a table, cannot set inside it")],
                     )
                 nxt = {}
                 node[part] = nxt

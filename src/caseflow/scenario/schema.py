@@ -7,14 +7,20 @@ with their sources, not here: the schema says what is *allowed*, the baseline sa
 from __future__ import annotations
 
 import datetime as dt
-import math
-from typing import Annotated, Self
-
 import hashlib
 import json
-from typing import Any
+import math
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictFloat, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
 
 __all__ = [
     "AGE_BANDS",
@@ -29,8 +35,8 @@ __all__ = [
     "ICPCParams",
     "LookedAfterParams",
     "OpeningStock",
-    "ReferralParams",
     "RecontactParams",
+    "ReferralParams",
     "RunParams",
     "S47Params",
     "Scenario",
@@ -62,9 +68,7 @@ def _check_sums_to_one(owner: str, values: dict[str, float]) -> None:
     total = math.fsum(values.values())
     if abs(total - 1.0) > _TOL:
         parts = ", ".join(f"{k}={v:g}" for k, v in values.items())
-        raise ValueError(
-            f"branch probabilities must sum to 1 (they sum to {total:.6g}: {parts}) [{owner}]"
-        )
+        raise ValueError(f"branch probabilities must sum to 1 (they sum to {total:.6g}: {parts}) [{owner}]")
 
 
 class Branch(Section):
