@@ -186,3 +186,30 @@ class Calendar:
         """First day of month ``k`` after the start month."""
         y, m = divmod(self.start_date.month - 1 + k, 12)
         return dt.date(self.start_date.year + y, m + 1, 1)
+
+    # ------------------------------------------------------------ working time
+    def working_time(self, t: float) -> float:
+        """Working days elapsed since the calendar's first day, as a continuous clock.
+
+        It advances one unit per working day (linearly through the day) and stands still on weekends
+        and bank holidays. Workers' hours are spent on this clock.
+        """
+        d = self._day(t)
+        if self._working[d]:
+            return float(self._cum[d] - 1) + (t - math.floor(t))
+        return float(self._cum[d])
+
+    def real_time(self, wt: float) -> float:
+        """Inverse of :meth:`working_time`: the simulation time at which working time ``wt`` is reached."""
+        k = int(wt)
+        return float(self._wd_index[k] - self.lead_days) + (wt - k)
+
+
+class ContinuousClock:
+    """A clock on which every moment is working time (for queueing-theory checks and tests)."""
+
+    def working_time(self, t: float) -> float:
+        return t
+
+    def real_time(self, wt: float) -> float:
+        return wt

@@ -32,7 +32,8 @@ class KPI:
     #: how it is computed: "count" (sum over the period), "per10k" (count per 10,000 children),
     #: "stock" / "stock_per10k" (level at period end), "ratio" (100 × source ÷ denominator),
     #: "pct_within" (100 × share of tallied values ≤ threshold), "pct_flag" (100 × mean of 0/1
-    #: flags), "median" (median of tallied values)
+    #: flags), "median" / "mean" (of tallied values), "stock_mean" (mean of monthly levels),
+    #: "turnover" (100 × count ÷ stock at period end)
     kind: str
     source: str  # the record it is computed from (counter, tally or stock name)
     denominator: str = ""  # for ratios
@@ -267,6 +268,139 @@ KPIS: tuple[KPI, ...] = (
         "cla_open_end",
         dfe="DfE CLA: rate per 10,000 at 31 March",
     ),
+    # ---- workforce (need scenario.workforce enabled; NaN otherwise)
+    _k(
+        "cp_visits_on_time_pct",
+        "Share of CP visits completed by their due date (every "
+        "workforce.visits.cp_interval_wd working days after the previous visit)",
+        "%",
+        "pct_flag",
+        "cp_visit_on_time",
+        dfe="local standard; Ofsted inspections",
+    ),
+    _k(
+        "cla_3plus_social_workers_pct",
+        "Share of children looked after at period end who had 3 or "
+        "more social workers in the 12 months to period end",
+        "%",
+        "stock",
+        "cla_3plus_sw_pct",
+        dfe="DfE CLA: children with 3+ social workers in the year (27% in 2024)",
+    ),
+    _k(
+        "sw_fte_in_post",
+        "Social worker FTE employed by the LA (permanent and ASYE) at period end",
+        "FTE",
+        "stock",
+        "sw_fte_in_post",
+        dfe="DfE CSWW: FTE in post",
+    ),
+    _k(
+        "sw_vacancy_pct",
+        "Vacant FTE ÷ (vacant + LA-employed FTE) at period end; vacancies covered by agency count as vacant",
+        "%",
+        "stock",
+        "sw_vacancy_pct",
+        dfe="DfE CSWW: vacancy rate",
+    ),
+    _k(
+        "sw_agency_pct",
+        "Agency FTE ÷ (agency + LA-employed FTE) at period end",
+        "%",
+        "stock",
+        "sw_agency_pct",
+        dfe="DfE CSWW: agency rate",
+    ),
+    _k(
+        "sw_turnover_pct",
+        "LA-employed FTE leaving in the period ÷ LA-employed FTE in post at "
+        "period end (monthly values are not annualised)",
+        "%",
+        "turnover",
+        "sw_leavers_fte",
+        denominator="sw_fte_in_post",
+        dfe="DfE CSWW: turnover rate",
+    ),
+    _k(
+        "caseload_mean",
+        "Children held ÷ case-holding FTE in post (incl. agency) at period end",
+        "children per FTE",
+        "stock",
+        "caseload_mean",
+        dfe="DfE CSWW: average caseload",
+    ),
+    _k(
+        "caseload_p90",
+        "90th percentile across case-holding workers of children per FTE at period end",
+        "children per FTE",
+        "stock",
+        "caseload_p90",
+    ),
+    _k(
+        "caseload_max",
+        "Highest children per FTE of any case-holding worker at period end",
+        "children per FTE",
+        "stock",
+        "caseload_max",
+    ),
+    _k(
+        "unallocated_cases_mean",
+        "Children waiting for a worker, time-weighted mean over the period",
+        "children",
+        "stock_mean",
+        "unallocated_cases_month_mean",
+    ),
+    _k(
+        "unallocated_cases_end",
+        "Children waiting for a worker at period end",
+        "children",
+        "stock",
+        "unallocated_cases_end",
+    ),
+    _k(
+        "allocation_wait_median_wd",
+        "Median working days from needing a worker to having one "
+        "(allocations completed in the period, children)",
+        "working days",
+        "median",
+        "allocation_wait_wd",
+    ),
+    _k(
+        "allocation_wait_mean_wd",
+        "Mean working days from needing a worker to having one",
+        "working days",
+        "mean",
+        "allocation_wait_wd",
+    ),
+    _k(
+        "cin_visits_on_time_pct",
+        "Share of CIN visits completed by their due date",
+        "%",
+        "pct_flag",
+        "cin_visit_on_time",
+    ),
+    _k(
+        "cla_visits_on_time_pct",
+        "Share of CLA visits completed by their due date",
+        "%",
+        "pct_flag",
+        "cla_visit_on_time",
+    ),
+    _k("sw_agency_fte", "Agency social worker FTE at period end", "FTE", "stock", "sw_agency_fte"),
+    _k(
+        "sw_vacancies_fte",
+        "Vacant FTE at period end (covered by agency or not)",
+        "FTE",
+        "stock",
+        "sw_vacancies_fte",
+    ),
+    _k(
+        "worker_changes",
+        "Changes of social worker (children), when a case moves team or a worker leaves",
+        "children",
+        "count",
+        "worker_changes",
+    ),
     # ---- additional measures (not in the DESIGN contract, free to extend)
     _k(
         "cin_plans_open_end",
@@ -359,10 +493,19 @@ def _period_value(
         return counter(kpi.source)
     if kpi.kind == "per10k":
         return counter(kpi.source) / population * 1e4
-    if kpi.kind in ("stock", "stock_per10k"):
+    if kpi.kind in ("stock", "stock_per10k", "stock_mean"):
         stock = rec.stocks.get(kpi.source)
-        level = float(stock[hi - 1]) if stock is not None else 0.0
+        if stock is None:
+            return float("nan")
+        if kpi.kind == "stock_mean":
+            return float(np.mean(stock[lo:hi]))
+        level = float(stock[hi - 1])
         return level if kpi.kind == "stock" else level / population * 1e4
+    if kpi.kind == "turnover":
+        stock = rec.stocks.get(kpi.denominator)
+        if stock is None or not stock[hi - 1]:
+            return float("nan")
+        return 100.0 * counter(kpi.source) / float(stock[hi - 1])
     if kpi.kind == "ratio":
         den = counter(kpi.denominator)
         return 100.0 * counter(kpi.source) / den if den > 0 else float("nan")
@@ -372,6 +515,8 @@ def _period_value(
         return float("nan")
     if kpi.kind == "median":
         return float(np.median(sel))
+    if kpi.kind == "mean":
+        return float(np.mean(sel))
     if kpi.kind == "pct_within":
         return float(100.0 * np.mean(sel <= kpi.threshold))
     if kpi.kind == "pct_flag":
@@ -394,9 +539,19 @@ def compute_kpis(out: ReplicationOutput, kpis: tuple[KPI, ...] = KPIS) -> pd.Dat
     cache["cp_ended_2y_plus"] = (np.asarray(m2, dtype=np.int64), np.asarray(f2, dtype=float))
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
     for k in kpis:
-        if k.kind in ("pct_within", "pct_flag", "median"):
+        if k.kind in ("pct_within", "pct_flag", "median", "mean"):
             cache.setdefault(k.source, empty)
 
+    extra = tuple(
+        KPI(name, f"{kind} for team {name.split('_', 2)[-1]}", unit, "stock", name)
+        for name in sorted(rec.stocks)
+        for prefix, kind, unit in (
+            ("caseload_mean_", "Children per case-holding FTE at period end", "children per FTE"),
+            ("unallocated_end_", "Children waiting for a worker at period end", "children"),
+        )
+        if name.startswith(prefix)
+    )
+    kpis = kpis + extra
     periods: list[tuple[str, str, range, bool]] = []
     for i, label in enumerate(out.months):
         periods.append(("month", label, range(i, i + 1), i < out.warmup_months))

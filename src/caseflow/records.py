@@ -20,7 +20,7 @@ class Recorder:
         self.n_months = n_months
         self._month_of_day = month_of_day
         self._days = len(month_of_day)
-        self.counts: defaultdict[str, list[int]] = defaultdict(lambda: [0] * n_months)
+        self.counts: defaultdict[str, list[float]] = defaultdict(lambda: [0.0] * n_months)
         self.tallies: defaultdict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         self.stocks: defaultdict[str, list[float]] = defaultdict(lambda: [0.0] * n_months)
         self.events = 0
@@ -28,7 +28,7 @@ class Recorder:
     def month(self, t: float) -> int:
         return self._month_of_day[int(t)]
 
-    def count(self, name: str, t: float, n: int = 1) -> None:
+    def count(self, name: str, t: float, n: float = 1) -> None:
         """Add ``n`` to counter ``name`` in the month containing ``t`` (ignored outside the run)."""
         if 0 <= t < self._days:
             self.counts[name][self._month_of_day[int(t)]] += n

@@ -16,7 +16,7 @@ import simpy
 
 from caseflow.calendar import Calendar
 from caseflow.distributions import BandedSampler
-from caseflow.model.entities import Family
+from caseflow.model.entities import Child
 from caseflow.scenario.schema import Scenario
 from caseflow.streams import Streams
 
@@ -35,16 +35,28 @@ class Task(StrEnum):
 
 
 class Capacity(Protocol):
-    """Something that does statutory work."""
+    """Something that does statutory work, and knows which team holds each child's case."""
 
     def perform(
-        self, task: Task, family: Family, since: float, *, working_days: float | None = None
+        self, task: Task, kids: list[Child], since: float, *, working_days: float | None = None
     ) -> Generator[simpy.Event, Any, float]:
-        """Do ``task`` for ``family`` whose clock started at ``since``; return the completion time.
+        """Do ``task`` for ``kids`` whose clock started at ``since``; return the completion time.
 
         ``working_days``, when given, is how long the work takes from ``since`` (used to resume the
         opening caseload's work in progress); otherwise the capacity decides.
         """
+        ...
+
+    def assign(self, kids: list[Child], activity: str, *, urgent: bool = False) -> None:
+        """``kids`` now need a worker for ``activity`` (assessment, cin_plan, cp_plan, …)."""
+        ...
+
+    def release(self, kids: list[Child]) -> None:
+        """``kids`` no longer need a social worker."""
+        ...
+
+    def add_work(self, kids: list[Child], task: str) -> None:
+        """Work the pathway schedules but does not wait for (a review conference, court work)."""
         ...
 
 
@@ -70,8 +82,17 @@ class SampledDurations:
     def sample_working_days(self, task: Task) -> float:
         return self._samplers[task].sample(self._streams[task])
 
+    def assign(self, kids: list[Child], activity: str, *, urgent: bool = False) -> None:
+        """Capacity is unlimited: nothing to allocate."""
+
+    def release(self, kids: list[Child]) -> None:
+        """Capacity is unlimited: nothing to release."""
+
+    def add_work(self, kids: list[Child], task: str) -> None:
+        """Capacity is unlimited: the work takes no one's time."""
+
     def perform(
-        self, task: Task, family: Family, since: float, *, working_days: float | None = None
+        self, task: Task, kids: list[Child], since: float, *, working_days: float | None = None
     ) -> Generator[simpy.Event, Any, float]:
         wd = self.sample_working_days(task) if working_days is None else working_days
         done = self.calendar.complete_after(since, wd)

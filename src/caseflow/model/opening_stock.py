@@ -87,6 +87,7 @@ def seed_opening_stock(pathway: Pathway, streams: Streams) -> None:
         for c in kids:
             c.last_referral = referred
         pathway.move(kids, Stage.ASSESSMENT)
+        pathway.capacity.assign(kids, "assessment")
         env.process(pathway.assess_and_decide(fam, kids, referred, working_days=total))
 
     _seed_looked_after(pathway, stock.looked_after, streams["opening_stock.looked_after"])

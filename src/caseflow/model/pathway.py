@@ -64,6 +64,7 @@ class Pathway:
         self.streams = streams
         self.stage_counts = [0] * len(Stage)
         self.cla_placements: Counter[str] = Counter()
+        self.cla_children: dict[int, Child] = {}
         self.children_entered = 0
         self.children: list[Child] | None = [] if track_children else None
         self._next_child = 0
@@ -154,6 +155,7 @@ class Pathway:
             if t - c.dob < _ADULT:
                 keep.append(c)
             elif c.stage is not Stage.LEFT:
+                self.capacity.release([c])
                 self.move([c], Stage.LEFT)
                 self.rec.count("children_left_at_18", t)
         return keep
@@ -161,6 +163,7 @@ class Pathway:
     # ============================================================ closure & return
     def close(self, children: list[Child], kind: str, family: Family) -> None:
         """Close the episode for ``children``; the family may come back after a delay."""
+        self.capacity.release(children)
         self.move(children, Stage.CLOSED)
         rc = self.s.recontact
         p = {
@@ -193,7 +196,7 @@ class Pathway:
             rec.count("contacts_on_open_cases", t, n)
             return
         self.move(kids, Stage.FRONT_DOOR)
-        done = yield from self.capacity.perform(Task.FRONT_DOOR_DECISION, family, t)
+        done = yield from self.capacity.perform(Task.FRONT_DOOR_DECISION, kids, t)
         wd = self.cal.working_days_between(t, done)
         for _ in kids:
             rec.tally("contact_decision_wd", done, wd)
@@ -203,7 +206,7 @@ class Pathway:
             else:
                 self.close(kids, "front_door", family)
             return
-        done = yield from self.capacity.perform(Task.MASH_SCREENING, family, done)
+        done = yield from self.capacity.perform(Task.MASH_SCREENING, kids, done)
         outcome = self._mash_outcome.sample(self._r_mash)
         if outcome == "referral":
             yield from self.referral(family, kids)
@@ -215,6 +218,7 @@ class Pathway:
     def early_help(self, family: Family, kids: list[Child]) -> Proc:
         t = self.env.now
         self.rec.count("early_help_starts", t, len(kids))
+        self.capacity.release(kids)
         self.move(kids, Stage.EARLY_HELP)
         yield self.env.timeout(self._eh_len.sample(self._r_eh))
         kids = self._current(kids)
@@ -239,7 +243,9 @@ class Pathway:
             return
         for _ in kids:
             rec.tally("referral_nfa", t, 0.0)
-        if r.random() < self.s.mash.urgent_referral:
+        urgent = r.random() < self.s.mash.urgent_referral
+        self.capacity.assign(kids, "assessment", urgent=urgent)
+        if urgent:
             # Red: a strategy discussion at once; the single assessment runs alongside the s47.
             rec.count("urgent_referrals", t, n)
             env.process(self.assessment_record(family, kids, t))
@@ -282,7 +288,7 @@ class Pathway:
         working_days: float | None = None,
     ) -> Generator[simpy.Event, Any, float]:
         """The single assessment, clocked from the referral; returns its completion time."""
-        done = yield from self.capacity.perform(Task.ASSESSMENT, family, referred, working_days=working_days)
+        done = yield from self.capacity.perform(Task.ASSESSMENT, kids, referred, working_days=working_days)
         wd = self.cal.working_days_between(referred, done)
         self.rec.count("assessments_completed", done, len(kids))
         for _ in kids:
@@ -295,7 +301,7 @@ class Pathway:
     # ============================================================ child protection
     def s47(self, family: Family, kids: list[Child], *, since: float, urgent: bool = False) -> Proc:
         env, rec = self.env, self.rec
-        sd = yield from self.capacity.perform(Task.STRATEGY_DISCUSSION, family, since)
+        sd = yield from self.capacity.perform(Task.STRATEGY_DISCUSSION, kids, since)
         kids = self._current(kids)
         if not kids:
             return
@@ -309,7 +315,7 @@ class Pathway:
             return
         outcome = self._s47_outcome.sample(r)
         if outcome == "icpc":
-            held = yield from self.capacity.perform(Task.ICPC, family, sd)
+            held = yield from self.capacity.perform(Task.ICPC, kids, sd)
             kids = self._current(kids)
             if not kids:
                 return
@@ -322,7 +328,7 @@ class Pathway:
             else:
                 yield from self.cin_plan(family, kids)
             return
-        yield from self.capacity.perform(Task.S47_ENQUIRY, family, sd)
+        yield from self.capacity.perform(Task.S47_ENQUIRY, kids, sd)
         kids = self._current(kids)
         if not kids:
             return
@@ -352,6 +358,7 @@ class Pathway:
         if duration is None:
             duration = self._cp_len.sample(self._r_plan_len)
         self.move(kids, Stage.CP_PLAN)
+        self.capacity.assign(kids, "cp_plan")
         end = started + duration
         cp = self.s.cp_plan
         review = started + cp.first_review_months * DAYS_PER_MONTH
@@ -361,6 +368,7 @@ class Pathway:
         while review < end:
             yield env.timeout(review - env.now)
             rec.count("cp_reviews", env.now, len(kids))
+            self.capacity.add_work(kids, "cp_review")
             review += step
         yield env.timeout(max(0.0, end - env.now))
         kids = self._current(kids)
@@ -395,6 +403,7 @@ class Pathway:
         if duration is None:
             duration = self._cin_len.sample(self._r_plan_len)
         self.move(kids, Stage.CIN_PLAN)
+        self.capacity.assign(kids, "cin_plan")
         yield env.timeout(max(0.0, started + duration - now))
         kids = self._current(kids)
         if not kids:
@@ -442,23 +451,39 @@ class Pathway:
             rec.count(f"cla_starts_{entry}", now)
         placement, route, duration = episode or self.care_episode(child, started)
         self.move([child], Stage.LOOKED_AFTER)
+        self.cla_children[child.id] = child
+        self.capacity.assign([child], "looked_after")
+        if entry in ("from_cp_plan", "from_cin_plan", "emergency"):
+            self.capacity.add_work([child], "court_work")
         self.cla_placements[placement] += 1
         yield env.timeout(max(0.0, started + duration - now))
         t = env.now
         self.cla_placements[placement] -= 1
+        del self.cla_children[child.id]
         rec.count("cla_ceased", t)
         rec.tally("cla_episode_days", t, duration)
         if route == "age_18":
             dest = self._leaving_18.sample(self._r_cla)
             rec.count(f"cla_ceased_age_18_{dest}", t)
             rec.count("cla_ceased_age_18", t)
+            self.capacity.release([child])
             self.move([child], Stage.LEFT)
+            if dest != "adult_social_care":
+                env.process(self.care_leaver(child))
             return
         rec.count(f"cla_ceased_{route}", t)
         if route == "return_home" and child.family is not None:
             self.close([child], "plan", child.family)
         else:
+            self.capacity.release([child])
             self.move([child], Stage.LEFT)
+
+    def care_leaver(self, child: Child) -> Proc:
+        """A care leaver keeps a worker (personal adviser) from 18 to 21; they are not a child in need."""
+        self.capacity.assign([child], "care_leaver")
+        self.rec.count("care_leavers_started", self.env.now)
+        yield self.env.timeout(max(0.0, child.birthday(21) - self.env.now))
+        self.capacity.release([child])
 
     def uasc_arrivals(self, horizon: float) -> Proc:
         """Unaccompanied asylum-seeking children arrive (Poisson) and come straight into care."""

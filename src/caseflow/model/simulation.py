@@ -17,6 +17,7 @@ from caseflow.model.pathway import Pathway
 from caseflow.records import Recorder
 from caseflow.scenario.schema import Scenario
 from caseflow.streams import Streams
+from caseflow.workforce.capacity import Workforce
 
 __all__ = ["ReplicationOutput", "simulate"]
 
@@ -72,7 +73,12 @@ def simulate(
     month_ends = [t for t in cal.month_ends if t <= days]
     n_months = len(month_ends)
     recorder = Recorder(n_months, cal.month_index[:days])
-    capacity: Capacity = SampledDurations(env, cal, scenario, streams)
+    workforce: Workforce | None = None
+    if scenario.workforce is not None and scenario.workforce.enabled:
+        workforce = Workforce(env, cal, scenario, streams, recorder)
+        capacity: Capacity = workforce
+    else:
+        capacity = SampledDurations(env, cal, scenario, streams)
     pathway = Pathway(env, cal, scenario, streams, recorder, capacity, track_children=track_children)
     seed_opening_stock(pathway, streams)
 
@@ -97,9 +103,13 @@ def simulate(
             env.process(pathway.contact(family, to_mash[i], source=names[i]))
 
     def month_end_snapshots() -> Generator[simpy.Event, Any, None]:
+        previous = 0.0
         for k, t in enumerate(month_ends):
             yield env.timeout(t - env.now)
             pathway.stock_snapshot(k)
+            if workforce is not None:
+                workforce.snapshot(k, t - previous, list(pathway.cla_children.values()))
+            previous = t
             if audit_every_month:
                 out.audits.append(pathway.audit())
 

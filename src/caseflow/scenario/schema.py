@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from caseflow.scenario.workforce_schema import WorkforceParams
+
 __all__ = [
     "AGE_BANDS",
     "AssessmentParams",
@@ -400,6 +402,9 @@ class Scenario(Section):
     recontact: RecontactParams
     looked_after: LookedAfterParams
     opening_stock: OpeningStock
+    workforce: WorkforceParams | None = Field(
+        default=None, description="social-worker capacity; absent or disabled: sampled durations"
+    )
 
     _source: str | None = PrivateAttr(default=None)
 
@@ -424,7 +429,7 @@ class Scenario(Section):
         """
         from caseflow.scenario.loader import apply_overrides, validate
 
-        data = apply_overrides(self.to_dict(), overrides)
+        data = apply_overrides(self.model_dump(), overrides)
         if name is not None:
             data["name"] = name
         return validate(data, source=self._source or "<overrides>")

@@ -1,0 +1,200 @@
+"""Scenario schema for social-worker capacity (DESIGN §3): teams, worker time, dynamics, changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+__all__ = [
+    "ACTIVITIES",
+    "ALLOCATION_POLICIES",
+    "DynamicsParams",
+    "TaskHours",
+    "TeamParams",
+    "TimeParams",
+    "VisitParams",
+    "WeightParams",
+    "WorkforceChange",
+    "WorkforceParams",
+]
+
+#: Kinds of case work. Each must be handled by exactly one team.
+ACTIVITIES: tuple[str, ...] = (
+    "front_door",  # contact decisions and MASH screening (team pool, no case allocation)
+    "assessment",  # referral to assessment outcome, including s47s and ICPCs arising from it
+    "cin_plan",
+    "cp_plan",
+    "looked_after",
+    "care_leaver",
+)
+
+#: Allocation policies: how a team manager picks a worker for a waiting case.
+ALLOCATION_POLICIES: tuple[str, ...] = ("least_loaded", "most_capacity", "first_available")
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+Hours = Annotated[float, Field(ge=0.0, description="hours of a social worker's time")]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+
+class TeamParams(_Section):
+    """A team: what it handles, its funded establishment and its caseload caps (children per FTE)."""
+
+    handles: Annotated[tuple[Literal[ACTIVITIES], ...], Field(strict=False, min_length=1)]  # type: ignore[valid-type]
+    establishment: NonNegative = Field(description="funded FTE posts")
+    soft_cap: Positive = Field(description="children per FTE a manager allocates up to before going over")
+    hard_cap: Positive = Field(description="children per FTE never exceeded")
+    case_holding: bool = Field(default=True, description="counts in DfE caseload measures")
+
+    @model_validator(mode="after")
+    def _caps(self) -> Self:
+        if self.soft_cap > self.hard_cap:
+            raise ValueError(f"soft_cap ({self.soft_cap:g}) must not exceed hard_cap ({self.hard_cap:g})")
+        return self
+
+
+class TimeParams(_Section):
+    """How many hours a week a worker has for case work."""
+
+    contracted_hours: Positive = Field(description="contracted hours per week at 1.0 FTE")
+    annual_leave: Probability = Field(description="share of working time on leave and bank holidays")
+    non_case_time: Probability = Field(description="share of remaining time on supervision, training, admin")
+    nqsw_protected_time: Probability = Field(description="ASYE protected development time share")
+    nqsw_caseload_factor: Probability = Field(description="ASYE caseload cap as share of experienced")
+    ramp_up_weeks: NonNegative = Field(description="weeks a new starter works at reduced efficiency")
+    ramp_up_efficiency: Probability = Field(description="efficiency during ramp-up")
+    external_time_scale: NonNegative = Field(
+        description="elapsed time an assessment, s47 or MASH check needs regardless of worker time "
+        "(partner agencies, family availability), as a multiple of the scenario's published duration"
+    )
+
+
+class TaskHours(_Section):
+    """Hours of worker time per piece of work, per family, and extra for each further child."""
+
+    contact_decision: Hours
+    mash_screening: Hours
+    assessment: Hours
+    assessment_cv: NonNegative = Field(description="coefficient of variation of assessment hours (gamma)")
+    strategy_discussion: Hours
+    s47_enquiry: Hours
+    icpc_report: Hours
+    cp_review: Hours
+    core_group: Hours
+    cin_review: Hours
+    cla_review: Hours
+    court_work: Hours = Field(description="care proceedings: statements and hearings, per child")
+    per_extra_child: Probability = Field(description="extra share of the family's hours per further child")
+
+
+class VisitParams(_Section):
+    """Statutory and local visiting frequencies (working days) and hours per visit (per family)."""
+
+    cp_interval_wd: StrictInt = Field(ge=1)
+    cp_hours: Hours
+    cin_interval_wd: StrictInt = Field(ge=1)
+    cin_hours: Hours
+    cla_interval_wd: StrictInt = Field(ge=1)
+    cla_hours: Hours
+    care_leaver_interval_wd: StrictInt = Field(ge=1)
+    care_leaver_hours: Hours
+    core_group_interval_wd: StrictInt = Field(ge=1)
+    cin_review_interval_wd: StrictInt = Field(ge=1)
+    cla_first_review_wd: StrictInt = Field(ge=1)
+    cla_review_interval_wd: StrictInt = Field(ge=1)
+    planning_lead_wd: StrictInt = Field(
+        ge=0, description="a visit is planned this many working days before due"
+    )
+
+
+class WeightParams(_Section):
+    """How a worker shares their time: each open piece of work gets time in proportion to its weight."""
+
+    visit: Positive = Field(description="statutory visits")
+    child_protection: Positive = Field(description="strategy discussions, s47 enquiries, ICPC reports")
+    assessment: Positive
+    other: Positive = Field(description="reviews, core groups, court work, front-door work")
+
+
+class DynamicsParams(_Section):
+    """Leavers, vacancies, agency cover, sickness and newly qualified intake (DfE CSWW definitions)."""
+
+    turnover_rate: Probability = Field(description="permanent leavers per FTE per year")
+    months_to_fill: Positive = Field(description="mean months from a permanent leaving to a new start")
+    agency_backfill: Probability = Field(description="share of vacancies covered by agency staff")
+    agency_lead_weeks: NonNegative = Field(description="weeks from a vacancy to an agency start")
+    agency_assignment_months: Positive = Field(description="mean agency assignment length")
+    nqsw_share_of_hires: Probability
+    asye_months: Positive = Field(description="length of the assessed and supported year")
+    sickness_rate: Probability = Field(description="share of working time lost to sickness")
+    sickness_spell_wd: Positive = Field(description="mean working days of a sickness spell")
+    opening_vacancy_rate: Probability = Field(description="vacant share of posts on day one")
+    opening_nqsw_share: Probability = Field(description="share of permanent workers in their ASYE on day one")
+    case_transfer_rate: NonNegative = Field(
+        description="transfers of a case to another worker in the same team per case-year "
+        "(workload balancing, court to long-term team) in case-holding teams"
+    )
+    icpc_rebook_wd: StrictInt = Field(ge=0, description="working days to rebook an ICPC whose report is late")
+
+
+class WorkforceChange(_Section):
+    """From ``date``, change a team's establishment or caps, or the agency or allocation policy."""
+
+    date: dt.date
+    team: str | None = None
+    establishment: NonNegative | None = None
+    soft_cap: Positive | None = None
+    hard_cap: Positive | None = None
+    agency_backfill: Probability | None = None
+    allocation_policy: Literal[ALLOCATION_POLICIES] | None = None  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        fields = ("establishment", "soft_cap", "hard_cap", "agency_backfill", "allocation_policy")
+        if all(getattr(self, f) is None for f in fields):
+            raise ValueError(f"a change must set at least one of {', '.join(fields)}")
+        if self.team is None and any(getattr(self, f) is not None for f in fields[:3]):
+            raise ValueError("establishment and caps are per team: name the team")
+        return self
+
+
+class WorkforceParams(_Section):
+    enabled: bool = Field(description="false: durations are sampled, capacity unlimited")
+    allocation_policy: Literal[ALLOCATION_POLICIES]  # type: ignore[valid-type]
+    teams: dict[str, TeamParams] = Field(min_length=1)
+    time: TimeParams
+    hours: TaskHours
+    visits: VisitParams
+    weights: WeightParams
+    dynamics: DynamicsParams
+    changes: Annotated[tuple[WorkforceChange, ...], Field(strict=False)] = ()
+
+    @model_validator(mode="after")
+    def _routing(self) -> Self:
+        owner: dict[str, str] = {}
+        for name, team in self.teams.items():
+            for act in team.handles:
+                if act in owner:
+                    raise ValueError(f"activity {act!r} is handled by both teams {owner[act]!r} and {name!r}")
+                owner[act] = name
+        missing = [a for a in ACTIVITIES if a not in owner]
+        if missing:
+            raise ValueError(f"no team handles {', '.join(missing)}; every activity needs one team")
+        for i, ch in enumerate(self.changes):
+            if ch.team is not None and ch.team not in self.teams:
+                raise ValueError(
+                    f"changes[{i}].team {ch.team!r} is not a team; teams are {', '.join(self.teams)}"
+                )
+        return self
+
+    def team_for(self, activity: str) -> str:
+        for name, team in self.teams.items():
+            if activity in team.handles:
+                return name
+        raise KeyError(activity)

@@ -1,0 +1,191 @@
+"""Teams, their posts and workers, and the queue of cases waiting for a worker.
+
+A case that needs a worker joins its team's queue, a heap ordered by (priority, time queued, arrival
+order) — not ``simpy.PriorityResource``, which re-sorts the whole queue on every request. Whenever a
+case arrives or a worker frees up, the team manager allocates from the head of the queue to an
+eligible worker chosen by the allocation policy. Eligible means present (not off sick) and below the
+cap: urgent cases may go up to the *hard* cap, all others only up to the *soft* cap. Caps are children
+per FTE, lower for workers in their ASYE year. A cap therefore moves waiting from "allocated but slow"
+to "unallocated": both are reported.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from caseflow.workforce.allocation import AllocationPolicy
+from caseflow.workforce.worker import Worker, WorkItem
+
+if TYPE_CHECKING:
+    import simpy
+
+    from caseflow.model.entities import Child
+
+__all__ = ["URGENT", "Case", "Post", "Team"]
+
+#: Queue priorities (lower is allocated first).
+URGENT, CHILD_PROTECTION, LOOKED_AFTER, ASSESSMENT, CHILD_IN_NEED, CARE_LEAVER = range(6)
+
+
+@dataclass(slots=True, eq=False)
+class Case:
+    """Children held together by one worker in one team (a family, or one child in care)."""
+
+    id: int
+    team: Team
+    activity: str
+    priority: int
+    children: list[Child]
+    queued_at: float = 0.0
+    worker: Worker | None = None
+    pending: list[WorkItem] = field(default_factory=list)
+    open: bool = True
+    queued: bool = False
+    generation: int = 0
+
+    @property
+    def n(self) -> int:
+        return len(self.children)
+
+
+@dataclass(slots=True, eq=False)
+class Post:
+    """A funded post (``fte`` of establishment) held by a permanent worker, or vacant."""
+
+    id: int
+    team: Team
+    fte: float
+    holder: Worker | None = None
+    agency: Worker | None = None
+    removed: bool = False
+    filled: simpy.Event | None = None
+
+
+class Team:
+    """A team's posts, workers in post (permanent, ASYE and agency) and allocation queue."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        soft_cap: float,
+        hard_cap: float,
+        case_holding: bool,
+        policy: AllocationPolicy,
+        nqsw_caseload_factor: float,
+        now: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.soft_cap = soft_cap
+        self.hard_cap = hard_cap
+        self.case_holding = case_holding
+        self.policy = policy
+        self.nqsw_caseload_factor = nqsw_caseload_factor
+        self.workers: list[Worker] = []
+        self.posts: list[Post] = []
+        self.queue: list[tuple[int, float, int, Case]] = []
+        self._seq = 0
+        self.unallocated = 0  # children waiting
+        self._area = 0.0
+        self._last = now
+        self.on_allocate: list[object] = []  # callbacks(case, worker, now) set by the workforce
+
+    # ------------------------------------------------------------ measures
+    def _tick(self, now: float) -> None:
+        self._area += self.unallocated * (now - self._last)
+        self._last = now
+
+    def take_area(self, now: float) -> float:
+        """Children-days of unallocated waiting since the last call."""
+        self._tick(now)
+        area, self._area = self._area, 0.0
+        return area
+
+    @property
+    def establishment(self) -> float:
+        return sum(p.fte for p in self.posts if not p.removed)
+
+    def cap_for(self, worker: Worker, urgent: bool) -> float:
+        cap = self.hard_cap if urgent else self.soft_cap
+        if worker.contract == "nqsw":
+            cap *= self.nqsw_caseload_factor
+        return cap * worker.fte
+
+    # ---------------------------------------------------------- allocation
+    def enqueue(self, case: Case, now: float) -> None:
+        self._tick(now)
+        case.queued_at = now
+        case.queued = True
+        self._seq += 1
+        heapq.heappush(self.queue, (case.priority, now, self._seq, case))
+        self.unallocated += case.n
+
+    def allocate_waiting(self, now: float) -> list[tuple[Case, Worker]]:
+        """Allocate from the head of the queue while an eligible worker exists."""
+        made: list[tuple[Case, Worker]] = []
+        queue = self.queue
+        while queue:
+            case = queue[0][3]
+            if not case.queued:
+                heapq.heappop(queue)
+                continue
+            urgent = case.priority == URGENT
+            eligible = [
+                w
+                for w in self.workers
+                if w.available and w.caseload + case.n <= self.cap_for(w, urgent) + 1e-9
+            ]
+            if not eligible:
+                # A sibling group may not fit where a single child would; let a worker below cap take it.
+                eligible = [
+                    w for w in self.workers if w.available and w.caseload < self.cap_for(w, urgent) - 1e-9
+                ]
+                if not eligible or case.n == 1:
+                    break
+            worker = self.policy.choose(eligible, case)
+            heapq.heappop(queue)
+            self._tick(now)
+            self.unallocated -= case.n
+            case.queued = False
+            self.attach(case, worker)
+            made.append((case, worker))
+        return made
+
+    def attach(self, case: Case, worker: Worker) -> None:
+        case.worker = worker
+        worker.caseload += case.n
+        worker.cases[case.id] = case
+        pending, case.pending = case.pending, []
+        for item in pending:
+            if not item.cancelled:
+                worker.add(item)
+
+    def detach(self, case: Case, now: float) -> list[WorkItem]:
+        """Take ``case`` off its worker (or out of the queue); returns its unfinished work."""
+        worker = case.worker
+        if worker is None:
+            if case.queued:
+                self._tick(now)
+                self.unallocated -= case.n
+                case.queued = False
+            items, case.pending = case.pending, []
+            return items
+        worker.caseload -= case.n
+        worker.cases.pop(case.id, None)
+        case.worker = None
+        return worker.detach(case)
+
+    def remove_children(self, case: Case, children: list[Child], now: float) -> None:
+        """Some children leave the case (e.g. an 18th birthday): the caseload counts fewer children."""
+        gone = [c for c in children if c in case.children]
+        if not gone:
+            return
+        for c in gone:
+            case.children.remove(c)
+        if case.worker is not None:
+            case.worker.caseload -= len(gone)
+        elif case.queued:
+            self._tick(now)
+            self.unallocated -= len(gone)

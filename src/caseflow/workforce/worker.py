@@ -1,0 +1,243 @@
+"""A social worker: an individual whose case hours are shared among their open pieces of work.
+
+A worker spends ``rate`` hours per working day (contracted hours × FTE, less leave, non-case time and
+ASYE protected time; zero while off sick; reduced while a new starter ramps up). Those hours are
+shared among the worker's active work items in proportion to each item's *weight* — weighted
+processor sharing — so the more work a worker holds, the longer each piece takes: higher caseloads
+lengthen assessments and make visits late, as DESIGN §3 requires.
+
+Processor sharing is computed exactly with a virtual clock ``V`` that advances at ``rate / Σ weights``
+per unit of working time; an item of ``h`` hours and weight ``w`` added at ``V₀`` finishes when
+``V = V₀ + h / w``. Items sit in a heap keyed by that finishing value, so adding, finishing and
+re-timing cost O(log n), and only the next completion is ever scheduled.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING, Protocol
+
+import simpy
+
+if TYPE_CHECKING:
+    from caseflow.workforce.team import Case, Post, Team
+
+__all__ = ["WorkClock", "WorkItem", "Worker"]
+
+_EPS = 1e-9
+
+
+class WorkClock(Protocol):
+    """Maps simulation time to working time and back (see :class:`caseflow.calendar.Calendar`)."""
+
+    def working_time(self, t: float) -> float: ...
+
+    def real_time(self, wt: float) -> float: ...
+
+
+class WorkItem:
+    """A piece of work: ``hours`` of a worker's time, shared with the worker's other items by ``weight``."""
+
+    __slots__ = ("cancelled", "case", "done", "finish_v", "hours", "kind", "remaining", "weight")
+
+    def __init__(
+        self, env: simpy.Environment, kind: str, hours: float, weight: float, case: Case | None
+    ) -> None:
+        self.kind = kind
+        self.hours = hours
+        self.remaining = hours
+        self.weight = weight
+        self.case = case
+        self.done: simpy.Event = env.event()
+        self.finish_v = 0.0
+        self.cancelled = False
+
+
+class Worker:
+    """One social worker (permanent, newly qualified or agency) holding cases and doing their work."""
+
+    __slots__ = (
+        "_heap",
+        "_last_wt",
+        "_seq",
+        "_timer_at",
+        "_v",
+        "_weight",
+        "available",
+        "base_rate",
+        "caseload",
+        "cases",
+        "clock",
+        "contract",
+        "efficiency",
+        "env",
+        "fte",
+        "id",
+        "left",
+        "post",
+        "started",
+        "team",
+    )
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        clock: WorkClock,
+        *,
+        worker_id: int,
+        team: Team | None,
+        contract: str,
+        fte: float,
+        base_rate: float,
+        started: float,
+        post: Post | None = None,
+    ) -> None:
+        self.env = env
+        self.clock = clock
+        self.id = worker_id
+        self.team = team
+        self.contract = contract  # "permanent", "nqsw" or "agency"
+        self.fte = fte
+        self.base_rate = base_rate  # hours per working day when fully effective and present
+        self.efficiency = 1.0
+        self.available = True
+        self.started = started
+        self.left = False
+        self.post = post
+        self.caseload = 0  # children held
+        self.cases: dict[int, Case] = {}
+        self._heap: list[tuple[float, int, WorkItem]] = []
+        self._seq = 0
+        self._v = 0.0
+        self._weight = 0.0
+        self._last_wt = clock.working_time(env.now)
+        self._timer_at: float | None = None  # when the earliest pending completion timer fires
+
+    # ------------------------------------------------------------------ state
+    @property
+    def rate(self) -> float:
+        """Hours of case work per working day right now."""
+        return self.base_rate * self.efficiency if self.available else 0.0
+
+    @property
+    def active_items(self) -> int:
+        return sum(1 for _, _, it in self._heap if not it.cancelled)
+
+    @property
+    def load(self) -> float:
+        """Total weight of active work (how busy the worker is)."""
+        return self._weight
+
+    # ------------------------------------------------------------- mechanics
+    def _advance(self) -> None:
+        wt = self.clock.working_time(self.env.now)
+        if self._weight > 0:
+            self._v += (wt - self._last_wt) * self.rate / self._weight
+        self._last_wt = wt
+
+    def _reschedule(self) -> None:
+        """Make sure a timer fires no later than the next completion.
+
+        Adding work only ever postpones completions, so an earlier pending timer is kept: when it fires
+        it finds nothing due and re-times itself. Only an earlier completion needs a new timer. This keeps
+        the event count close to one timer per completed item.
+        """
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        rate = self.rate
+        if not heap or rate <= 0:
+            return
+        dv = max(heap[0][0] - self._v, 0.0)
+        target = self.clock.real_time(self._last_wt + dv * self._weight / rate)
+        pending = self._timer_at
+        if pending is not None and pending <= target + _EPS:
+            return
+        now = self.env.now
+        at = max(target, now)
+        self._timer_at = at
+        ev = self.env.timeout(at - now)
+        ev.callbacks.append(lambda _e: self._on_timer(at))
+
+    def _on_timer(self, at: float) -> None:
+        if self._timer_at == at:
+            self._timer_at = None
+        self._advance()
+        heap = self._heap
+        now = self.env.now
+        while heap and (heap[0][2].cancelled or heap[0][0] <= self._v + _EPS):
+            _, _, item = heapq.heappop(heap)
+            if item.cancelled:
+                continue
+            self._weight -= item.weight
+            item.remaining = 0.0
+            item.done.succeed(now)
+        if not heap:
+            self._weight = 0.0
+        self._reschedule()
+
+    def set_rate(
+        self,
+        *,
+        efficiency: float | None = None,
+        available: bool | None = None,
+        base_rate: float | None = None,
+    ) -> None:
+        """Change how fast this worker works (ramp-up, sickness, end of ASYE), keeping work done so far."""
+        self._advance()
+        if base_rate is not None:
+            self.base_rate = base_rate
+        if efficiency is not None:
+            self.efficiency = efficiency
+        if available is not None:
+            self.available = available
+        self._reschedule()
+
+    # ------------------------------------------------------------- interface
+    def add(self, item: WorkItem) -> None:
+        """Start working on ``item`` (sharing time with everything else on the worker's desk)."""
+        self._advance()
+        if item.remaining <= _EPS:
+            item.remaining = 0.0
+            item.done.succeed(self.env.now)
+            return
+        item.finish_v = self._v + item.remaining / item.weight
+        self._seq += 1
+        heapq.heappush(self._heap, (item.finish_v, self._seq, item))
+        self._weight += item.weight
+        self._reschedule()
+
+    def cancel(self, item: WorkItem) -> None:
+        """Stop ``item`` (its case closed); its share of time goes to the rest."""
+        if item.cancelled or item.done.triggered:
+            return
+        self._advance()
+        item.cancelled = True
+        self._weight = max(self._weight - item.weight, 0.0)
+        self._reschedule()
+
+    def detach(self, case: Case | None = None, kind: str | None = None) -> list[WorkItem]:
+        """Take unfinished items off this worker (all, ``case``'s, or of ``kind``), keeping remaining hours."""
+        self._advance()
+        keep: list[tuple[float, int, WorkItem]] = []
+        out: list[WorkItem] = []
+        for entry in self._heap:
+            item = entry[2]
+            if item.cancelled:
+                continue
+            if (case is None or item.case is case) and (kind is None or item.kind == kind):
+                item.remaining = max((item.finish_v - self._v) * item.weight, 0.0)
+                self._weight -= item.weight
+                out.append(item)
+            else:
+                keep.append(entry)
+        heapq.heapify(keep)
+        self._heap = keep
+        if not keep:
+            self._weight = 0.0
+        self._reschedule()
+        return out
+
+    def __repr__(self) -> str:
+        team = self.team.name if self.team is not None else "-"
+        return f"Worker({self.id}, {team}, {self.contract}, caseload={self.caseload})"
