@@ -152,7 +152,7 @@ class Workforce:
 
     def _add_posts(self, team: Team, fte: float, *, opening: bool) -> None:
         dyn = self.wf.dynamics
-        whole = int(math.floor(fte + 1e-9))
+        whole = math.floor(fte + 1e-9)
         sizes = [1.0] * whole
         if fte - whole > 1e-9:
             sizes.append(fte - whole)
@@ -618,7 +618,7 @@ class Workforce:
         if ratios:
             ratios.sort()
             rec.stock(
-                "caseload_p90", month, ratios[min(len(ratios) - 1, int(math.ceil(0.9 * len(ratios))) - 1)]
+                "caseload_p90", month, ratios[min(len(ratios) - 1, math.ceil(0.9 * len(ratios)) - 1)]
             )
             rec.stock("caseload_max", month, ratios[-1])
         else:

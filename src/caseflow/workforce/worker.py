@@ -217,7 +217,7 @@ class Worker:
         self._reschedule()
 
     def detach(self, case: Case | None = None, kind: str | None = None) -> list[WorkItem]:
-        """Take unfinished items off this worker (all, ``case``'s, or of ``kind``), keeping remaining hours."""
+        """Take unfinished items off this worker (all, a case's, or of a kind), keeping remaining hours."""
         self._advance()
         keep: list[tuple[float, int, WorkItem]] = []
         out: list[WorkItem] = []
