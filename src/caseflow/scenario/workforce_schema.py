@@ -51,6 +51,12 @@ class TeamParams(_Section):
     soft_cap: Positive = Field(description="children per FTE a manager allocates up to before going over")
     hard_cap: Positive = Field(description="children per FTE never exceeded")
     case_holding: bool = Field(default=True, description="counts in DfE caseload measures")
+    held_vacant: Probability = Field(
+        default=0.0, description="share of posts left vacant for the whole run (not recruited to)"
+    )
+    held_vacant_agency: Probability = Field(
+        default=0.0, description="share of the held-vacant posts covered by agency workers"
+    )
 
     @model_validator(mode="after")
     def _caps(self) -> Self:

@@ -111,7 +111,13 @@ class Workforce:
         self.activity_team = {act: self.teams[wf.team_for(act)] for act in ACTIVITY_PRIORITY}
         self.front_door = self.teams[wf.team_for("front_door")]
         for name, tp in wf.teams.items():
-            self._add_posts(self.teams[name], tp.establishment, opening=True)
+            self._add_posts(
+                self.teams[name],
+                tp.establishment,
+                opening=True,
+                held_vacant=tp.held_vacant,
+                held_vacant_agency=tp.held_vacant_agency,
+            )
         for i, change in enumerate(wf.changes):
             env.process(self._apply_change(change, i))
         if wf.dynamics.case_transfer_rate > 0:
@@ -150,17 +156,37 @@ class Workforce:
         self._worker_free(team)
         return w
 
-    def _add_posts(self, team: Team, fte: float, *, opening: bool) -> None:
+    def _add_posts(
+        self,
+        team: Team,
+        fte: float,
+        *,
+        opening: bool,
+        held_vacant: float = 0.0,
+        held_vacant_agency: float = 0.0,
+    ) -> None:
+        """Create ``fte`` of posts. On day one they are filled, vacant or agency-covered at the opening
+        rates; ``held_vacant`` of them stay vacant all run (``held_vacant_agency`` of those agency-covered).
+        """
         dyn = self.wf.dynamics
         whole = math.floor(fte + 1e-9)
         sizes = [1.0] * whole
         if fte - whole > 1e-9:
             sizes.append(fte - whole)
         r = self._r_opening
-        for size in sizes:
+        n_held = round(held_vacant * len(sizes))
+        n_covered = round(held_vacant_agency * n_held)
+        for i, size in enumerate(sizes):
             post = Post(self._next_post, team, size)
             self._next_post += 1
             team.posts.append(post)
+            if i < n_held:
+                post.held = True
+                post.filled = self.env.event()  # never succeeds: agency cover stays until the run ends
+                if i < n_covered:
+                    post.agency = self._new_worker(team, "agency", size, post, opening=opening)
+                    self.env.process(self._agency_cover(post, already=True))
+                continue
             if opening and r.random() >= dyn.opening_vacancy_rate:
                 contract = "nqsw" if r.random() < dyn.opening_nqsw_share else "permanent"
                 post.holder = self._new_worker(team, contract, size, post, opening=True)

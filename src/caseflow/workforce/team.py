@@ -60,6 +60,7 @@ class Post:
     holder: Worker | None = None
     agency: Worker | None = None
     removed: bool = False
+    held: bool = False  # held vacant: never recruited to
     filled: simpy.Event | None = None
 
 
