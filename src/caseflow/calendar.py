@@ -70,8 +70,8 @@ class Calendar:
     # ---------------------------------------------------------------- dates
     def _day(self, t: float) -> int:
         """Array index of the day containing time ``t``."""
-        i = int(t + self.lead_days)  # t + lead_days >= 0 inside the calendar, so int() is floor
-        if i < 0 or t + self.lead_days < 0:
+        i = math.floor(t) + self.lead_days  # floor first: t + lead_days could round up to the next day
+        if i < 0:
             raise IndexError(f"time {t} is before the calendar starts")
         return i
 
@@ -120,7 +120,10 @@ class Calendar:
         if working_days < 0:
             raise ValueError("working_days must be non-negative")
         n = int(working_days)
-        done = self.add_working_days(t, n) + (working_days - n)
+        day = self.add_working_days(t, n)
+        done = day + (working_days - n)
+        if done >= day + 1.0:  # a fraction within an ulp of 1 must not roll over into the next day
+            done = math.nextafter(day + 1.0, day)
         return max(done, t)
 
     def next_working_day_start(self, t: float) -> float:

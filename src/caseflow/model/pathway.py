@@ -23,7 +23,7 @@ from caseflow.distributions import BandedSampler, BranchSampler
 from caseflow.model.capacity import Capacity, Task
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child, Family, Stage
 from caseflow.records import Recorder
-from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS, Scenario
+from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS, Placements, Scenario
 from caseflow.streams import Stream, Streams
 
 __all__ = ["Pathway", "age_band"]
@@ -159,6 +159,20 @@ class Pathway:
                 self.move([c], Stage.LEFT)
                 self.rec.count("children_left_at_18", t)
         return keep
+
+    def _age_out_before(self, kids: list[Child], end: float) -> None:
+        """Children who turn 18 before ``end`` leave on their birthday, not at the plan's end."""
+        for c in kids:
+            birthday = c.birthday(18)
+            if birthday < end:
+                self.env.process(self._age_out(c, birthday))
+
+    def _age_out(self, child: Child, at: float) -> Proc:
+        yield self.env.timeout(max(0.0, at - self.env.now))
+        if child.stage in (Stage.ASSESSMENT, Stage.S47, Stage.CIN_PLAN, Stage.CP_PLAN):
+            self.capacity.release([child])
+            self.move([child], Stage.LEFT)
+            self.rec.count("children_left_at_18", self.env.now)
 
     # ============================================================ closure & return
     def close(self, children: list[Child], kind: str, family: Family) -> None:
@@ -360,6 +374,7 @@ class Pathway:
         self.move(kids, Stage.CP_PLAN)
         self.capacity.assign(kids, "cp_plan")
         end = started + duration
+        self._age_out_before(kids, end)
         cp = self.s.cp_plan
         review = started + cp.first_review_months * DAYS_PER_MONTH
         step = cp.review_interval_months * DAYS_PER_MONTH
@@ -404,6 +419,7 @@ class Pathway:
             duration = self._cin_len.sample(self._r_plan_len)
         self.move(kids, Stage.CIN_PLAN)
         self.capacity.assign(kids, "cin_plan")
+        self._age_out_before(kids, started + duration)
         yield env.timeout(max(0.0, started + duration - now))
         kids = self._current(kids)
         if not kids:
@@ -513,7 +529,7 @@ class Pathway:
         rec.stock("s47_open_end", month, counts[Stage.S47])
         rec.stock("early_help_open_end", month, counts[Stage.EARLY_HELP])
         rec.stock("front_door_open_end", month, counts[Stage.FRONT_DOOR])
-        for placement in self.s.looked_after.placements["under_1"].model_fields:
+        for placement in Placements.model_fields:
             rec.stock(f"cla_{placement}_end", month, self.cla_placements[placement])
 
     def audit(self) -> dict[str, int]:

@@ -181,18 +181,30 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raise ScenarioError(where, [("", "file is not UTF-8 text")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(where, [("", f"not valid TOML: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError(where, [("", "not valid TOML: nested too deeply")]) from None
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(where, [("extends", "must be the path of another scenario file, in quotes")])
-    parent_path = (path.parent / parent).resolve()
+    try:
+        parent_path = (path.parent / parent).resolve()
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(where, [("extends", f"not a usable file path: {exc}")]) from None
+    if not parent_path.is_file():
+        raise ScenarioError(
+            where, [("extends", f"the scenario it extends, {parent!r}, was not found at {parent_path}")]
+        )
     base = _read_toml(parent_path, (*chain, path))
     return deep_merge(base, data)
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load, merge (``extends``) and validate a scenario file. Raises :class:`ScenarioError`."""
-    p = Path(path)
-    data = _read_toml(p.resolve(), ())
+    try:
+        p = Path(path).resolve()
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(str(path), [("", f"not a usable file path: {exc}")]) from None
+    data = _read_toml(p, ())
     return validate(data, source=str(path))

@@ -13,8 +13,6 @@ import math
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     StrictFloat,
@@ -22,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from caseflow.scenario.base import Section
 from caseflow.scenario.workforce_schema import WorkforceParams
 
 __all__ = [
@@ -58,12 +57,6 @@ FloatList = Annotated[tuple[StrictFloat, ...], Field(strict=False)]
 ProbList = Annotated[
     tuple[Annotated[StrictFloat, Field(ge=0.0, le=1.0)], ...], Field(strict=False, min_length=1)
 ]
-
-
-class Section(BaseModel):
-    """Base for every scenario section: strict types, unknown keys rejected, immutable."""
-
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
 
 
 def _check_sums_to_one(owner: str, values: dict[str, float]) -> None:

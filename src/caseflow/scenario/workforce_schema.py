@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import Field, StrictInt, model_validator
+
+from caseflow.scenario.base import Section
 
 __all__ = [
     "ACTIVITIES",
@@ -39,11 +41,7 @@ Positive = Annotated[float, Field(gt=0.0)]
 Hours = Annotated[float, Field(ge=0.0, description="hours of a social worker's time")]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
-
-
-class TeamParams(_Section):
+class TeamParams(Section):
     """A team: what it handles, its funded establishment and its caseload caps (children per FTE)."""
 
     handles: Annotated[tuple[Literal[ACTIVITIES], ...], Field(strict=False, min_length=1)]  # type: ignore[valid-type]
@@ -65,7 +63,7 @@ class TeamParams(_Section):
         return self
 
 
-class TimeParams(_Section):
+class TimeParams(Section):
     """How many hours a week a worker has for case work."""
 
     contracted_hours: Positive = Field(description="contracted hours per week at 1.0 FTE")
@@ -81,7 +79,7 @@ class TimeParams(_Section):
     )
 
 
-class TaskHours(_Section):
+class TaskHours(Section):
     """Hours of worker time per piece of work, per family, and extra for each further child."""
 
     contact_decision: Hours
@@ -99,7 +97,7 @@ class TaskHours(_Section):
     per_extra_child: Probability = Field(description="extra share of the family's hours per further child")
 
 
-class VisitParams(_Section):
+class VisitParams(Section):
     """Statutory and local visiting frequencies (working days) and hours per visit (per family)."""
 
     cp_interval_wd: StrictInt = Field(ge=1)
@@ -119,7 +117,7 @@ class VisitParams(_Section):
     )
 
 
-class WeightParams(_Section):
+class WeightParams(Section):
     """How a worker shares their time: each open piece of work gets time in proportion to its weight."""
 
     visit: Positive = Field(description="statutory visits")
@@ -128,7 +126,7 @@ class WeightParams(_Section):
     other: Positive = Field(description="reviews, core groups, court work, front-door work")
 
 
-class DynamicsParams(_Section):
+class DynamicsParams(Section):
     """Leavers, vacancies, agency cover, sickness and newly qualified intake (DfE CSWW definitions)."""
 
     turnover_rate: Probability = Field(description="permanent leavers per FTE per year")
@@ -149,7 +147,7 @@ class DynamicsParams(_Section):
     icpc_rebook_wd: StrictInt = Field(ge=0, description="working days to rebook an ICPC whose report is late")
 
 
-class WorkforceChange(_Section):
+class WorkforceChange(Section):
     """From ``date``, change a team's establishment or caps, or the agency or allocation policy."""
 
     date: dt.date
@@ -170,7 +168,7 @@ class WorkforceChange(_Section):
         return self
 
 
-class WorkforceParams(_Section):
+class WorkforceParams(Section):
     enabled: bool = Field(description="false: durations are sampled, capacity unlimited")
     allocation_policy: Literal[ALLOCATION_POLICIES]  # type: ignore[valid-type]
     teams: dict[str, TeamParams] = Field(min_length=1)

@@ -1,0 +1,37 @@
+"""Base of every scenario section: strict, closed to unknown keys, and immutable all the way down."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+__all__ = ["FrozenDict", "Section"]
+
+
+class FrozenDict(dict[Any, Any]):
+    """A dict that cannot be changed after construction (so a scenario is immutable all the way down)."""
+
+    def _immutable(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("scenario tables are immutable; use Scenario.with_overrides to make a variant")
+
+    __setitem__ = __delitem__ = _immutable  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _immutable  # type: ignore[assignment]
+    __ior__ = _immutable  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type, tuple[dict[Any, Any]]]:
+        return (FrozenDict, (dict(self),))
+
+
+class Section(BaseModel):
+    """Base for every scenario section: strict types, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+    @model_validator(mode="after")
+    def _freeze_tables(self) -> Self:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if type(value) is dict:
+                object.__setattr__(self, name, FrozenDict(value))
+        return self

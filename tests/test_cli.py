@@ -1,0 +1,436 @@
+"""Tests for the command line (:mod:`caseflow.cli`, DESIGN §8) and atomic writing (:mod:`caseflow.output`)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import caseflow.cli
+import caseflow.output
+from caseflow.cli import main
+from caseflow.experiment.results import Results
+from caseflow.metrics import KPIS
+from caseflow.output import atomic_write_text, write_json, write_report
+from caseflow.scenario import load_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINE = REPO / "scenarios" / "baseline.toml"
+
+# write_report's documented files (see caseflow.output.write_report).
+REPORT_FILES = {
+    "kpis.csv",
+    "summary_financial_year.csv",
+    "summary_month.csv",
+    "headline.csv",
+    "headline.md",
+    "results.json",
+    "scenario.json",
+}
+JSON_KEYS = {"scenario", "seed", "replications", "years", "kpis"}
+# Pathway KPIs named in the DESIGN §6 stable contract.
+CONTRACT_KPIS = {
+    "contacts",
+    "contact_decision_within_1wd_pct",
+    "contact_to_referral_pct",
+    "early_help_starts",
+    "referrals",
+    "referrals_per_10k",
+    "re_referrals_12m_pct",
+    "referral_nfa_pct",
+    "assessments_completed",
+    "assessment_within_45wd_pct",
+    "assessment_median_wd",
+    "s47_enquiries",
+    "s47_per_10k",
+    "icpcs",
+    "s47_to_icpc_pct",
+    "icpc_within_15wd_pct",
+    "cp_plans_started",
+    "cp_plans_open_end",
+    "cp_per_10k_end",
+    "cp_second_or_subsequent_pct",
+    "cp_ended_2y_plus_pct",
+    "cin_open_end",
+    "cin_per_10k_end",
+    "cla_starts",
+    "cla_ceased",
+    "cla_open_end",
+    "cla_per_10k_end",
+}
+
+
+def _strict_json(path: Path) -> Any:
+    """Parse JSON, refusing NaN/Infinity (which are not JSON)."""
+
+    def bad(token: str) -> None:
+        raise AssertionError(f"non-JSON constant {token} in {path}")
+
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=bad)
+
+
+def _invalid_scenario(tmp_path: Path) -> Path:
+    p = tmp_path / "invalid.toml"
+    p.write_text(
+        f"extends = {json.dumps(str(BASELINE))}\n[mash]\nurgent_referral = 1.7\n", encoding="utf-8"
+    )
+    return p
+
+
+def _reported_fy_label() -> str:
+    """Label of the one financial year reported after the warm-up (e.g. "2026-27")."""
+    run = load_scenario(BASELINE).run
+    y = run.start_date.year + run.warmup_years
+    return f"{y}-{(y + 1) % 100:02d}"
+
+
+# ------------------------------------------------------------------------------ validate
+
+
+def test_validate_baseline_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(BASELINE)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"OK: {BASELINE}")
+    assert load_scenario(BASELINE).hash()[:12] in out
+    assert err == ""
+
+
+def test_validate_invalid_file_exits_2_with_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = _invalid_scenario(tmp_path)
+    assert main(["validate", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"caseflow: invalid scenario {bad}:")
+    assert "mash.urgent_referral" in err
+    assert "[0, 1]" in err
+    assert "Traceback" not in err
+
+
+def test_validate_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.toml"
+    assert main(["validate", str(missing)]) == 2
+    _, err = capsys.readouterr()
+    assert str(missing) in err
+    assert "not found" in err
+
+
+def test_validate_bad_toml_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "broken.toml"
+    p.write_text("name = \n", encoding="utf-8")
+    assert main(["validate", str(p)]) == 2
+    _, err = capsys.readouterr()
+    assert "not valid TOML" in err
+    assert "Traceback" not in err
+
+
+def test_run_on_invalid_scenario_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = _invalid_scenario(tmp_path)
+    out_dir, json_file = tmp_path / "out", tmp_path / "r.json"
+    rc = main(
+        ["run", str(bad), "--years", "1", "--reps", "1", "--json", str(json_file), "--out", str(out_dir)]
+    )
+    assert rc == 2
+    _, err = capsys.readouterr()
+    assert "mash.urgent_referral" in err
+    assert not out_dir.exists()
+    assert not json_file.exists()
+
+
+def test_subprocess_validate_exit_codes(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    ok = subprocess.run(
+        [sys.executable, "-m", "caseflow.cli", "validate", str(BASELINE)],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("OK:")
+
+    bad = _invalid_scenario(tmp_path)
+    res = subprocess.run(
+        [sys.executable, "-m", "caseflow.cli", "validate", str(bad)],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )
+    assert res.returncode == 2
+    assert f"invalid scenario {bad}" in res.stderr
+    assert "mash.urgent_referral" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert res.stdout == ""
+
+
+# ------------------------------------------------------------------------------ bad flags
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--reps", "0"], "must be at least 1"),
+        (["--seed", "-1"], "must be 0 or more"),
+        (["--years", "0"], "must be at least 1"),
+        (["--workers", "0"], "must be at least 1"),
+        (["--reps", "two"], "expected a whole number"),
+        (["--seed", "1.5"], "expected a whole number"),
+        (["--no-such-flag"], "unrecognized arguments"),
+    ],
+)
+def test_bad_flags_exit_2(
+    flags: list[str], expected: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    json_file = tmp_path / "r.json"
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(BASELINE), *flags, "--json", str(json_file)])
+    assert info.value.code == 2
+    _, err = capsys.readouterr()
+    assert expected in err
+    assert not json_file.exists()
+
+
+def test_missing_command_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([])
+    assert info.value.code == 2
+    assert "usage" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------ run
+
+
+@dataclass
+class CliRun:
+    rc: int
+    stdout: str
+    stderr: str
+    json_file: Path
+    out_dir: Path
+    results: Results
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """One real ``caseflow run`` in-process; the Results object is kept (by wrapping the real run)."""
+    base = tmp_path_factory.mktemp("cli")
+    json_file = base / "nested" / "headline.json"  # parent folder does not exist yet
+    out_dir = base / "results"
+    captured: list[Results] = []
+    real_run = caseflow.cli.run
+
+    def spy(*args: Any, **kwargs: Any) -> Results:
+        res = real_run(*args, **kwargs)
+        captured.append(res)
+        return res
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(caseflow.cli, "run", spy)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            rc = main(
+                [
+                    "run", str(BASELINE), "--years", "1", "--reps", "2", "--seed", "3",
+                    "--workers", "1", "--json", str(json_file), "--out", str(out_dir),
+                ]
+            )
+    assert len(captured) == 1, (rc, stderr.getvalue())
+    return CliRun(rc, stdout.getvalue(), stderr.getvalue(), json_file, out_dir, captured[0])
+
+
+def test_run_exits_0_and_prints_table(cli_run: CliRun) -> None:
+    assert cli_run.rc == 0, cli_run.stderr
+    assert cli_run.stderr == ""
+    out = cli_run.stdout
+    warmup = load_scenario(BASELINE).run.warmup_years
+    assert f"baseline: 2 replications × 1 financial years after {warmup} warm-up (seed 3)" in out
+    assert "95% CI" in out
+    assert any(line.startswith("contacts ") for line in out.splitlines())
+    assert f"wrote {cli_run.json_file}" in out
+    assert f"wrote {cli_run.out_dir}/" in out
+
+
+def test_run_passes_flags_through(cli_run: CliRun) -> None:
+    r = cli_run.results
+    assert (r.seed, r.replications, r.years) == (3, 2, 1)
+    assert sorted(r.kpis["replication"].unique()) == [0, 1]
+    assert r.scenario.hash() == load_scenario(BASELINE).hash()
+
+
+def test_run_json_shape(cli_run: CliRun) -> None:
+    data = _strict_json(cli_run.json_file)
+    assert set(data) - {"provenance"} == JSON_KEYS
+    assert set(data) <= JSON_KEYS | {"provenance"}
+    assert data["scenario"] == "baseline"
+    assert data["seed"] == 3
+    assert data["replications"] == 2
+    assert data["years"] == 1
+    assert isinstance(data["kpis"], dict)
+    assert data["kpis"]
+    for name, k in data["kpis"].items():
+        assert set(k) == {"mean", "ci_low", "ci_high"}, name
+        for v in k.values():
+            assert v is None or isinstance(v, int | float), (name, k)
+        if None not in k.values():
+            assert k["ci_low"] <= k["mean"] + 1e-9, name
+            assert k["mean"] <= k["ci_high"] + 1e-9, name
+
+
+def test_run_json_has_every_declared_and_contract_kpi(cli_run: CliRun) -> None:
+    kpis = _strict_json(cli_run.json_file)["kpis"]
+    assert set(kpis) >= {k.name for k in KPIS}  # (breakdowns such as per-team KPIs may be added)
+    assert set(kpis) >= CONTRACT_KPIS
+    # a populated run has real numbers for the basic counts
+    assert kpis["contacts"]["mean"] > 0
+    assert kpis["referrals"]["mean"] > 0
+
+
+def test_run_json_mean_is_mean_over_replications(cli_run: CliRun) -> None:
+    kpis = _strict_json(cli_run.json_file)["kpis"]
+    fy = cli_run.results.reported("financial_year")
+    assert set(fy["period"].unique()) == {_reported_fy_label()}
+    contacts = fy[fy["kpi"] == "contacts"]["value"]
+    assert len(contacts) == 2
+    assert kpis["contacts"]["mean"] == pytest.approx(contacts.mean())
+
+
+def test_run_json_provenance(cli_run: CliRun) -> None:
+    prov = _strict_json(cli_run.json_file)["provenance"]
+    assert prov["seed"] == 3
+    assert prov["replications"] == [0, 1]
+    assert prov["scenario_hash"] == load_scenario(BASELINE).hash()
+    assert prov["scenario_source"] == str(BASELINE)
+
+
+def test_run_out_folder_has_documented_files(cli_run: CliRun) -> None:
+    out = cli_run.out_dir
+    assert {p.name for p in out.iterdir()} == REPORT_FILES
+    # nothing temporary left beside it
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_run_out_folder_contents(cli_run: CliRun) -> None:
+    out = cli_run.out_dir
+    assert _strict_json(out / "results.json") == _strict_json(cli_run.json_file)
+    scenario = _strict_json(out / "scenario.json")
+    assert scenario == cli_run.results.scenario.to_dict()
+    blob = json.dumps(scenario, sort_keys=True, separators=(",", ":"))
+    assert hashlib.sha256(blob.encode()).hexdigest() == load_scenario(BASELINE).hash()
+
+    kpis = pd.read_csv(out / "kpis.csv")
+    assert list(kpis.columns) == ["replication", "period_type", "period", "warmup", "kpi", "value"]
+    assert set(kpis["period_type"]) == {"financial_year", "month"}
+    assert len(kpis) == len(cli_run.results.kpis)
+
+    fy = pd.read_csv(out / "summary_financial_year.csv")
+    assert {"period", "kpi", "mean", "ci_low", "ci_high"} <= set(fy.columns)
+    assert set(fy["period"]) == {_reported_fy_label()}
+    month = pd.read_csv(out / "summary_month.csv")
+    assert month["period"].nunique() == 12  # the warm-up year's months are excluded
+
+    head = pd.read_csv(out / "headline.csv", index_col=0)
+    assert set(head.index) == set(_strict_json(cli_run.json_file)["kpis"])
+    md = (out / "headline.md").read_text(encoding="utf-8")
+    assert md.startswith("# baseline")
+    assert "| `contacts` |" in md
+
+
+def test_write_report_replaces_existing_folder(cli_run: CliRun, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "stale.txt").write_text("old", encoding="utf-8")
+    write_report(cli_run.results, out)
+    assert {p.name for p in out.iterdir()} == REPORT_FILES
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+def test_write_report_failure_keeps_previous_folder(
+    cli_run: CliRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "previous.txt").write_text("previous results", encoding="utf-8")
+
+    def boom(*args: Any, **kwargs: Any) -> str:
+        raise RuntimeError("disk on fire")
+
+    # fails after kpis.csv and the summaries have been written into the temporary folder
+    monkeypatch.setattr(caseflow.output, "headline_markdown", boom)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_report(cli_run.results, out)
+    assert [p.name for p in out.iterdir()] == ["previous.txt"]
+    assert (out / "previous.txt").read_text(encoding="utf-8") == "previous results"
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+# ------------------------------------------------------------------------ atomic writing
+
+
+def test_atomic_write_text_writes_exactly_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "dir" / "file.txt"  # parents created
+    text = "line one\r\nline two\nünïcødé £\n"
+    atomic_write_text(target, text)
+    assert target.read_bytes() == text.encode("utf-8")  # no newline translation
+    assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
+    atomic_write_text(str(target), "second")
+    assert target.read_text(encoding="utf-8") == "second"
+    assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+def test_atomic_write_text_failure_keeps_previous_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    target = tmp_path / "results.json"
+    target.write_text("previous content", encoding="utf-8")
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise OSError("simulated failure")
+
+    monkeypatch.setattr(caseflow.output.os, failing, boom)
+    with pytest.raises(OSError, match="simulated failure"):
+        atomic_write_text(target, "new content that must not appear")
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "previous content"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_atomic_write_text_encoding_failure_midway_keeps_previous_content(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("previous", encoding="utf-8")
+    # a lone surrogate cannot be encoded: the write fails part-way through the text
+    with pytest.raises(UnicodeEncodeError):
+        atomic_write_text(target, "x" * 10_000 + "\ud800" + "y")
+    assert target.read_text(encoding="utf-8") == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_atomic_write_text_failure_without_previous_file_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(caseflow.output.os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_text(tmp_path / "new.txt", "content")
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_json_refuses_nan_and_keeps_previous(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    write_json(target, {"a": 1.5})
+    assert _strict_json(target) == {"a": 1.5}
+    with pytest.raises(ValueError):
+        write_json(target, {"a": float("nan")})
+    assert _strict_json(target) == {"a": 1.5}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
