@@ -21,6 +21,13 @@ __all__ = [
 ]
 
 _UNITS = {k.name: k.unit for k in KPIS}
+_PREFIX_UNITS = {"caseload_mean_": "children per FTE", "unallocated_end_": "children"}
+
+
+def _unit(name: str) -> str:
+    if name in _UNITS:
+        return _UNITS[name]
+    return next((u for p, u in _PREFIX_UNITS.items() if name.startswith(p)), "")
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -59,7 +66,7 @@ def format_headline(results: Results) -> str:
     ]
     for name, r in head.iterrows():
         ci = f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
-        lines.append(f"{name!s:34s} {_fmt(r['mean']):>10s}   {ci:>23s}  {_UNITS.get(str(name), '')}")
+        lines.append(f"{name!s:34s} {_fmt(r['mean']):>10s}   {ci:>23s}  {_unit(str(name))}")
     return "\n".join(lines)
 
 
@@ -69,7 +76,7 @@ def headline_markdown(results: Results) -> str:
     for name, r in head.iterrows():
         out.append(
             f"| `{name}` | {_fmt(r['mean'])} | {_fmt(r['ci_low'])} – {_fmt(r['ci_high'])} | "
-            f"{_UNITS.get(str(name), '')} |"
+            f"{_unit(str(name))} |"
         )
     return "\n".join(out) + "\n"
 
