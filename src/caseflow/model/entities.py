@@ -56,6 +56,7 @@ class Child:
     last_referral: float = float("-inf")
     cp_plans: int = 0
     family: Family | None = None
+    since: float = 0.0  # when the child entered their current stage
 
     def age(self, t: float) -> float:
         """Age in years at time ``t``."""

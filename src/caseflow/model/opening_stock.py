@@ -84,9 +84,9 @@ def seed_opening_stock(pathway: Pathway, streams: Streams) -> None:
     for fam, (total, elapsed) in zip(fams, length_biased(lambda: wd.sample(r), len(fams), r), strict=True):
         kids = list(fam.children)
         referred = -elapsed * 7.0 / 5.0  # elapsed working days back to calendar days
-        for c in kids:
-            c.last_referral = referred
         pathway.move(kids, Stage.ASSESSMENT)
+        for c in kids:
+            c.last_referral = c.since = referred
         pathway.capacity.assign(kids, "assessment")
         env.process(pathway.assess_and_decide(fam, kids, referred, working_days=total))
 

@@ -31,6 +31,10 @@ __all__ = ["Pathway", "age_band"]
 Proc = Generator[simpy.Event, Any, None]
 
 _ADULT = 18 * DAYS_PER_YEAR
+#: Stages whose episodes appear in per-case records.
+_RECORDED = frozenset(
+    {Stage.EARLY_HELP, Stage.ASSESSMENT, Stage.S47, Stage.CIN_PLAN, Stage.CP_PLAN, Stage.LOOKED_AFTER}
+)
 _TWO_YEARS = 2 * DAYS_PER_YEAR
 
 
@@ -55,6 +59,7 @@ class Pathway:
         capacity: Capacity,
         *,
         track_children: bool = False,
+        records: bool = False,
     ) -> None:
         self.env = env
         self.cal = calendar
@@ -66,7 +71,9 @@ class Pathway:
         self.cla_placements: Counter[str] = Counter()
         self.cla_children: dict[int, Child] = {}
         self.children_entered = 0
-        self.children: list[Child] | None = [] if track_children else None
+        self.children: list[Child] | None = [] if track_children or records else None
+        #: (child, family, stage, start, end, next stage) per finished episode, when records are kept
+        self.case_records: list[tuple[int, int, str, float, float, str]] | None = [] if records else None
         self._next_child = 0
         self._next_family = 0
 
@@ -142,10 +149,37 @@ class Pathway:
 
     def move(self, children: list[Child], stage: Stage) -> None:
         counts = self.stage_counts
+        now = self.env.now
+        records = self.case_records
         for c in children:
-            counts[c.stage] -= 1
+            old = c.stage
+            counts[old] -= 1
             counts[stage] += 1
             c.stage = stage
+            if records is not None and old is not stage:
+                if old in _RECORDED:
+                    records.append(
+                        (
+                            c.id,
+                            c.family.id if c.family else -1,
+                            old.name.lower(),
+                            c.since,
+                            now,
+                            stage.name.lower(),
+                        )
+                    )
+            c.since = now
+
+    def open_case_records(self) -> list[tuple[int, int, str, float, float, str]]:
+        """Records of the episodes still open (end NaN), for per-case output at the end of a run."""
+        if self.children is None:
+            return []
+        nan = float("nan")
+        return [
+            (c.id, c.family.id if c.family else -1, c.stage.name.lower(), c.since, nan, "")
+            for c in self.children
+            if c.stage in _RECORDED
+        ]
 
     def _current(self, children: list[Child]) -> list[Child]:
         """Children still under 18; those who have turned 18 leave the system here."""
@@ -372,6 +406,8 @@ class Pathway:
         if duration is None:
             duration = self._cp_len.sample(self._r_plan_len)
         self.move(kids, Stage.CP_PLAN)
+        for c in kids:
+            c.since = started  # earlier than now for the opening caseload
         self.capacity.assign(kids, "cp_plan")
         end = started + duration
         self._age_out_before(kids, end)
@@ -418,6 +454,8 @@ class Pathway:
         if duration is None:
             duration = self._cin_len.sample(self._r_plan_len)
         self.move(kids, Stage.CIN_PLAN)
+        for c in kids:
+            c.since = started  # earlier than now for the opening caseload
         self.capacity.assign(kids, "cin_plan")
         self._age_out_before(kids, started + duration)
         yield env.timeout(max(0.0, started + duration - now))
@@ -467,6 +505,7 @@ class Pathway:
             rec.count(f"cla_starts_{entry}", now)
         placement, route, duration = episode or self.care_episode(child, started)
         self.move([child], Stage.LOOKED_AFTER)
+        child.since = started
         self.cla_children[child.id] = child
         self.capacity.assign([child], "looked_after")
         if entry in ("from_cp_plan", "from_cin_plan", "emergency"):

@@ -7,6 +7,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import simpy
 
 from caseflow.calendar import Calendar
@@ -40,6 +41,7 @@ class ReplicationOutput:
     audits: list[dict[str, int]] = field(default_factory=list)
     stream_names: list[str] = field(default_factory=list)
     pathway: Pathway | None = None
+    case_records: pd.DataFrame | None = None
 
 
 def horizon_days(scenario: Scenario, years: int | None = None) -> tuple[int, int]:
@@ -60,11 +62,14 @@ def simulate(
     years: int | None = None,
     track_children: bool = False,
     audit_every_month: bool = False,
+    records: bool = False,
 ) -> ReplicationOutput:
     """Run one replication of ``scenario`` and return its records.
 
     ``years`` overrides the scenario's reported years. ``track_children`` keeps every child object
-    (for tests and per-case analysis); ``audit_every_month`` checks conservation at each month end.
+    (for tests and per-case analysis); ``audit_every_month`` checks conservation at each month end;
+    ``records`` keeps one row per stage episode of every child (open ones included at the end).
+    Without ``records`` memory is bounded by the open caseload and the number of months.
     """
     days, warm_days = horizon_days(scenario, years)
     cal = Calendar(scenario.run.start_date, days + _TAIL_DAYS, lead_days=_LEAD_DAYS)
@@ -79,7 +84,9 @@ def simulate(
         capacity: Capacity = workforce
     else:
         capacity = SampledDurations(env, cal, scenario, streams)
-    pathway = Pathway(env, cal, scenario, streams, recorder, capacity, track_children=track_children)
+    pathway = Pathway(
+        env, cal, scenario, streams, recorder, capacity, track_children=track_children, records=records
+    )
     seed_opening_stock(pathway, streams)
 
     times, sources, names = draw_arrivals(scenario, cal, streams, days)
@@ -120,4 +127,10 @@ def simulate(
     out.audits.append(pathway.audit())
     out.events = next(env._eid)  # SimPy's event counter: events scheduled in this run
     out.stream_names = streams.names
+    if records and pathway.case_records is not None:
+        out.case_records = pd.DataFrame(
+            pathway.case_records + pathway.open_case_records(),
+            columns=["child", "family", "stage", "start_day", "end_day", "next_stage"],
+        )
+        out.case_records.insert(0, "replication", replication)
     return out

@@ -643,9 +643,7 @@ class Workforce:
         rec.stock("caseload_mean", month, held / fte_holding if fte_holding else math.nan)
         if ratios:
             ratios.sort()
-            rec.stock(
-                "caseload_p90", month, ratios[min(len(ratios) - 1, math.ceil(0.9 * len(ratios)) - 1)]
-            )
+            rec.stock("caseload_p90", month, ratios[min(len(ratios) - 1, math.ceil(0.9 * len(ratios)) - 1)])
             rec.stock("caseload_max", month, ratios[-1])
         else:
             rec.stock("caseload_p90", month, math.nan)
