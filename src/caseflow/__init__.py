@@ -6,7 +6,15 @@
 >>> results.headline().loc["assessment_within_45wd_pct"]  # doctest: +SKIP
 """
 
-from caseflow.experiment import Results, run
+from caseflow.experiment import (
+    Comparison,
+    Results,
+    compare,
+    replications_for,
+    replications_needed,
+    run,
+    sweep,
+)
 from caseflow.metrics import KPIS, compute_kpis
 from caseflow.model.simulation import simulate
 from caseflow.scenario import Scenario, ScenarioError, load_scenario
@@ -15,12 +23,17 @@ __version__ = "0.1.0"
 
 __all__ = [
     "KPIS",
+    "Comparison",
     "Results",
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "compute_kpis",
     "load_scenario",
+    "replications_for",
+    "replications_needed",
     "run",
     "simulate",
+    "sweep",
 ]

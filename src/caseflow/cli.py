@@ -2,6 +2,7 @@
 
     caseflow run SCENARIO [--years N] [--reps N] [--seed N] [--out DIR] [--json FILE] [--workers N]
     caseflow validate SCENARIO
+    caseflow compare BASELINE OTHER... [--years N] [--reps N] [--seed N] [--json FILE] [--kpis a,b] [--all]
 
 Exit codes: 0 success; 2 invalid scenario or arguments; 1 any other failure.
 """
@@ -12,8 +13,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from caseflow.experiment.compare import compare
 from caseflow.experiment.runner import run
-from caseflow.output import format_headline, write_json, write_report
+from caseflow.output import format_effects, format_headline, write_json, write_report
 from caseflow.scenario.loader import ScenarioError, load_scenario
 
 __all__ = ["main"]
@@ -57,21 +59,51 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", metavar="FILE", help="write headline KPIs as JSON here")
     r.add_argument("--workers", type=_positive, default=None, help="local processes (default: all cores)")
 
+    r.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+
     v = sub.add_parser("validate", help="check a scenario file")
     v.add_argument("scenario", help="scenario TOML file")
+
+    c = sub.add_parser(
+        "compare", help="run scenarios on common random numbers; print effects against the first"
+    )
+    c.add_argument("scenarios", nargs="+", help="scenario TOML files; the first is the baseline")
+    c.add_argument("--years", type=_positive, default=None, help="financial years after warm-up")
+    c.add_argument("--reps", type=_positive, default=10, help="replications (default 10)")
+    c.add_argument("--seed", type=_non_negative, default=0, help="random seed (default 0)")
+    c.add_argument("--workers", type=_positive, default=None, help="local processes (default: all cores)")
+    c.add_argument("--json", metavar="FILE", help="write the effects as JSON here")
+    c.add_argument(
+        "--kpis", help="comma-separated KPIs to show (default: headline timeliness, caseload, cost)"
+    )
+    c.add_argument("--all", action="store_true", help="show every KPI")
+    c.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
+    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    progress = getattr(args, "progress", None)
+    if progress is None:
+        progress = sys.stderr.isatty()
     try:
+        if args.command == "compare":
+            return _compare(args, progress)
         if args.command == "validate":
             scenario = load_scenario(args.scenario)
             print(f"OK: {args.scenario} is a valid scenario ({scenario.name}, hash {scenario.hash()[:12]})")
             return EXIT_OK
         scenario = load_scenario(args.scenario)
         results = run(
-            scenario, years=args.years, replications=args.reps, seed=args.seed, workers=args.workers
+            scenario,
+            years=args.years,
+            replications=args.reps,
+            seed=args.seed,
+            workers=args.workers,
+            progress=progress,
+            store=args.store,
         )
         print(format_headline(results))
         if args.json:
@@ -87,6 +119,73 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("caseflow: interrupted", file=sys.stderr)
         return EXIT_FAILURE
+
+
+#: KPIs shown by ``caseflow compare`` unless --kpis or --all is given (per-team caseloads are added).
+COMPARE_KPIS = (
+    "referrals_per_10k",
+    "assessment_within_45wd_pct",
+    "assessment_median_wd",
+    "icpc_within_15wd_pct",
+    "cp_visits_on_time_pct",
+    "caseload_mean",
+    "unallocated_cases_mean",
+    "allocation_wait_median_wd",
+    "sw_vacancy_pct",
+    "sw_agency_pct",
+    "cp_per_10k_end",
+    "cla_per_10k_end",
+    "cost_staff_permanent",
+    "cost_staff_agency",
+    "cost_total",
+)
+
+
+def _compare(args: argparse.Namespace, progress: bool) -> int:
+    if len(args.scenarios) < 2:
+        print("caseflow: compare needs at least two scenario files", file=sys.stderr)
+        return EXIT_INVALID
+    scenarios = [load_scenario(p) for p in args.scenarios]
+    comparison = compare(
+        scenarios,
+        years=args.years,
+        replications=args.reps,
+        seed=args.seed,
+        workers=args.workers,
+        progress=progress,
+        store=args.store,
+    )
+    effects = comparison.effects()
+    if args.kpis:
+        wanted = [k.strip() for k in args.kpis.split(",") if k.strip()]
+        unknown = sorted(set(wanted) - set(effects["kpi"]))
+        if unknown:
+            print(f"caseflow: unknown KPI(s): {', '.join(unknown)}", file=sys.stderr)
+            return EXIT_INVALID
+    elif args.all:
+        wanted = list(dict.fromkeys(effects["kpi"]))
+    else:
+        wanted = [k for k in COMPARE_KPIS if k in set(effects["kpi"])]
+        wanted += sorted(k for k in set(effects["kpi"]) if k.startswith("caseload_mean_"))
+    print(format_effects(comparison, wanted))
+    if args.json:
+        shown = effects[effects["kpi"].isin(wanted)]
+        write_json(
+            args.json,
+            {
+                "baseline": comparison.baseline,
+                "seed": args.seed,
+                "replications": args.reps,
+                "years": comparison.results[comparison.baseline].years,
+                "common_random_numbers": True,
+                "effects": [
+                    {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+                    for row in shown.to_dict(orient="records")
+                ],
+            },
+        )
+        print(f"\nwrote {args.json}")
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

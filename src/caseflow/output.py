@@ -7,8 +7,9 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
 from caseflow.metrics import KPIS
 
@@ -58,22 +59,56 @@ def _fmt(x: float) -> str:
 
 def format_headline(results: Results) -> str:
     """Plain-text table: each KPI's mean over the reported years with its 95% CI."""
-    head = results.headline()
+    head = cast("dict[str, dict[str, float]]", results.headline().to_dict(orient="index"))
     lines = [
         f"{results.scenario.name}: {results.replications} replications × {results.years} financial "
         f"years after {results.scenario.run.warmup_years} warm-up (seed {results.seed})",
         f"{'KPI':34s} {'mean':>10s}   {'95% CI':>23s}  unit",
     ]
-    for name, r in head.iterrows():
+    for name, r in head.items():
         ci = f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
         lines.append(f"{name!s:34s} {_fmt(r['mean']):>10s}   {ci:>23s}  {_unit(str(name))}")
     return "\n".join(lines)
 
 
+def format_effects(comparison: Comparison, kpis: list[str]) -> str:
+    """Plain-text table: each scenario's effect on each KPI against the baseline, with 95% CIs."""
+    eff: dict[tuple[str, str], dict[str, float]] = {
+        (str(r["scenario"]), str(r["kpi"])): cast("dict[str, float]", r)
+        for r in comparison.effects().to_dict(orient="records")
+    }
+    base = comparison.baseline
+    first = comparison.results[base]
+    lines = [
+        f"Effects against {base} under common random numbers: {first.replications} replications × "
+        f"{first.years} financial years (seed {first.seed}); paired differences with 95% CIs",
+    ]
+    for name in comparison.names:
+        if name == base:
+            continue
+        lines.append("")
+        lines.append(f"{name} vs {base}")
+        lines.append(
+            f"{'KPI':34s} {base[:12]:>12s} {name[:12]:>12s} {'difference':>12s}   {'95% CI':>23s}  unit"
+        )
+        for k in kpis:
+            if (name, k) not in eff:
+                continue
+            r = eff[(name, k)]
+            ci = f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+            diff = r["difference"]
+            sign = "+" if diff == diff and diff > 0 else ""
+            lines.append(
+                f"{k:34s} {_fmt(r['baseline_mean']):>12s} {_fmt(r['scenario_mean']):>12s} "
+                f"{sign + _fmt(diff):>12s}   {ci:>23s}  {_unit(k)}"
+            )
+    return "\n".join(lines)
+
+
 def headline_markdown(results: Results) -> str:
-    head = results.headline()
+    head = cast("dict[str, dict[str, float]]", results.headline().to_dict(orient="index"))
     out = ["| KPI | mean | 95% CI | unit |", "|---|---:|---|---|"]
-    for name, r in head.iterrows():
+    for name, r in head.items():
         out.append(
             f"| `{name}` | {_fmt(r['mean'])} | {_fmt(r['ci_low'])} – {_fmt(r['ci_high'])} | "
             f"{_unit(str(name))} |"

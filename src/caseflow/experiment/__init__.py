@@ -1,7 +1,23 @@
-"""Experiments: replications, executors, confidence intervals."""
+"""Experiments: replications, comparisons under common random numbers, sweeps, executors."""
 
+from caseflow.experiment.compare import Comparison, compare
+from caseflow.experiment.replications import precision, replications_for, replications_needed
 from caseflow.experiment.results import Results
-from caseflow.experiment.runner import run, run_replication
+from caseflow.experiment.runner import Job, run, run_replication
 from caseflow.experiment.stats import t_interval
+from caseflow.experiment.sweep import grid_points, sweep
 
-__all__ = ["Results", "run", "run_replication", "t_interval"]
+__all__ = [
+    "Comparison",
+    "Job",
+    "Results",
+    "compare",
+    "grid_points",
+    "precision",
+    "replications_for",
+    "replications_needed",
+    "run",
+    "run_replication",
+    "sweep",
+    "t_interval",
+]

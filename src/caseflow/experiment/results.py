@@ -28,6 +28,9 @@ class Results:
     replications: int
     years: int
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: per-case episode records (one row per child per stage episode; open episodes have no end_day),
+    #: when the run was asked for them
+    case_records: pd.DataFrame | None = None
 
     def reported(self, period_type: str = "financial_year") -> pd.DataFrame:
         """KPI rows of ``period_type`` after the warm-up."""

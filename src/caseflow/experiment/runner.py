@@ -1,62 +1,127 @@
-"""Running replications: seeds, executors and the assembly of results.
+"""Running replications: jobs, seeds, executors, progress, persistence and the assembly of results.
 
 Replication ``r`` of an experiment seeded ``seed`` draws every stream from
 ``SeedSequence(seed, spawn_key=(r, crc32(stream name)))`` (see :mod:`caseflow.streams`), so results do
-not depend on which process runs which replication, or in what order.
+not depend on which process runs which replication, in what order, or in which batch. Scenarios run
+with the same seed share their streams replication by replication: common random numbers.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from caseflow.experiment.executors import ExecutorSpec, batched, map_tasks
 from caseflow.experiment.results import Results
+from caseflow.experiment.store import ReplicationStore
 from caseflow.metrics import compute_kpis
 from caseflow.model.simulation import simulate
 from caseflow.scenario.loader import load_scenario
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["run", "run_replication"]
+__all__ = ["Job", "execute", "provenance", "run", "run_job_batch", "run_replication"]
 
-Executor = str | cf.Executor | None
+Frames = tuple[pd.DataFrame, pd.DataFrame | None]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One replication of one scenario."""
+
+    scenario: Scenario
+    seed: int
+    replication: int
+    years: int | None
+    records: bool = False
+
+    def key(self) -> str:
+        years = "default" if self.years is None else str(self.years)
+        rec = "-records" if self.records else ""
+        return f"{self.scenario.hash()[:24]}-y{years}-s{self.seed}-r{self.replication}{rec}"
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int, years: int | None) -> pd.DataFrame:
-    """One replication's KPI table (a top-level function so that worker processes can run it)."""
+    """One replication's KPI table."""
     return compute_kpis(simulate(scenario, seed=seed, replication=replication, years=years))
 
 
-def _map(
-    fn: Callable[..., pd.DataFrame],
-    args: list[tuple[Any, ...]],
-    executor: Executor,
-    workers: int | None,
-) -> list[pd.DataFrame]:
-    if executor == "sequential" or (executor in (None, "processes") and len(args) <= 1):
-        return [fn(*a) for a in args]
-    if executor in (None, "processes"):
-        n = workers or os.cpu_count() or 1
-        if n <= 1:
-            return [fn(*a) for a in args]
-        with cf.ProcessPoolExecutor(max_workers=min(n, len(args))) as pool:
-            return list(pool.map(fn, *zip(*args, strict=True)))
-    if isinstance(executor, cf.Executor):
-        return list(executor.map(fn, *zip(*args, strict=True)))
-    raise ValueError(
-        f"executor must be 'sequential', 'processes' or a concurrent.futures.Executor, got {executor!r}"
+def run_job_batch(jobs: Sequence[Job]) -> list[Frames]:
+    """Run several jobs in one task (a top-level function, so worker processes and Dask can call it)."""
+    out: list[Frames] = []
+    for job in jobs:
+        rep = simulate(
+            job.scenario, seed=job.seed, replication=job.replication, years=job.years, records=job.records
+        )
+        out.append((compute_kpis(rep), rep.case_records))
+    return out
+
+
+def _is_local(executor: ExecutorSpec) -> bool:
+    return executor in ("sequential", "processes", None) or not (
+        isinstance(executor, str) or type(executor).__module__.startswith("distributed")
     )
 
 
-def _provenance(scenario: Scenario, seed: int, reps: Iterable[int], started: float) -> dict[str, Any]:
+def execute(
+    jobs: Sequence[Job],
+    *,
+    executor: ExecutorSpec = "processes",
+    workers: int | None = None,
+    progress: bool = False,
+    store: str | Path | None = None,
+    batch_size: int | None = None,
+) -> list[Frames]:
+    """Run ``jobs`` and return their outputs in order; reuse and persist finished ones in ``store``."""
+    results: list[Frames | None] = [None] * len(jobs)
+    saved = ReplicationStore(store) if store is not None else None
+    todo: list[int] = []
+    for i, job in enumerate(jobs):
+        cached = saved.load(job.key()) if saved is not None else None
+        if cached is not None:
+            results[i] = cached
+        else:
+            todo.append(i)
+    size = batch_size or (1 if _is_local(executor) else 4)
+    batches = batched(todo, size)
+    bar = _progress_bar(len(jobs), len(jobs) - len(todo), progress)
+
+    def finished(index: int, frames: list[Frames]) -> None:
+        for i, fr in zip(batches[index], frames, strict=True):
+            results[i] = fr
+            if saved is not None:
+                saved.save(jobs[i].key(), fr)
+        if bar is not None:
+            bar.update(len(frames))
+
+    try:
+        tasks = [([jobs[i] for i in batch],) for batch in batches]
+        map_tasks(run_job_batch, tasks, executor, workers, on_result=finished)
+    finally:
+        if bar is not None:
+            bar.close()
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
+
+
+def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm  # terminal bar, or a widget in Jupyter
+
+    return tqdm(total=total, initial=initial, unit="rep", desc="replications", file=sys.stderr)
+
+
+def provenance(scenario: Scenario, seed: int, reps: Sequence[int], started: float) -> dict[str, Any]:
+    """Who ran what, where and when (STRESS-DES 5.1 and 5.4)."""
     try:
         version = metadata.version("caseflow")
     except metadata.PackageNotFoundError:  # running from a source tree
@@ -77,39 +142,60 @@ def _provenance(scenario: Scenario, seed: int, reps: Iterable[int], started: flo
     }
 
 
-def run(
-    scenario: Scenario | str | Path,
-    *,
-    years: int | None = None,
-    replications: int = 10,
-    seed: int = 0,
-    executor: Executor = "processes",
-    workers: int | None = None,
-) -> Results:
-    """Run ``replications`` independent replications of a scenario (or a scenario file).
-
-    ``years`` is the number of financial years reported after the warm-up (default: the scenario's).
-    ``executor`` is ``"processes"`` (local processes on all cores, or ``workers`` of them),
-    ``"sequential"``, or any :class:`concurrent.futures.Executor`. Results are identical whichever
-    is used.
-    """
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+def _check(replications: int, seed: int, years: int | None) -> None:
     if replications < 1:
         raise ValueError("replications must be at least 1")
     if seed < 0:
         raise ValueError("seed must be a non-negative integer")
     if years is not None and years < 1:
         raise ValueError("years must be at least 1")
-    started = time.time()
-    reps = list(range(replications))
-    frames = _map(run_replication, [(scenario, seed, r, years) for r in reps], executor, workers)
-    kpis = pd.concat(frames, ignore_index=True)
+
+
+def as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def assemble(
+    scenario: Scenario, frames: Sequence[Frames], seed: int, years: int | None, started: float
+) -> Results:
+    kpis = pd.concat([f[0] for f in frames], ignore_index=True)
+    recs = [f[1] for f in frames if f[1] is not None]
     return Results(
         scenario=scenario,
         kpis=kpis,
         seed=seed,
-        replications=replications,
+        replications=len(frames),
         years=years if years is not None else scenario.run.years,
-        provenance=_provenance(scenario, seed, reps, started),
+        provenance=provenance(scenario, seed, range(len(frames)), started),
+        case_records=pd.concat(recs, ignore_index=True) if recs else None,
     )
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    years: int | None = None,
+    replications: int = 10,
+    seed: int = 0,
+    executor: ExecutorSpec = "processes",
+    workers: int | None = None,
+    progress: bool = False,
+    store: str | Path | None = None,
+    records: bool = False,
+) -> Results:
+    """Run ``replications`` independent replications of a scenario (or a scenario file).
+
+    ``years``: financial years reported after the warm-up (default: the scenario's).
+    ``executor``: ``"processes"`` (local processes on all cores, or ``workers`` of them),
+    ``"sequential"``, any :class:`concurrent.futures.Executor`, a ``dask.distributed.Client`` or a Dask
+    scheduler address such as ``"tcp://10.0.0.5:8786"``. Results are identical whichever is used.
+    ``progress``: show a progress bar (terminal or notebook). ``store``: a folder where each finished
+    replication is saved; run again with the same store and only missing replications are run.
+    ``records``: also keep per-case episode records (``Results.case_records``).
+    """
+    scenario = as_scenario(scenario)
+    _check(replications, seed, years)
+    started = time.time()
+    jobs = [Job(scenario, seed, r, years, records) for r in range(replications)]
+    frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)
+    return assemble(scenario, frames, seed, years, started)

@@ -156,18 +156,17 @@ class Pathway:
             counts[old] -= 1
             counts[stage] += 1
             c.stage = stage
-            if records is not None and old is not stage:
-                if old in _RECORDED:
-                    records.append(
-                        (
-                            c.id,
-                            c.family.id if c.family else -1,
-                            old.name.lower(),
-                            c.since,
-                            now,
-                            stage.name.lower(),
-                        )
+            if records is not None and old is not stage and old in _RECORDED:
+                records.append(
+                    (
+                        c.id,
+                        c.family.id if c.family else -1,
+                        old.name.lower(),
+                        c.since,
+                        now,
+                        stage.name.lower(),
                     )
+                )
             c.since = now
 
     def open_case_records(self) -> list[tuple[int, int, str, float, float, str]]:
@@ -232,6 +231,13 @@ class Pathway:
         if delay > 0:
             yield env.timeout(delay)
         t = env.now
+        if family.is_open():
+            # A family with an open case: the allocated worker takes the information, no new referral.
+            n = len(family.under_18(t))
+            rec.count("contacts", t, n)
+            rec.count(f"contacts_from_{source}", t, n)
+            rec.count("contacts_on_open_cases", t, n)
+            return
         kids = [c for c in family.children if c.stage is Stage.CLOSED]
         kids = self._current(kids)
         if not kids:
@@ -239,10 +245,6 @@ class Pathway:
         n = len(kids)
         rec.count("contacts", t, n)
         rec.count(f"contacts_from_{source}", t, n)
-        if family.is_open():
-            # Siblings of a child with an open case: the allocated worker takes the information.
-            rec.count("contacts_on_open_cases", t, n)
-            return
         self.move(kids, Stage.FRONT_DOOR)
         done = yield from self.capacity.perform(Task.FRONT_DOOR_DECISION, kids, t)
         wd = self.cal.working_days_between(t, done)

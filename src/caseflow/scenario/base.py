@@ -15,7 +15,7 @@ class FrozenDict(dict[Any, Any]):
     def _immutable(self, *args: object, **kwargs: object) -> None:
         raise TypeError("scenario tables are immutable; use Scenario.with_overrides to make a variant")
 
-    __setitem__ = __delitem__ = _immutable  # type: ignore[assignment]
+    __setitem__ = __delitem__ = _immutable
     clear = pop = popitem = setdefault = update = _immutable  # type: ignore[assignment]
     __ior__ = _immutable  # type: ignore[assignment]
 

@@ -198,7 +198,7 @@ class MashParams(Section):
     screening_wd: Banded = Field(description="working days of MASH screening")
     outcome: MashOutcome
     urgent_referral: Probability = Field(
-        description="share of referrals rated red: strategy discussion started at once"
+        description="share of referrals not closed NFA that are rated red: strategy discussion at once"
     )
 
 
@@ -280,7 +280,9 @@ class RecontactParams(Section):
 
     after_front_door: Probability = Field(description="after contact closed at the front door or MASH")
     after_early_help: Probability
-    after_assessment: Probability = Field(description="after NFA at referral or not in need")
+    after_assessment: Probability = Field(
+        description="after NFA at referral, assessed not in need, or an s47 with no further action"
+    )
     after_plan: Probability = Field(description="after a CIN or CP plan or care ends")
     mean_delay_months: Positive
     delay_shape: Positive = Field(description="gamma shape of the delay (1 = exponential)")
