@@ -51,6 +51,9 @@ class Calendar:
     _working: npt.NDArray[np.bool_] = field(init=False, repr=False, compare=False)
     _cum: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)
     _wd_index: npt.NDArray[np.int64] = field(init=False, repr=False, compare=False)
+    _w: list[bool] = field(init=False, repr=False, compare=False)
+    _c: list[int] = field(init=False, repr=False, compare=False)
+    _wi: list[int] = field(init=False, repr=False, compare=False)  # working days as simulation days
 
     def __post_init__(self) -> None:
         if self.days <= 0 or self.lead_days < 0:
@@ -66,6 +69,10 @@ class Calendar:
         object.__setattr__(self, "_working", working)
         object.__setattr__(self, "_cum", cum)
         object.__setattr__(self, "_wd_index", np.flatnonzero(working).astype(np.int64))
+        # Plain-list mirrors for fast scalar lookups on the simulation's hot path.
+        object.__setattr__(self, "_w", working.tolist())
+        object.__setattr__(self, "_c", cum.tolist())
+        object.__setattr__(self, "_wi", (np.flatnonzero(working) - self.lead_days).tolist())
 
     # ---------------------------------------------------------------- dates
     def _day(self, t: float) -> int:
@@ -84,7 +91,7 @@ class Calendar:
         return float((date - self.start_date).days)
 
     def is_working_day(self, t: float) -> bool:
-        return bool(self._working[self._day(t)])
+        return self._w[self._day(t)]
 
     @property
     def working_mask(self) -> npt.NDArray[np.bool_]:
@@ -94,7 +101,7 @@ class Calendar:
     # --------------------------------------------------------- working days
     def working_days_between(self, t0: float, t1: float) -> int:
         """Working days after the day of ``t0`` up to and including the day of ``t1``."""
-        return int(self._cum[self._day(t1)] - self._cum[self._day(t0)])
+        return self._c[self._day(t1)] - self._c[self._day(t0)]
 
     def add_working_days(self, t: float, n: int) -> float:
         """Start (midnight) of the ``n``-th working day after the day of ``t``.
@@ -106,8 +113,8 @@ class Calendar:
             raise ValueError("n must be non-negative")
         if n == 0:
             return float(math.floor(t))
-        k = int(self._cum[self._day(t)]) + n - 1  # index into the list of working days
-        return float(self._wd_index[k] - self.lead_days)
+        k = self._c[self._day(t)] + n - 1  # index into the list of working days
+        return float(self._wi[k])
 
     def complete_after(self, t: float, working_days: float) -> float:
         """Completion time of work clocked from ``t`` that takes ``working_days`` (a DfE-style count).
@@ -129,10 +136,10 @@ class Calendar:
     def next_working_day_start(self, t: float) -> float:
         """Start of the first working day at or after time ``t`` (``t`` itself if already in one)."""
         d = self._day(t)
-        if self._working[d]:
+        if self._w[d]:
             return t
-        k = int(self._cum[d])  # d is not working, so this counts working days before d: the next one
-        return float(self._wd_index[k] - self.lead_days)
+        k = self._c[d]  # d is not working, so this counts working days before d: the next one
+        return float(self._wi[k])
 
     def advance_working_time(self, t: float, working_days: float) -> float:
         """Time reached by doing ``working_days`` of work starting at ``t``, pausing on non-working days.
@@ -150,8 +157,8 @@ class Calendar:
         rem = whole_plus_frac - steps
         if steps == 0:
             return day_start + rem
-        k = int(self._cum[d]) - 1 + steps  # working-day index of the day reached
-        return float(self._wd_index[k] - self.lead_days) + rem
+        k = self._c[d] - 1 + steps  # working-day index of the day reached
+        return float(self._wi[k]) + rem
 
     # ------------------------------------------------------------ reporting
     @cached_property
@@ -198,14 +205,14 @@ class Calendar:
         and bank holidays. Workers' hours are spent on this clock.
         """
         d = self._day(t)
-        if self._working[d]:
-            return float(self._cum[d] - 1) + (t - math.floor(t))
-        return float(self._cum[d])
+        if self._w[d]:
+            return self._c[d] - 1 + (t - math.floor(t))
+        return float(self._c[d])
 
     def real_time(self, wt: float) -> float:
         """Inverse of :meth:`working_time`: the simulation time at which working time ``wt`` is reached."""
         k = int(wt)
-        return float(self._wd_index[k] - self.lead_days) + (wt - k)
+        return self._wi[k] + (wt - k)
 
 
 class ContinuousClock:

@@ -132,19 +132,24 @@ class Team:
             if not case.queued:
                 heapq.heappop(queue)
                 continue
-            urgent = case.priority == URGENT
-            eligible = [
-                w
-                for w in self.workers
-                if w.available and w.caseload + case.n <= self.cap_for(w, urgent) + 1e-9
-            ]
+            n = len(case.children)
+            cap = self.hard_cap if case.priority == URGENT else self.soft_cap
+            nq = cap * self.nqsw_caseload_factor
+            eligible = []
+            below = []
+            for w in self.workers:
+                if not w.available:
+                    continue
+                limit = (nq if w.contract == "nqsw" else cap) * w.fte
+                if w.caseload + n <= limit + 1e-9:
+                    eligible.append(w)
+                elif w.caseload < limit - 1e-9:
+                    below.append(w)
             if not eligible:
                 # A sibling group may not fit where a single child would; let a worker below cap take it.
-                eligible = [
-                    w for w in self.workers if w.available and w.caseload < self.cap_for(w, urgent) - 1e-9
-                ]
-                if not eligible or case.n == 1:
+                if not below or n == 1:
                     break
+                eligible = below
             worker = self.policy.choose(eligible, case)
             heapq.heappop(queue)
             self._tick(now)

@@ -131,8 +131,8 @@ class Worker:
     # ------------------------------------------------------------- mechanics
     def _advance(self) -> None:
         wt = self.clock.working_time(self.env.now)
-        if self._weight > 0:
-            self._v += (wt - self._last_wt) * self.rate / self._weight
+        if self._weight > 0 and self.available:
+            self._v += (wt - self._last_wt) * self.base_rate * self.efficiency / self._weight
         self._last_wt = wt
 
     def _reschedule(self) -> None:
