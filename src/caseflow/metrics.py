@@ -33,7 +33,7 @@ class KPI:
     #: "stock" / "stock_per10k" (level at period end), "ratio" (100 × source ÷ denominator),
     #: "pct_within" (100 × share of tallied values ≤ threshold), "pct_flag" (100 × mean of 0/1
     #: flags), "median" / "mean" (of tallied values), "stock_mean" (mean of monthly levels),
-    #: "turnover" (100 × count ÷ stock at period end)
+    #: "turnover" (100 × count ÷ stock at period end), "money" (sum; NaN without a cost model)
     kind: str
     source: str  # the record it is computed from (counter, tally or stock name)
     denominator: str = ""  # for ratios
@@ -401,6 +401,22 @@ KPIS: tuple[KPI, ...] = (
         "count",
         "worker_changes",
     ),
+    # ---- costs (need scenario.costs; NaN otherwise). Pounds in the period, at outturn prices.
+    _k("cost_staff_permanent", "Permanent and ASYE social workers: salary × on-costs, retention and "
+       "recruitment payments", "£", "money", "cost_staff_permanent"),
+    _k("cost_staff_agency", "Agency social workers: hourly charge × billed hours", "£", "money",
+       "cost_staff_agency"),
+    _k("cost_early_help", "Early-help key workers", "£", "money", "cost_early_help"),
+    _k("cost_placements", "Placements of children looked after, all types", "£", "money",
+       "cost_placements"),
+    _k("cost_total", "Staff, agency, early help and placements", "£", "money", "cost_total"),
+    _k("cost_recruitment_retention", "Recruitment and retention payments (included in "
+       "cost_staff_permanent)", "£", "money", "cost_recruitment_retention"),
+    _k("early_help_declined_full", "Children offered early help when no key worker had room",
+       "children", "count", "early_help_declined_full"),
+    _k("referrals_prevented_by_early_help", "Contacts that would have become referrals, met instead "
+       "thanks to the family's earlier early help", "children", "count",
+       "referrals_prevented_by_early_help"),
     # ---- additional measures (not in the DESIGN contract, free to extend)
     _k(
         "cin_plans_open_end",
@@ -491,6 +507,8 @@ def _period_value(
 
     if kpi.kind == "count":
         return counter(kpi.source)
+    if kpi.kind == "money":
+        return counter(kpi.source) if kpi.source in rec.counts else float("nan")
     if kpi.kind == "per10k":
         return counter(kpi.source) / population * 1e4
     if kpi.kind in ("stock", "stock_per10k", "stock_mean"):

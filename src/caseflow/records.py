@@ -33,6 +33,10 @@ class Recorder:
         if 0 <= t < self._days:
             self.counts[name][self._month_of_day[int(t)]] += n
 
+    def add(self, name: str, month: int, value: float) -> None:
+        """Add ``value`` to counter ``name`` for ``month`` directly (e.g. a month's accrued cost)."""
+        self.counts[name][month] += value
+
     def tally(self, name: str, t: float, value: float) -> None:
         """Record one observation of ``name`` (a duration, a 0/1 flag) in the month containing ``t``."""
         if 0 <= t < self._days:

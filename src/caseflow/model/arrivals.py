@@ -52,10 +52,24 @@ def daily_rates(scenario: Scenario, calendar: Calendar, days: int) -> dict[str, 
 
 
 def draw_arrivals(
-    scenario: Scenario, calendar: Calendar, streams: Streams, days: int
+    scenario: Scenario,
+    calendar: Calendar,
+    streams: Streams,
+    days: int,
+    segments: list[tuple[int, Scenario]] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], list[str]]:
-    """Arrival times (sorted) and source index of every family contact in ``[0, days)``."""
+    """Arrival times (sorted) and source index of every family contact in ``[0, days)``.
+
+    ``segments`` lists ``(first day, scenario in force)`` for time-phased changes: each day's rates
+    come from the scenario in force that day.
+    """
     rates = daily_rates(scenario, calendar, days)
+    for start, variant in segments or []:
+        if start >= days:
+            continue
+        later = daily_rates(variant, calendar, days)
+        for name in rates:
+            rates[name][start:] = later[name][start:]
     names = list(rates)
     times_all = []
     src_all = []

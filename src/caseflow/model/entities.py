@@ -71,6 +71,9 @@ class Child:
 class Family:
     id: int
     children: list[Child] = field(default_factory=list)
+    #: window in which early help the family received lowers its chances of coming back or escalating
+    protected_from: float = float("inf")
+    protected_to: float = float("-inf")
 
     def under_18(self, t: float) -> list[Child]:
         adult = 18 * DAYS_PER_YEAR

@@ -12,7 +12,7 @@ work takes is asked of a :class:`~caseflow.model.capacity.Capacity`.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Generator
 from typing import Any
 
@@ -77,7 +77,6 @@ class Pathway:
         self._next_child = 0
         self._next_family = 0
 
-        s = scenario
         st = streams
         self._r_family = st["family.composition"]
         self._r_front = st["decision.front_door"]
@@ -93,6 +92,15 @@ class Pathway:
         self._r_recontact = st["recontact"]
         self._r_cla = st["looked_after"]
 
+        self.eh_families = 0  # families in early help now
+        self._eh_area = 0.0  # key-worker FTE-days (for costs)
+        self._eh_last = 0.0
+        self._placement_area: defaultdict[str, float] = defaultdict(float)  # child-days by placement
+        self._placement_last = 0.0
+        self._compile(scenario)
+
+    def _compile(self, s: Scenario) -> None:
+        """Build the samplers from the scenario in force (again whenever it changes)."""
         sib = s.demand.sibling_groups
         self._sibling_sizes = BranchSampler({"1": sib.one, "2": sib.two, "3": sib.three, "4": sib.four})
         self._child_age = BranchSampler(s.demand.child_age)
@@ -111,6 +119,50 @@ class Pathway:
         self._leaving_18 = BranchSampler(la.leaving_at_18)
         self._uasc_age = BranchSampler(la.uasc_age)
         self._route_days = {k: float(v) * DAYS_PER_MONTH for k, v in la.route_months}
+
+    def update(self, scenario: Scenario) -> None:
+        """A time-phased change: from now on the pathway follows ``scenario``."""
+        self._eh_tick()
+        self.s = scenario
+        self._compile(scenario)
+
+    # ============================================================ cost accounting
+    def _eh_tick(self) -> None:
+        now = self.env.now
+        self._eh_area += self.s.early_help.key_workers * (now - self._eh_last)
+        self._eh_last = now
+
+    def take_eh_area(self) -> float:
+        """Early-help key-worker FTE-days since the last call."""
+        self._eh_tick()
+        out, self._eh_area = self._eh_area, 0.0
+        return out
+
+    def _placement_tick(self) -> None:
+        now = self.env.now
+        dt = now - self._placement_last
+        if dt > 0:
+            for k, v in self.cla_placements.items():
+                self._placement_area[k] += v * dt
+        self._placement_last = now
+
+    def take_placement_area(self) -> dict[str, float]:
+        """Child-days in each placement type since the last call."""
+        self._placement_tick()
+        out = {k: float(v) for k, v in self._placement_area.items()}
+        self._placement_area.clear()
+        return out
+
+    # ============================================================ early-help effects
+    def _escalation_prevented(self, family: Family, stream: Stream) -> bool:
+        if self.protected(family) and stream.random() < self.s.early_help.escalation_reduction:
+            self.rec.count("escalations_prevented_by_early_help", self.env.now)
+            return True
+        return False
+
+    def protected(self, family: Family) -> bool:
+        """Is ``family`` within the window in which its early help protects it?"""
+        return family.protected_from <= self.env.now < family.protected_to
 
     # ============================================================ bookkeeping
     def new_family(self, t: float, ages: list[float]) -> Family:
@@ -230,6 +282,9 @@ class Pathway:
         env, rec = self.env, self.rec
         if delay > 0:
             yield env.timeout(delay)
+            if self.protected(family) and self._r_recontact.random() < self.s.early_help.recontact_reduction:
+                rec.count("recontacts_prevented_by_early_help", env.now, len(family.under_18(env.now)))
+                return
         t = env.now
         if family.is_open():
             # A family with an open case: the allocated worker takes the information, no new referral.
@@ -252,25 +307,45 @@ class Pathway:
             rec.tally("contact_decision_wd", done, wd)
         if self._r_front.random() >= to_mash:
             if self._r_front.random() < self.s.front_door.early_help_if_not_mash:
-                yield from self.early_help(family, kids)
+                yield from self.early_help(family, kids, otherwise="front_door")
             else:
                 self.close(kids, "front_door", family)
             return
         done = yield from self.capacity.perform(Task.MASH_SCREENING, kids, done)
         outcome = self._mash_outcome.sample(self._r_mash)
+        if (
+            outcome == "referral"
+            and self.protected(family)
+            and self._r_mash.random() < self.s.early_help.referral_reduction
+        ):
+            outcome = (
+                "no_further_action"  # the family's early help means this concern is met without a referral
+            )
+            rec.count("referrals_prevented_by_early_help", env.now, len(kids))
         if outcome == "referral":
             yield from self.referral(family, kids)
         elif outcome == "early_help":
-            yield from self.early_help(family, kids)
+            yield from self.early_help(family, kids, otherwise="front_door")
         else:
             self.close(kids, "front_door", family)
 
-    def early_help(self, family: Family, kids: list[Child]) -> Proc:
+    def early_help(self, family: Family, kids: list[Child], *, otherwise: str) -> Proc:
+        """Early help if a key worker has room; otherwise the family is closed (``otherwise``)."""
         t = self.env.now
+        eh = self.s.early_help
+        if self.eh_families >= eh.key_workers * eh.families_per_worker:
+            self.rec.count("early_help_declined_full", t, len(kids))
+            self.close(kids, otherwise, family)
+            return
         self.rec.count("early_help_starts", t, len(kids))
+        self.eh_families += 1
         self.capacity.release(kids)
         self.move(kids, Stage.EARLY_HELP)
+        start = t + eh.effect_lag_months * DAYS_PER_MONTH
+        family.protected_from = start
+        family.protected_to = start + eh.effect_months * DAYS_PER_MONTH
         yield self.env.timeout(self._eh_len.sample(self._r_eh))
+        self.eh_families -= 1
         kids = self._current(kids)
         self.close(kids, "early_help", family)
 
@@ -318,10 +393,12 @@ class Pathway:
         if not kids:
             return
         outcome = self._assess_outcome.sample(self._r_assess)
+        if outcome == "s47" and self._escalation_prevented(family, self._r_assess):
+            outcome = "cin_plan"
         if outcome == "not_in_need":
             rec.count("assessed_not_in_need", done, len(kids))
             if self._r_assess.random() < self.s.assessment.not_in_need_step_down:
-                yield from self.early_help(family, kids)
+                yield from self.early_help(family, kids, otherwise="assessment")
             else:
                 self.close(kids, "assessment", family)
         elif outcome == "cin_plan":
@@ -466,10 +543,12 @@ class Pathway:
             return
         rec.count("cin_plans_ended", env.now, len(kids))
         outcome = self._cin_end.sample(self._r_cin)
+        if outcome in ("s47", "looked_after") and self._escalation_prevented(family, self._r_cin):
+            outcome = "closure"
         if outcome == "closure":
             self.close(kids, "plan", family)
         elif outcome == "step_down":
-            yield from self.early_help(family, kids)
+            yield from self.early_help(family, kids, otherwise="plan")
         elif outcome == "s47":
             yield from self.s47(family, kids, since=env.now)
         else:
@@ -512,9 +591,11 @@ class Pathway:
         self.capacity.assign([child], "looked_after")
         if entry in ("from_cp_plan", "from_cin_plan", "emergency"):
             self.capacity.add_work([child], "court_work")
+        self._placement_tick()
         self.cla_placements[placement] += 1
         yield env.timeout(max(0.0, started + duration - now))
         t = env.now
+        self._placement_tick()
         self.cla_placements[placement] -= 1
         del self.cla_children[child.id]
         rec.count("cla_ceased", t)

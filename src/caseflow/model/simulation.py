@@ -11,10 +11,12 @@ import pandas as pd
 import simpy
 
 from caseflow.calendar import Calendar
+from caseflow.costs import CostLedger
 from caseflow.model.arrivals import draw_arrivals
 from caseflow.model.capacity import Capacity, SampledDurations
 from caseflow.model.opening_stock import seed_opening_stock
 from caseflow.model.pathway import Pathway
+from caseflow.model.timeline import change_points
 from caseflow.records import Recorder
 from caseflow.scenario.schema import Scenario
 from caseflow.streams import Streams
@@ -88,8 +90,11 @@ def simulate(
         env, cal, scenario, streams, recorder, capacity, track_children=track_children, records=records
     )
     seed_opening_stock(pathway, streams)
+    ledger = CostLedger(scenario, cal, recorder, pathway, workforce) if scenario.costs is not None else None
 
-    times, sources, names = draw_arrivals(scenario, cal, streams, days)
+    points = change_points(scenario)
+    segments = [(max(0, int(cal.time(p.date))), p.scenario) for p in points]
+    times, sources, names = draw_arrivals(scenario, cal, streams, days, segments)
     to_mash = [scenario.demand.sources[n].to_mash for n in names]
     out = ReplicationOutput(
         scenario=scenario,
@@ -116,11 +121,26 @@ def simulate(
             pathway.stock_snapshot(k)
             if workforce is not None:
                 workforce.snapshot(k, t - previous, list(pathway.cla_children.values()))
+            if ledger is not None:
+                ledger.month_end(k, previous, t)
             previous = t
             if audit_every_month:
                 out.audits.append(pathway.audit())
 
+    def apply_changes() -> Generator[simpy.Event, Any, None]:
+        for start, variant in segments:
+            if start > env.now:
+                yield env.timeout(start - env.now)
+            pathway.update(variant)
+            if workforce is not None:
+                workforce.update(variant)
+            if ledger is not None:
+                ledger.update(variant)
+            recorder.count("scenario_changes_applied", env.now)
+
     env.process(arrivals())
+    if segments:
+        env.process(apply_changes())
     env.process(pathway.uasc_arrivals(days))
     env.process(month_end_snapshots())
     env.run(until=days + 0.5)

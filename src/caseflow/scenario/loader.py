@@ -116,8 +116,12 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def validate(data: Mapping[str, Any], *, source: str = "<dict>") -> Scenario:
-    """Validate a plain dictionary of parameters into an immutable :class:`Scenario`."""
+def validate(data: Mapping[str, Any], *, source: str = "<dict>", check_changes: bool = True) -> Scenario:
+    """Validate a plain dictionary of parameters into an immutable :class:`Scenario`.
+
+    ``check_changes`` also checks that every time-phased change names a real parameter and gives a
+    valid scenario at every point it takes effect.
+    """
     try:
         scenario = Scenario.model_validate(dict(data))
     except ValidationError as exc:
@@ -126,6 +130,10 @@ def validate(data: Mapping[str, Any], *, source: str = "<dict>") -> Scenario:
     except (TypeError, ValueError, OverflowError) as exc:  # defensive: never a traceback
         raise ScenarioError(source, [("", str(exc))]) from None
     scenario._source = source
+    if check_changes and scenario.changes:
+        from caseflow.model.timeline import change_points
+
+        change_points(scenario)
     return scenario
 
 

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from caseflow.scenario.base import Section
+from caseflow.scenario.cost_schema import Change, CostParams
 from caseflow.scenario.workforce_schema import WorkforceParams
 
 __all__ = [
@@ -272,7 +273,22 @@ class CINPlanParams(Section):
 
 
 class EarlyHelpParams(Section):
+    """Early help: a non-statutory service with its own capacity, cost and effect (DESIGN §4)."""
+
     duration_months: Banded
+    key_workers: NonNegative = Field(description="early-help key worker FTE")
+    families_per_worker: Positive = Field(description="families a key worker works with at once")
+    recontact_reduction: Probability = Field(
+        description="relative reduction in a helped family's chance of coming back"
+    )
+    referral_reduction: Probability = Field(
+        description="relative reduction in a helped family's chance that a new contact becomes a referral"
+    )
+    escalation_reduction: Probability = Field(
+        description="relative reduction in a helped family's chance of s47 or care after assessment"
+    )
+    effect_lag_months: NonNegative = Field(description="months after early help starts before it helps")
+    effect_months: Positive = Field(description="how long the effect lasts once it starts")
 
 
 class RecontactParams(Section):
@@ -400,6 +416,10 @@ class Scenario(Section):
     workforce: WorkforceParams | None = Field(
         default=None, description="social-worker capacity; absent or disabled: sampled durations"
     )
+    costs: CostParams | None = Field(default=None, description="unit costs; absent: no cost KPIs")
+    changes: Annotated[tuple[Change, ...], Field(strict=False)] = Field(
+        default=(), description="time-phased changes of any parameter"
+    )
 
     _source: str | None = PrivateAttr(default=None)
 
@@ -417,7 +437,9 @@ class Scenario(Section):
         blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def with_overrides(self, overrides: dict[str, Any], *, name: str | None = None) -> Scenario:
+    def with_overrides(
+        self, overrides: dict[str, Any], *, name: str | None = None, check_changes: bool = True
+    ) -> Scenario:
         """A validated copy with ``{"dotted.field.path": value}`` overrides applied.
 
         >>> s2 = s.with_overrides({"demand.contacts_per_year": 16000})  # doctest: +SKIP
@@ -427,4 +449,4 @@ class Scenario(Section):
         data = apply_overrides(self.model_dump(), overrides)
         if name is not None:
             data["name"] = name
-        return validate(data, source=self._source or "<overrides>")
+        return validate(data, source=self._source or "<overrides>", check_changes=check_changes)

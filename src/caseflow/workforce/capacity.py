@@ -15,6 +15,7 @@ the moment its worker has put in the hours.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Generator
 from typing import Any
 
@@ -81,6 +82,7 @@ class Workforce:
         self.s = scenario
         self.wf = wf
         self.rec = recorder
+        self._streams = streams
         self.floors = SampledDurations(env, calendar, scenario, streams)
         self._r_hours = streams["workforce.hours"]
         self._r_turnover = streams["workforce.turnover"]
@@ -97,6 +99,9 @@ class Workforce:
         self.sw_starts: dict[int, list[float]] = {}  # child id → times a new worker started (≤ 1 year kept)
         self.agency_backfill = dict.fromkeys(wf.teams, wf.dynamics.agency_backfill)
         self.pool_pending: dict[str, list[WorkItem]] = {name: [] for name in wf.teams}
+        self._fte_level: defaultdict[str, float] = defaultdict(float)  # FTE in post by pay category
+        self._fte_area: defaultdict[str, float] = defaultdict(float)  # FTE-days since last taken
+        self._fte_last = 0.0
         self.teams: dict[str, Team] = {}
         policy = get_policy(wf.allocation_policy)
         for name, tp in wf.teams.items():
@@ -142,6 +147,7 @@ class Workforce:
         )
         self._next_worker += 1
         team.workers.append(w)
+        self._fte_change(w, +1)
         dyn = self.wf.dynamics
         if contract == "nqsw":
             asye = dyn.asye_months * DAYS_PER_MONTH
@@ -228,6 +234,7 @@ class Workforce:
                 return
             contract = "nqsw" if self._r_recruit.random() < dyn.nqsw_share_of_hires else "permanent"
             post.holder = self._new_worker(post.team, contract, post.fte, post, opening=False)
+            self.rec.count("sw_permanent_hires", env.now, post.fte)
             if not post.filled.triggered:
                 post.filled.succeed()
 
@@ -262,6 +269,7 @@ class Workforce:
         team = w.team
         assert team is not None
         team.workers.remove(w)
+        self._fte_change(w, -1)
         if w.contract != "agency":
             self.rec.count("sw_leavers_fte", now, w.fte)
         for case in list(w.cases.values()):
@@ -274,7 +282,9 @@ class Workforce:
         yield self.env.timeout(after)
         if w.left:
             return
+        self._fte_change(w, -1)
         w.contract = "permanent"
+        self._fte_change(w, +1)
         w.set_rate(base_rate=hours_per_working_day(self.wf, w.fte, nqsw=False))
         if w.team is not None:
             self._allocate(w.team)
@@ -363,6 +373,62 @@ class Workforce:
                 team.policy = get_policy(change.allocation_policy)
             self._allocate(team)
         self.rec.count("workforce_changes_applied", self.env.now)
+
+    # ================================================================ pay categories (costs)
+    def _fte_tick(self) -> None:
+        now = self.env.now
+        dt = now - self._fte_last
+        if dt > 0:
+            for k, v in self._fte_level.items():
+                self._fte_area[k] += v * dt
+        self._fte_last = now
+
+    def _fte_change(self, w: Worker, sign: int) -> None:
+        self._fte_tick()
+        if w.contract == "agency":
+            cat = "agency"
+        elif w.contract == "nqsw":
+            cat = "nqsw"
+        else:
+            cat = "experienced" if w.team is None or w.team.case_holding else "non_case"
+        self._fte_level[cat] += sign * w.fte
+
+    def take_fte_area(self) -> dict[str, float]:
+        """FTE-days in post by pay category (experienced, nqsw, non_case, agency) since the last call."""
+        self._fte_tick()
+        out = dict(self._fte_area)
+        self._fte_area.clear()
+        return out
+
+    # ================================================================ time-phased changes
+    def update(self, scenario: Scenario) -> None:
+        """A time-phased change of the whole scenario: apply what differs in the workforce."""
+        new = scenario.workforce
+        if new is None:
+            return
+        old = self.wf
+        self.s = scenario
+        self.wf = new
+        self.floors = SampledDurations(self.env, self.cal, scenario, self._streams)
+        if new.allocation_policy != old.allocation_policy:
+            for team in self.teams.values():
+                team.policy = get_policy(new.allocation_policy)
+        if new.dynamics.agency_backfill != old.dynamics.agency_backfill:
+            for name in self.agency_backfill:
+                self.agency_backfill[name] = new.dynamics.agency_backfill
+        for name, tp in new.teams.items():
+            team, before = self.teams[name], old.teams[name]
+            diff = tp.establishment - before.establishment
+            if diff > 1e-9:
+                self._add_posts(team, diff, opening=False)
+            elif diff < -1e-9:
+                self._remove_posts(team, -diff)
+            if tp.soft_cap != before.soft_cap:
+                team.soft_cap = tp.soft_cap
+            if tp.hard_cap != before.hard_cap:
+                team.hard_cap = tp.hard_cap
+            team.soft_cap = min(team.soft_cap, team.hard_cap)
+            self._allocate(team)
 
     # ================================================================ allocation
     def _allocate(self, team: Team) -> None:

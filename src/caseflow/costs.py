@@ -1,0 +1,121 @@
+"""Costs, accrued month by month from what the simulation actually did (DESIGN §4–5; docs/costs.md).
+
+- Permanent staff: FTE-days in post × (basic salary by grade × on-cost multiplier + retention
+  payment) / 365.25, plus a recruitment payment per permanent hire. Grades: ASYE workers at the NQSW
+  salary; experienced case-holders split between social worker and senior practitioner by
+  ``senior_share``; front-door and care-leaver posts at their own salary.
+- Agency staff: FTE-days × hourly charge (capped at the regional cap if one is set) × billed hours per
+  week × billed weeks per year / 365.25.
+- Early help: key-worker FTE-days × loaded cost per key worker / 365.25.
+- Placements: child-days in each placement type × weekly cost / 7.
+
+All money is at ``price_date`` prices and uplifted by ``annual_inflation`` per year to the middle of
+the month in which it is spent. Costs are recorded per month; financial-year and quarterly totals are
+sums of months.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from caseflow.calendar import Calendar
+from caseflow.model.entities import DAYS_PER_YEAR
+from caseflow.records import Recorder
+from caseflow.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from caseflow.model.pathway import Pathway
+    from caseflow.workforce.capacity import Workforce
+
+__all__ = ["COST_KPIS", "CostLedger", "inflation_factor"]
+
+#: Cost KPIs recorded each month (pounds in the period).
+COST_KPIS = (
+    "cost_staff_permanent",
+    "cost_staff_agency",
+    "cost_recruitment_retention",
+    "cost_early_help",
+    "cost_placements",
+    "cost_total",
+)
+
+
+def inflation_factor(scenario: Scenario, calendar: Calendar, t: float) -> float:
+    """Price uplift from the scenario's price date to simulation time ``t``."""
+    assert scenario.costs is not None
+    c = scenario.costs
+    years = (calendar.date(t) - c.price_date).days / DAYS_PER_YEAR
+    return float((1.0 + c.annual_inflation) ** years)
+
+
+class CostLedger:
+    """Turns a month's staffing, early help and placements into money."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        calendar: Calendar,
+        recorder: Recorder,
+        pathway: Pathway,
+        workforce: Workforce | None,
+    ) -> None:
+        self.s = scenario
+        self.cal = calendar
+        self.rec = recorder
+        self.pathway = pathway
+        self.workforce = workforce
+
+    def update(self, scenario: Scenario) -> None:
+        """Unit costs in force from now (a time-phased change, e.g. a new agency cap)."""
+        self.s = scenario
+
+    def month_end(self, month: int, start: float, end: float) -> None:
+        c = self.s.costs
+        if c is None:
+            return
+        uplift = inflation_factor(self.s, self.cal, (start + end) / 2)
+        add = self.rec.add
+        total = 0.0
+        if self.workforce is not None:
+            fte = self.workforce.take_fte_area()
+            sal = c.salary
+            experienced = (
+                1 - sal.senior_share
+            ) * sal.social_worker + sal.senior_share * sal.senior_practitioner
+            pay = (
+                fte.get("experienced", 0.0) * experienced
+                + fte.get("nqsw", 0.0) * sal.nqsw
+                + fte.get("non_case", 0.0) * sal.front_door_and_care_leavers
+            )
+            permanent_days = fte.get("experienced", 0.0) + fte.get("nqsw", 0.0) + fte.get("non_case", 0.0)
+            permanent = pay * sal.oncost_multiplier / DAYS_PER_YEAR * uplift
+            hires = (
+                self.rec.counts["sw_permanent_hires"][month] if "sw_permanent_hires" in self.rec.counts else 0
+            )
+            rr = (
+                c.retention_payment * permanent_days / DAYS_PER_YEAR + c.recruitment_payment * hires
+            ) * uplift
+            a = c.agency
+            agency = (
+                fte.get("agency", 0.0)
+                * a.hourly()
+                * a.billed_hours_per_week
+                * a.billed_weeks_per_year
+                / DAYS_PER_YEAR
+                * uplift
+            )
+            add("cost_staff_permanent", month, permanent + rr)
+            add("cost_recruitment_retention", month, rr)
+            add("cost_staff_agency", month, agency)
+            total += permanent + rr + agency
+        eh = self.pathway.take_eh_area() * c.early_help_worker / DAYS_PER_YEAR * uplift
+        add("cost_early_help", month, eh)
+        weekly = c.placements_weekly
+        placements = 0.0
+        for kind, days in self.pathway.take_placement_area().items():
+            money = days * float(getattr(weekly, kind)) / 7.0 * uplift
+            add(f"cost_placements_{kind}", month, money)
+            placements += money
+        add("cost_placements", month, placements)
+        total += eh + placements
+        add("cost_total", month, total)
