@@ -157,6 +157,11 @@ class WorkforceChange(Section):
     hard_cap: Positive | None = None
     agency_backfill: Probability | None = None
     allocation_policy: Literal[ALLOCATION_POLICIES] | None = None  # type: ignore[valid-type]
+    fill_months: Annotated[float, Field(gt=0.0)] | None = Field(
+        default=None,
+        description="new posts from this change are filled after this mean time (a recruitment "
+        "campaign) instead of dynamics.months_to_fill",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> Self:

@@ -170,6 +170,7 @@ class Workforce:
         opening: bool,
         held_vacant: float = 0.0,
         held_vacant_agency: float = 0.0,
+        fill_months: float | None = None,
     ) -> None:
         """Create ``fte`` of posts. On day one they are filled, vacant or agency-covered at the opening
         rates; ``held_vacant`` of them stay vacant all run (``held_vacant_agency`` of those agency-covered).
@@ -183,7 +184,7 @@ class Workforce:
         n_held = round(held_vacant * len(sizes))
         n_covered = round(held_vacant_agency * n_held)
         for i, size in enumerate(sizes):
-            post = Post(self._next_post, team, size)
+            post = Post(self._next_post, team, size, fill_months=fill_months)
             self._next_post += 1
             team.posts.append(post)
             if i < n_held:
@@ -229,7 +230,9 @@ class Workforce:
             if not cover_started and self._r_agency.random() < self.agency_backfill[post.team.name]:
                 env.process(self._agency_cover(post))
             cover_started = False
-            yield env.timeout(self._r_recruit.gamma(2.0, dyn.months_to_fill * DAYS_PER_MONTH))
+            months = dyn.months_to_fill if post.fill_months is None else post.fill_months
+            post.fill_months = None  # a campaign fills the post once; later vacancies take the usual time
+            yield env.timeout(self._r_recruit.gamma(2.0, months * DAYS_PER_MONTH))
             if post.removed:
                 return
             contract = "nqsw" if self._r_recruit.random() < dyn.nqsw_share_of_hires else "permanent"
@@ -358,7 +361,7 @@ class Workforce:
             if change.establishment is not None:
                 diff = change.establishment - team.establishment
                 if diff > 1e-9:
-                    self._add_posts(team, diff, opening=False)
+                    self._add_posts(team, diff, opening=False, fill_months=change.fill_months)
                 elif diff < -1e-9:
                     self._remove_posts(team, -diff)
             if change.soft_cap is not None:

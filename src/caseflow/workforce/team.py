@@ -61,6 +61,7 @@ class Post:
     agency: Worker | None = None
     removed: bool = False
     held: bool = False  # held vacant: never recruited to
+    fill_months: float | None = None  # first vacancy filled after this mean time (a campaign)
     filled: simpy.Event | None = None
 
 
