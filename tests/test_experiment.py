@@ -1,0 +1,159 @@
+"""The experiment layer: CRN comparisons, resumable stores, sweeps, replication counts, executors."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+import caseflow
+from caseflow.experiment import runner as runner_mod
+from caseflow.experiment.replications import precision, replications_needed
+from caseflow.experiment.store import ReplicationStore
+from caseflow.experiment.sweep import grid_points
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def small() -> caseflow.Scenario:
+    """A quarter-size authority: the same rates, so the same behaviour, four times faster."""
+    base = caseflow.load_scenario(ROOT / "scenarios" / "baseline.toml")
+    q = 0.25
+    teams = base.workforce.teams  # type: ignore[union-attr]
+    overrides: dict[str, object] = {
+        "population": 15000,
+        "demand.contacts_per_year": base.demand.contacts_per_year * q,
+        "looked_after.uasc_per_year": base.looked_after.uasc_per_year * q,
+        "early_help.key_workers": base.early_help.key_workers * q,
+        "opening_stock.children_in_need": round(base.opening_stock.children_in_need * q),
+        "opening_stock.child_protection": round(base.opening_stock.child_protection * q),
+        "opening_stock.looked_after": round(base.opening_stock.looked_after * q),
+        "opening_stock.in_assessment": round(base.opening_stock.in_assessment * q),
+    }
+    for name, team in teams.items():
+        overrides[f"workforce.teams.{name}.establishment"] = team.establishment * q
+    return base.with_overrides(overrides, name="small")
+
+
+def test_same_seed_same_results_whatever_the_executor(small: caseflow.Scenario) -> None:
+    a = caseflow.run(small, years=1, replications=3, seed=9, executor="sequential")
+    b = caseflow.run(small, years=1, replications=3, seed=9, executor="processes", workers=2)
+    pd.testing.assert_frame_equal(a.kpis, b.kpis)
+    c = caseflow.run(small, years=1, replications=3, seed=10, executor="sequential")
+    assert not a.kpis["value"].equals(c.kpis["value"])
+
+
+def test_crn_interval_is_narrower_than_independent(small: caseflow.Scenario) -> None:
+    variant = small.with_overrides({"workforce.teams.cin_cp.soft_cap": 18.0}, name="cap")
+    kw = {"years": 1, "replications": 6, "seed": 21, "executor": "processes", "workers": 2}
+    crn = caseflow.compare({"base": small, "cap": variant}, **kw).effects().set_index("kpi")
+    ind = caseflow.compare(
+        {"base": small, "cap": variant}, common_random_numbers=False, **kw
+    ).effects().set_index("kpi")
+    narrower = 0
+    kpis = ["referrals_per_10k", "cin_per_10k_end", "cla_per_10k_end", "contacts", "cost_placements"]
+    for kpi in kpis:
+        w_crn = crn.loc[kpi, "ci_high"] - crn.loc[kpi, "ci_low"]
+        w_ind = ind.loc[kpi, "ci_high"] - ind.loc[kpi, "ci_low"]
+        narrower += w_crn < w_ind
+    assert narrower == len(kpis)
+
+
+def test_effects_are_paired_differences(small: caseflow.Scenario) -> None:
+    variant = small.with_overrides({"demand.contacts_per_year": small.demand.contacts_per_year * 1.2})
+    comp = caseflow.compare({"a": small, "b": variant}, years=1, replications=3, seed=4, executor="sequential")
+    eff = comp.effects().set_index("kpi").loc["contacts"]
+    a = comp.results["a"].per_replication_mean().pivot(index="replication", columns="kpi", values="value")
+    b = comp.results["b"].per_replication_mean().pivot(index="replication", columns="kpi", values="value")
+    d = (b["contacts"] - a["contacts"]).to_numpy()
+    assert eff["difference"] == pytest.approx(d.mean())
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
+    assert eff["ci_high"] - eff["difference"] == pytest.approx(half)
+    assert eff["difference"] > 0
+
+
+def test_interrupted_run_resumes_and_matches(small: caseflow.Scenario, tmp_path: Path, monkeypatch) -> None:
+    calls = []
+    real = runner_mod.simulate
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs.get("replication"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner_mod, "simulate", counting)
+    store = tmp_path / "store"
+    jobs = [runner_mod.Job(small, 5, r, 1) for r in range(4)]
+
+    def interrupt_after_two(index: int, _result: object) -> None:
+        if index == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        runner_mod.map_tasks(
+            runner_mod.run_job_batch,
+            [([j],) for j in jobs],
+            "sequential",
+            on_result=lambda i, fr: (ReplicationStore(store).save(jobs[i].key(), fr[0]), interrupt_after_two(i, fr)),
+        )
+    assert len(ReplicationStore(store).keys()) == 2
+    calls.clear()
+    resumed = caseflow.run(small, years=1, replications=4, seed=5, executor="sequential", store=store)
+    assert sorted(calls) == [2, 3]  # only what was missing
+    monkeypatch.setattr(runner_mod, "simulate", real)
+    fresh = caseflow.run(small, years=1, replications=4, seed=5, executor="sequential")
+    pd.testing.assert_frame_equal(resumed.kpis, fresh.kpis)
+    assert not list(store.glob("*.tmp"))
+
+
+def test_sweep_gives_a_row_per_point_and_kpi(small: caseflow.Scenario) -> None:
+    grid = {"workforce.teams.assessment.establishment": [6.0, 9.0], "workforce.teams.assessment.soft_cap": [16.0, 20.0]}
+    assert len(grid_points(grid)) == 4
+    table = caseflow.sweep(small, grid, years=1, replications=2, seed=3, executor="processes", workers=2)
+    assert sorted(table["point"].unique()) == [0, 1, 2, 3]
+    row = table[(table.kpi == "caseload_mean_assessment")].set_index("point")
+    assert set(row.columns) >= {"mean", "ci_low", "ci_high", "n", "workforce.teams.assessment.establishment"}
+    # fewer assessment workers hold more children each
+    fewer = row[row["workforce.teams.assessment.establishment"] == 6.0]["mean"].mean()
+    more = row[row["workforce.teams.assessment.establishment"] == 9.0]["mean"].mean()
+    assert fewer > more
+
+
+def test_replications_needed_matches_the_formula(small: caseflow.Scenario) -> None:
+    pilot = caseflow.run(small, years=1, replications=4, seed=8, executor="sequential")
+    s = pilot.headline().loc["referrals_per_10k", "std"]
+    target = s / 2  # needs roughly (2 t)^2 ≈ 16–20 replications
+    n = replications_needed(pilot, {"referrals_per_10k": target})
+    assert stats.t.ppf(0.975, n - 1) * s / math.sqrt(n) <= target
+    assert stats.t.ppf(0.975, n - 2) * s / math.sqrt(n - 1) > target
+    widths = precision(pilot, {"referrals_per_10k": 1.0})
+    head = pilot.headline().loc["referrals_per_10k"]
+    assert widths["referrals_per_10k"] == pytest.approx((head["ci_high"] - head["ci_low"]) / 2)
+
+
+def test_replications_for_stops_when_precise(small: caseflow.Scenario) -> None:
+    n, res = caseflow.replications_for(
+        small, {"contacts": 1e9}, initial=2, executor="sequential", years=1, seed=1
+    )
+    assert n == 2 and res.replications == 2
+
+
+def test_records_include_open_cases(small: caseflow.Scenario) -> None:
+    res = caseflow.run(small, years=1, replications=1, seed=2, executor="sequential", records=True)
+    rec = res.case_records
+    assert rec is not None and len(rec) > 100
+    assert rec["end_day"].isna().any()  # cases open at the end are included
+    assert set(rec["stage"]) >= {"assessment", "cin_plan", "cp_plan", "looked_after"}
+    finished = rec.dropna(subset=["end_day"])
+    assert (finished["end_day"] >= finished["start_day"]).all()
+
+
+def test_provenance_is_recorded(small: caseflow.Scenario) -> None:
+    res = caseflow.run(small, years=1, replications=1, seed=2, executor="sequential")
+    p = res.provenance
+    assert p["scenario_hash"] == small.hash()
+    assert p["seed"] == 2 and p["replications"] == [0]
+    assert {"python", "platform", "caseflow_version", "wall_seconds"} <= set(p)
