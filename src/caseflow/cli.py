@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from caseflow.excel import write_workbook
 from caseflow.experiment.compare import compare
 from caseflow.experiment.runner import run
 from caseflow.output import format_effects, format_headline, write_json, write_report
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_non_negative, default=0, help="random seed (default 0)")
     c.add_argument("--workers", type=_positive, default=None, help="local processes (default: all cores)")
     c.add_argument("--json", metavar="FILE", help="write the effects as JSON here")
+    c.add_argument("--excel", metavar="FILE", help="write an Excel workbook of the comparison here")
     c.add_argument(
         "--kpis", help="comma-separated KPIs to show (default: headline timeliness, caseload, cost)"
     )
@@ -185,6 +187,9 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
             },
         )
         print(f"\nwrote {args.json}")
+    if args.excel:
+        write_workbook(comparison, args.excel)
+        print(f"wrote {args.excel}")
     return EXIT_OK
 
 

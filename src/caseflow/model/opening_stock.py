@@ -88,6 +88,7 @@ def seed_opening_stock(pathway: Pathway, streams: Streams) -> None:
         for c in kids:
             c.last_referral = c.since = referred
         pathway.capacity.assign(kids, "assessment")
+        pathway._age_out_before(kids, DAYS_PER_YEAR)
         env.process(pathway.assess_and_decide(fam, kids, referred, working_days=total))
 
     _seed_looked_after(pathway, stock.looked_after, streams["opening_stock.looked_after"])

@@ -360,6 +360,7 @@ class Pathway:
             rec.tally("re_referral", t, 1.0 if t - c.last_referral <= window else 0.0)
             c.last_referral = t
         self.move(kids, Stage.ASSESSMENT)
+        self._age_out_before(kids, t + DAYS_PER_YEAR)  # a 17-year-old may turn 18 while assessed
         r = self._r_referral
         if r.random() < self.s.referral.no_further_action:
             for _ in kids:
@@ -434,6 +435,7 @@ class Pathway:
             return
         rec.count("s47_enquiries", sd, len(kids))
         self.move(kids, Stage.S47)
+        self._age_out_before(kids, sd + DAYS_PER_YEAR)
         r = self._r_s47
         if urgent and r.random() < self.s.s47.looked_after_immediately:
             rec.count("emergency_removals", sd, len(kids))

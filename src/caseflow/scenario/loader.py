@@ -99,7 +99,10 @@ def _describe(err: Any) -> str:
             "less_than": "<",
         }
         bound = next(iter(ctx.values()))
-        extra = " (a probability must lie in [0, 1])" if bound in (0, 1, 0.0, 1.0) else ""
+        probability_bound = (kind == "less_than_equal" and bound == 1) or (
+            kind == "greater_than_equal" and bound == 0
+        )
+        extra = " (a probability must lie in [0, 1])" if probability_bound else ""
         return f"must be {op[kind]} {bound}{extra}, got {shown}"
     if kind in ("too_short", "too_long"):
         return str(err["msg"]).replace("Value", "value").replace("List", "array").replace("Tuple", "array")

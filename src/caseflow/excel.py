@@ -1,0 +1,946 @@
+"""Excel workbooks for finance officers: one workbook per run or comparison, readable without Python.
+
+:func:`write_workbook` writes (atomically) a workbook with these sheets:
+
+- **Summary**: the scenario(s), replications, years, seed, run date and caseflow version, and a table of
+  headline KPIs (mean over the reported financial years with a 95% CI); for a comparison one block per
+  scenario side by side, plus each scenario's paired difference from the baseline with its CI.
+- **KPIs by year**: every KPI, mean and 95% CI per reported financial year, per scenario.
+- **Costs**: £ by financial year and by quarter (Q1 = April–June) for each cost KPI, mean over
+  replications with a 95% CI, per scenario; for a comparison also the paired difference from the baseline.
+- **Assumptions**: every parameter of each scenario as run, with the source given in the scenario file's
+  comments (see :func:`parameter_comments`) and the file that set it.
+- **About**: what the workbook contains and how its figures are defined.
+
+Percentages are stored as fractions and shown as percentages (86.6%), so they calculate correctly in Excel.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
+
+from caseflow.costs import COST_KPIS
+from caseflow.experiment.compare import Comparison
+from caseflow.experiment.results import Results
+from caseflow.experiment.stats import t_interval
+from caseflow.metrics import KPIS
+from caseflow.scenario.schema import Scenario
+
+__all__ = [
+    "HEADLINE_KPIS",
+    "build_workbook",
+    "cost_periods",
+    "flatten_parameters",
+    "parameter_comments",
+    "write_workbook",
+]
+
+#: KPIs on the Summary sheet, in sections (any that a run does not produce are left out).
+HEADLINE_KPIS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Demand",
+        ("contacts", "referrals_per_10k", "re_referrals_12m_pct"),
+    ),
+    (
+        "Timeliness",
+        (
+            "contact_decision_within_1wd_pct",
+            "assessment_within_45wd_pct",
+            "assessment_median_wd",
+            "icpc_within_15wd_pct",
+            "cp_visits_on_time_pct",
+        ),
+    ),
+    (
+        "Caseloads and unallocated work",
+        (
+            "caseload_mean",
+            "caseload_p90",
+            "unallocated_cases_mean",
+            "unallocated_cases_end",
+            "allocation_wait_median_wd",
+        ),
+    ),
+    (
+        "Workforce",
+        ("sw_fte_in_post", "sw_agency_fte", "sw_vacancy_pct", "sw_agency_pct", "sw_turnover_pct"),
+    ),
+    (
+        "Children at 31 March",
+        ("cin_per_10k_end", "cp_per_10k_end", "cla_per_10k_end", "cla_open_end"),
+    ),
+    (
+        "Costs (£ a year)",
+        (
+            "cost_staff_permanent",
+            "cost_recruitment_retention",
+            "cost_staff_agency",
+            "cost_early_help",
+            "cost_placements",
+            "cost_total",
+        ),
+    ),
+)
+
+#: Cost KPIs on the Costs sheet, in column order, with their column labels.
+COST_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("cost_staff_permanent", "Permanent staff (incl. recruitment & retention)"),
+    ("cost_recruitment_retention", "of which recruitment & retention"),
+    ("cost_staff_agency", "Agency staff"),
+    ("cost_early_help", "Early help"),
+    ("cost_placements", "Placements"),
+    ("cost_total", "Total"),
+)
+assert {k for k, _ in COST_COLUMNS} == set(COST_KPIS)
+
+_KPI_BY_NAME = {k.name: k for k in KPIS}
+_TEAM_PREFIXES = {
+    "caseload_mean_": ("children per FTE", "Children per case-holding FTE at period end, team {}"),
+    "unallocated_end_": ("children", "Children waiting for a worker at period end, team {}"),
+}
+
+# ---- formats and styles
+MONEY = '"£"#,##0;-"£"#,##0'
+PERCENT = "0.0%"
+NUMBER = "#,##0.0"
+INTEGER = "0"
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=14)
+HEADING = Font(bold=True, size=12)
+ITALIC = Font(italic=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+YEAR_FILL = PatternFill("solid", fgColor="F2F2F2")
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+Sheet = Any  # openpyxl worksheets are untyped
+
+
+# ======================================================================================================
+# Parameter sources: comments in the scenario TOML files
+
+
+def _split_comment(line: str) -> tuple[str, str]:
+    """``(code, comment)`` of one TOML line: the comment starts at the first ``#`` outside a string."""
+    quote = ""
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return line[:i], line[i + 1 :].strip()
+        i += 1
+    return line, ""
+
+
+def _split_dotted(key: str) -> list[str]:
+    """``a."b.c".d`` → ``["a", "b.c", "d"]`` (bare and quoted TOML keys)."""
+    parts: list[str] = []
+    buf = ""
+    quote = ""
+    for ch in key:
+        if quote:
+            if ch == quote:
+                quote = ""
+            else:
+                buf += ch
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ".":
+            parts.append(buf.strip())
+            buf = ""
+        else:
+            buf += ch
+    parts.append(buf.strip())
+    return parts
+
+
+def _key_and_value(code: str) -> tuple[str, str] | None:
+    """Split ``key = value`` at the first ``=`` outside a quoted key."""
+    quote = ""
+    for i, ch in enumerate(code):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "=":
+            return code[:i], code[i + 1 :]
+    return None
+
+
+def _bracket_depth(text: str) -> int:
+    """Net ``[``/``{`` nesting opened by ``text`` (outside strings and comments)."""
+    code, _ = _split_comment(text)
+    depth = 0
+    quote = ""
+    i = 0
+    while i < len(code):
+        ch = code[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        i += 1
+    return depth
+
+
+_RULE = re.compile(r"^[\s=\-*_~#]*$")
+
+
+@dataclass
+class _FileNotes:
+    notes: dict[str, str]  # dotted key → comment
+    replaced: list[str]  # keys and arrays of tables whose whole value this file sets
+    extends: str | None
+
+
+def _scan(text: str) -> _FileNotes:
+    """Comments of every key one TOML file sets (no ``extends`` handling)."""
+    notes: dict[str, str] = {}
+    replaced: list[str] = []
+    table: list[str] = []
+    table_note = ""
+    group_parent: list[str] | None = None
+    group_note = ""
+    first_key = True
+    pending: list[str] = []
+    array_counts: dict[str, int] = {}
+    depth = 0
+    string_end = ""
+    for raw in text.splitlines():
+        if string_end:  # inside a multi-line string value
+            if string_end in raw:
+                string_end = ""
+            continue
+        if depth > 0:  # inside a multi-line array or inline table
+            depth += _bracket_depth(raw)
+            continue
+        line = raw.strip()
+        if not line:
+            pending = []
+            continue
+        if line.startswith("#"):
+            body = line.lstrip("#").strip()
+            if not _RULE.match(body):
+                pending.append(body)
+            continue
+        code, comment = _split_comment(line)
+        code = code.strip()
+        if code.startswith("[["):
+            name = ".".join(_split_dotted(code[2:].rstrip().removesuffix("]]")))
+            index = array_counts.get(name, 0)
+            array_counts[name] = index + 1
+            if index == 0:
+                replaced.append(name)
+            table = [*_split_dotted(name), str(index)]
+            table_note, first_key, pending = comment or " ".join(pending), True, []
+            group_parent, group_note = None, ""
+            continue
+        if code.startswith("["):
+            table = _split_dotted(code[1:].rstrip().removesuffix("]"))
+            own = comment or " ".join(pending)
+            if own:  # also describes the sibling tables that follow (same parent, no comment of their own)
+                group_parent, group_note = table[:-1], own
+            elif group_parent != table[:-1]:
+                group_parent, group_note = None, ""
+            table_note, first_key, pending = own or group_note, True, []
+            continue
+        kv = _key_and_value(code)
+        if kv is None:  # not TOML we understand: ignore the line
+            pending = []
+            continue
+        key = ".".join([*table, *_split_dotted(kv[0])])
+        block = " ".join(pending)
+        if table and first_key and block and not table_note:
+            table_note = block  # a comment block opening a table describes the table
+        notes[key] = comment or block or (table_note if table else "")
+        replaced.append(key)
+        first_key, pending = False, []
+        value = kv[1].strip()
+        for delim in ('"""', "'''"):
+            if value.startswith(delim) and value.count(delim) == 1:
+                string_end = delim
+        if not string_end:
+            depth = max(_bracket_depth(value), 0)
+    extends = None
+    try:
+        parent = tomllib.loads(text).get("extends")
+        extends = parent if isinstance(parent, str) and parent else None
+    except tomllib.TOMLDecodeError:
+        pass
+    notes.pop("extends", None)
+    return _FileNotes(notes, replaced, extends)
+
+
+def _parameter_notes(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, tuple[str, str]]:
+    """``{dotted key: (comment, file name that set it)}`` following ``extends`` (children win)."""
+    p = Path(path).resolve()
+    if p in _chain:
+        raise ValueError(f"extends forms a cycle at {p}")
+    own = _scan(p.read_text(encoding="utf-8"))
+    merged: dict[str, tuple[str, str]] = {}
+    if own.extends is not None:
+        parent = _parameter_notes(p.parent / own.extends, (*_chain, p))
+        merged = {
+            k: v
+            for k, v in parent.items()
+            if not any(k.startswith(r + ".") for r in own.replaced if r != "extends")
+        }
+    merged.update({k: (c, p.name) for k, c in own.notes.items()})
+    return merged
+
+
+def parameter_comments(path: str | Path) -> dict[str, str]:
+    """The source comment of every parameter set in a scenario TOML file and the files it extends.
+
+    Keys are dotted paths (``workforce.dynamics.turnover_rate``); arrays of tables are numbered
+    (``changes.0.value``); an inline table maps to its key (``assessment.duration_wd``). The comment is
+    the trailing ``# comment`` on the key's line, or else the block of comment lines immediately above
+    the key, or else the comment of its table: the trailing comment on the ``[table]`` header, the block
+    immediately above it (which also describes the sibling tables that follow it without a comment of
+    their own, as in ``[looked_after.placements.under_1]`` … ``age_16_17``) or the block opening the
+    table's body. Otherwise (and for top-level keys without their own comment) it is empty.
+
+    A file that ``extends`` another overrides its parent's entries for the keys it sets, even with an
+    empty comment, since the parent's source no longer applies; an array of tables it sets (such as
+    ``[[changes]]``) replaces the parent's entries for that array, as the loader replaces the array.
+    """
+    return {k: c for k, (c, _) in _parameter_notes(path).items()}
+
+
+def _lookup(notes: Mapping[str, tuple[str, str]], key: str) -> tuple[str, str]:
+    """The note of ``key`` or of its longest dotted prefix (inline tables, array elements)."""
+    parts = key.split(".")
+    for n in range(len(parts), 0, -1):
+        hit = notes.get(".".join(parts[:n]))
+        if hit is not None:
+            return hit
+    return "", ""
+
+
+def flatten_parameters(scenario: Scenario) -> list[tuple[str, Any]]:
+    """Every parameter as ``(dotted path, value)``: tables flattened, arrays of numbers kept whole."""
+    out: list[tuple[str, Any]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            if not value:
+                out.append((prefix, "{}"))
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value):
+            for i, v in enumerate(value):
+                walk(f"{prefix}.{i}", v)
+        elif isinstance(value, list | tuple):
+            out.append((prefix, "[" + ", ".join(_scalar_text(v) for v in value) + "]"))
+        else:
+            out.append((prefix, value))
+
+    walk("", scenario.model_dump(mode="json"))
+    return out
+
+
+def _scalar_text(v: Any) -> str:
+    return f'"{v}"' if isinstance(v, str) else repr(v)
+
+
+# ======================================================================================================
+# Numbers
+
+
+def _unit_and_definition(kpi: str) -> tuple[str, str]:
+    k = _KPI_BY_NAME.get(kpi)
+    if k is not None:
+        return k.unit, k.description
+    for prefix, (unit, text) in _TEAM_PREFIXES.items():
+        if kpi.startswith(prefix):
+            return unit, text.format(kpi.removeprefix(prefix))
+    return "", ""
+
+
+def _num(x: Any) -> float | None:
+    """A finite float, or None (an empty cell) for NaN and missing values."""
+    if x is None:
+        return None
+    f = float(x)
+    return None if math.isnan(f) or math.isinf(f) else f
+
+
+def _scaled(x: Any, unit: str) -> float | None:
+    """Cell value of a KPI in ``unit``: percentages become fractions (shown with a % format)."""
+    v = _num(x)
+    return None if v is None else (v / 100.0 if unit == "%" else v)
+
+
+def _format(unit: str) -> str:
+    if unit == "%":
+        return PERCENT
+    if unit == "£":
+        return MONEY
+    return NUMBER
+
+
+def _fy_labels(res: Results) -> list[str]:
+    return list(dict.fromkeys(res.reported("financial_year")["period"].astype(str)))
+
+
+def _warmup_labels(res: Results) -> list[str]:
+    k = res.kpis
+    return list(dict.fromkeys(k[(k["period_type"] == "financial_year") & k["warmup"]]["period"].astype(str)))
+
+
+def _quarter_label(month: str) -> tuple[str, str]:
+    """``"2026-05"`` → ``("2026-27", "2026-27 Q1")`` (financial years start in April)."""
+    year, mon = int(month[:4]), int(month[5:7])
+    start = year if mon >= 4 else year - 1
+    fy = f"{start}-{(start + 1) % 100:02d}"
+    return fy, f"{fy} Q{(mon - 4) % 12 // 3 + 1}"
+
+
+def _sum_keep_nan(values: pd.Series) -> float:
+    return float(np.sum(values.to_numpy(dtype=float)))
+
+
+def cost_periods(res: Results) -> tuple[pd.DataFrame, list[str]]:
+    """Per-replication cost KPIs by financial year and quarter, and the periods in display order.
+
+    Financial-year values are the FY rows of ``res.kpis``; quarters are sums of the reported monthly
+    rows. Columns: ``replication``, ``period``, ``kpi``, ``value``.
+    """
+    cost = list(COST_KPIS)
+    fy = res.reported("financial_year")
+    fy = fy[fy["kpi"].isin(cost)][["replication", "period", "kpi", "value"]]
+    months = res.reported("month")
+    months = months[months["kpi"].isin(cost)]
+    labels = [_quarter_label(str(m)) for m in months["period"]]
+    quarters = (
+        months.assign(period=[q for _, q in labels])
+        .groupby(["replication", "period", "kpi"], sort=False)["value"]
+        .agg(_sum_keep_nan)
+        .reset_index()
+    )
+    order: list[str] = []
+    quarter_names = set(quarters["period"])
+    for year in _fy_labels(res):
+        order.append(year)
+        order += [f"{year} Q{q}" for q in range(1, 5) if f"{year} Q{q}" in quarter_names]
+    frame = pd.concat([fy.astype({"period": str}), quarters], ignore_index=True)
+    return frame, order
+
+
+def _by_period(frame: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
+    """``{(period, kpi): values indexed by replication}``."""
+    return {
+        (str(p), str(k)): g.set_index("replication")["value"]
+        for (p, k), g in frame.groupby(["period", "kpi"], sort=False)
+    }
+
+
+# ======================================================================================================
+# Writing helpers
+
+
+def _put(ws: Sheet, row: int, col: int, value: Any, fmt: str | None = None, font: Any = None) -> Any:
+    if isinstance(value, float | np.floating):
+        value = _num(value)
+    elif isinstance(value, np.integer):
+        value = int(value)
+    elif isinstance(value, str) and not value:
+        value = None  # an empty cell, not an empty string
+    cell = ws.cell(row=row, column=col, value=value)
+    if fmt is not None:
+        cell.number_format = fmt
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _header_row(ws: Sheet, row: int, labels: Sequence[str], start: int = 1) -> None:
+    for i, label in enumerate(labels):
+        cell = _put(ws, row, start + i, label, font=BOLD)
+        cell.fill = HEADER_FILL
+        cell.alignment = CENTRE
+
+
+def _group_row(ws: Sheet, row: int, groups: Iterable[tuple[int, int, str]]) -> None:
+    """Merged, bold group labels over ``(first column, width, label)`` spans."""
+    for first, width, label in groups:
+        cell = _put(ws, row, first, label, font=BOLD)
+        cell.fill = HEADER_FILL
+        cell.alignment = CENTRE
+        for c in range(first + 1, first + width):
+            ws.cell(row=row, column=c).fill = HEADER_FILL
+        if width > 1:
+            ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=first + width - 1)
+
+
+def _widths(ws: Sheet, widths: Mapping[int, float]) -> None:
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+# ======================================================================================================
+# Sheets
+
+
+@dataclass
+class _Book:
+    runs: dict[str, Results]
+    baseline: str | None  # None for a single run
+    crn: bool = True
+
+    @property
+    def first(self) -> Results:
+        return next(iter(self.runs.values()))
+
+    @property
+    def others(self) -> list[str]:
+        return [n for n in self.runs if n != self.baseline] if self.baseline else []
+
+
+def _money_text(s: Scenario) -> str:
+    if s.costs is None:
+        return "no cost model (cost KPIs are empty)"
+    return (
+        f"outturn prices: {s.costs.price_date.isoformat()} prices uplifted by "
+        f"{s.costs.annual_inflation:.1%} a year"
+    )
+
+
+def _run_date(res: Results) -> str:
+    started = str(res.provenance.get("started_utc", ""))
+    return started.replace("T", " ").replace("Z", " UTC") if started else "unknown"
+
+
+def _summary(ws: Sheet, book: _Book) -> None:
+    first = book.first
+    years = _fy_labels(first)
+    warm = _warmup_labels(first)
+    if book.baseline is None:
+        title = f"caseflow results: {first.scenario.name}"
+    else:
+        title = f"caseflow comparison: {', '.join(book.others)} against {book.baseline}"
+    _put(ws, 1, 1, title, font=TITLE)
+    _put(ws, 2, 1, "Means over replications with 95% confidence intervals. See the About sheet.", font=ITALIC)
+    period = f"{years[0]} to {years[-1]}" if len(years) > 1 else (years[0] if years else "none")
+    meta: list[tuple[str, Any]] = [
+        ("Replications", first.replications),
+        ("Financial years reported", f"{first.years} ({period})"),
+        ("Warm-up, not reported", ", ".join(warm) if warm else "none"),
+        ("Random seed", first.seed),
+        ("Run date", _run_date(first)),
+        ("caseflow version", str(first.provenance.get("caseflow_version", "unknown"))),
+    ]
+    money = {name: _money_text(res.scenario) for name, res in book.runs.items()}
+    if len(set(money.values())) == 1:
+        meta.append(("Money", next(iter(money.values()))))
+    else:
+        meta += [(f"Money ({name})", text) for name, text in money.items()]
+    if book.baseline is not None:
+        meta.insert(0, ("Baseline", book.baseline))
+        meta.append(
+            (
+                "Random numbers",
+                "common random numbers: replication r of every scenario uses the same streams, so "
+                "differences are paired"
+                if book.crn
+                else "independent streams per scenario",
+            )
+        )
+    row = 4
+    for label, value in meta:
+        _put(ws, row, 1, label, font=BOLD)
+        _put(ws, row, 2, value)
+        ws.cell(row=row, column=2).alignment = Alignment(horizontal="left")
+        row += 1
+
+    row += 1
+    _put(ws, row, 1, "Scenarios", font=HEADING)
+    row += 1
+    _header_row(ws, row, ["Scenario", "Role", "Description"])
+    row += 1
+    for name, res in book.runs.items():
+        role = "run" if book.baseline is None else ("baseline" if name == book.baseline else "compared")
+        _put(ws, row, 1, name, font=BOLD)
+        _put(ws, row, 2, role)
+        _put(ws, row, 3, res.scenario.description)  # not wrapped: runs on over the empty cells
+        row += 1
+
+    row += 1
+    _put(ws, row, 1, "Headline KPIs: mean over the reported financial years", font=HEADING)
+    row += 1
+    heads = {name: res.headline() for name, res in book.runs.items()}
+    effects: dict[tuple[str, str], Mapping[str, Any]] = {}
+    if book.baseline is not None:
+        eff = _effects(book)
+        effects = {
+            (str(e["scenario"]), str(e["kpi"])): {str(k): v for k, v in e.items()}
+            for e in eff.to_dict(orient="records")
+        }
+    # columns: KPI, Unit, then per scenario Mean/low/high (+ Difference/low/high), then Definition
+    groups: list[tuple[int, int, str]] = []
+    sub = ["KPI", "Unit"]
+    col = 3
+    for name in book.runs:
+        width = 3 if name == book.baseline or book.baseline is None else 6
+        groups.append((col, width, name))
+        sub += ["Mean", "95% CI low", "95% CI high"]
+        if width == 6:
+            sub += [f"Difference from {book.baseline}", "95% CI low", "95% CI high"]
+        col += width
+    sub.append("Definition")
+    _group_row(ws, row, groups)
+    _header_row(ws, row + 1, sub)
+    row += 2
+    present = set.intersection(*(set(h.index.astype(str)) for h in heads.values()))
+    for section, kpis in HEADLINE_KPIS:
+        shown = [k for k in kpis if k in present]
+        if not shown:
+            continue
+        _put(ws, row, 1, section, font=Font(bold=True, italic=True))
+        row += 1
+        for kpi in shown:
+            unit, definition = _unit_and_definition(kpi)
+            fmt = _format(unit)
+            _put(ws, row, 1, kpi)
+            _put(ws, row, 2, unit)
+            c = 3
+            for name, head in heads.items():
+                h = head.loc[kpi]
+                for x in (h["mean"], h["ci_low"], h["ci_high"]):
+                    _put(ws, row, c, _scaled(x, unit), fmt)
+                    c += 1
+                if book.baseline is not None and name != book.baseline:
+                    e = effects.get((name, kpi), {})
+                    for key in ("difference", "ci_low", "ci_high"):
+                        _put(
+                            ws,
+                            row,
+                            c,
+                            _scaled(e.get(key), unit),
+                            fmt,
+                            font=BOLD if key == "difference" else None,
+                        )
+                        c += 1
+            _put(ws, row, c, definition).alignment = WRAP
+            row += 1
+    _widths(ws, {1: 34, 2: 18})
+    for c in range(3, col):
+        ws.column_dimensions[get_column_letter(c)].width = 14
+    ws.column_dimensions[get_column_letter(col)].width = 70
+
+
+def _effects(book: _Book) -> pd.DataFrame:
+    assert book.baseline is not None
+    return Comparison(results=book.runs, baseline=book.baseline, common_random_numbers=book.crn).effects()
+
+
+def _kpis_by_year(ws: Sheet, book: _Book) -> None:
+    years = list(dict.fromkeys(y for res in book.runs.values() for y in _fy_labels(res)))
+    groups = [(4 + 3 * i, 3, f"{y}") for i, y in enumerate(years)]
+    _group_row(ws, 1, [(1, 3, "Mean over replications and 95% CI, per financial year"), *groups])
+    sub = ["Scenario", "KPI", "Unit"] + ["Mean", "95% CI low", "95% CI high"] * len(years) + ["Definition"]
+    _header_row(ws, 2, sub)
+    row = 3
+    for name, res in book.runs.items():
+        summ = res.summary("financial_year")
+        table = {(str(r["kpi"]), str(r["period"])): r for r in summ.to_dict(orient="records")}
+        for kpi in dict.fromkeys(summ["kpi"].astype(str)):
+            unit, definition = _unit_and_definition(kpi)
+            fmt = _format(unit)
+            _put(ws, row, 1, name)
+            _put(ws, row, 2, kpi)
+            _put(ws, row, 3, unit)
+            for i, y in enumerate(years):
+                r = table.get((kpi, y), {})
+                for j, key in enumerate(("mean", "ci_low", "ci_high")):
+                    _put(ws, row, 4 + 3 * i + j, _scaled(r.get(key), unit), fmt)
+            _put(ws, row, 4 + 3 * len(years), definition)
+            row += 1
+    ws.freeze_panes = "D3"
+    ws.auto_filter.ref = f"A2:{get_column_letter(len(sub))}{max(row - 1, 2)}"
+    _widths(ws, {1: 22, 2: 34, 3: 16})
+    for c in range(4, 4 + 3 * len(years)):
+        ws.column_dimensions[get_column_letter(c)].width = 13
+    ws.column_dimensions[get_column_letter(4 + 3 * len(years))].width = 90
+
+
+def _costs(ws: Sheet, book: _Book) -> None:
+    base = book.baseline
+    per = {name: cost_periods(res) for name, res in book.runs.items()}
+    groups = [(4 + 3 * i, 3, label) for i, (_, label) in enumerate(COST_COLUMNS)]
+    _group_row(ws, 1, [(1, 3, "£ in the period, mean over replications and 95% CI"), *groups])
+    sub = ["Scenario", "Figures", "Period"] + ["Mean", "95% CI low", "95% CI high"] * len(COST_COLUMNS)
+    _header_row(ws, 2, sub)
+    row = 3
+
+    def line(name: str, what: str, period: str, cells: list[float | None]) -> None:
+        nonlocal row
+        is_year = " Q" not in period
+        font = BOLD if is_year else None
+        _put(ws, row, 1, name, font=font)
+        _put(ws, row, 2, what, font=font)
+        _put(ws, row, 3, period, font=font)
+        for i, v in enumerate(cells):
+            cell = _put(ws, row, 4 + i, v, MONEY, font=font)
+            if is_year:
+                cell.fill = YEAR_FILL
+        if is_year:
+            for c in (1, 2, 3):
+                ws.cell(row=row, column=c).fill = YEAR_FILL
+        row += 1
+
+    for name, (frame, order) in per.items():
+        values = _by_period(frame)
+        for period in order:
+            cells: list[float | None] = []
+            for kpi, _ in COST_COLUMNS:
+                v = values.get((period, kpi))
+                m, lo, hi = t_interval(v.to_numpy()) if v is not None else (math.nan,) * 3
+                cells += [_num(m), _num(lo), _num(hi)]
+            line(name, "cost", period, cells)
+    if base is not None:
+        base_values = _by_period(per[base][0])
+        for name in book.others:
+            frame, order = per[name]
+            values = _by_period(frame)
+            for period in order:
+                cells = []
+                for kpi, _ in COST_COLUMNS:
+                    a, b = values.get((period, kpi)), base_values.get((period, kpi))
+                    if a is None or b is None:
+                        cells += [None, None, None]
+                        continue
+                    d = (a - b).dropna().to_numpy()
+                    cells += [_num(x) for x in t_interval(d)]
+                line(name, f"difference from {base}", period, cells)
+    last = row
+    note = (
+        "Quarters: Q1 = April–June, Q2 = July–September, Q3 = October–December, Q4 = January–March. "
+        "A financial year is the sum of its quarters. Recruitment & retention is part of permanent staff; "
+        "Total = permanent staff + agency + early help + placements. Money at outturn prices (Summary)."
+    )
+    _put(ws, last + 1, 1, note, font=ITALIC)
+    ws.freeze_panes = "D3"
+    ws.auto_filter.ref = f"A2:{get_column_letter(len(sub))}{max(last - 1, 2)}"
+    _widths(ws, {1: 22, 2: 26, 3: 13})
+    for c in range(4, 4 + 3 * len(COST_COLUMNS)):
+        ws.column_dimensions[get_column_letter(c)].width = 15
+
+
+def _as_run(res: Results) -> list[tuple[str, Any, str | None]]:
+    """``(parameter, value as run, why it differs from the scenario file or None)``."""
+    out: list[tuple[str, Any, str | None]] = []
+    for key, value in flatten_parameters(res.scenario):
+        if key == "run.years" and value != res.years:
+            out.append((key, res.years, f"this run (the scenario says {value})"))
+        else:
+            out.append((key, value, None))
+    return out
+
+
+def _assumptions(ws: Sheet, book: _Book) -> None:
+    head = ["Scenario", "Parameter", "Value", "Source (from the scenario file)", "Set in"]
+    comparing = book.baseline is not None
+    if comparing:
+        head.append("Differs from baseline")
+    _header_row(ws, 1, head)
+    base_values = {k: v for k, v, _ in _as_run(book.runs[book.baseline])} if book.baseline else {}
+    row = 2
+    for name, res in book.runs.items():
+        s = res.scenario
+        notes: dict[str, tuple[str, str]] = {}
+        if s.source and Path(s.source).is_file():
+            try:
+                notes = _parameter_notes(s.source)
+            except (OSError, ValueError, UnicodeDecodeError):
+                notes = {}
+        for key, value, overridden in _as_run(res):
+            comment, where = _lookup(notes, key)
+            _put(ws, row, 1, name)
+            _put(ws, row, 2, key)
+            _put(ws, row, 3, "none" if value is None else value).alignment = Alignment(horizontal="left")
+            _put(ws, row, 4, comment).alignment = Alignment(wrap_text=True, vertical="top")
+            _put(ws, row, 5, overridden or where or ("schema default" if notes else ""))
+            if comparing and name != book.baseline:
+                differs = key not in base_values or base_values[key] != value
+                _put(ws, row, 6, "yes" if differs else "", font=BOLD if differs else None)
+            row += 1
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(head))}{max(row - 1, 1)}"
+    _widths(ws, {1: 22, 2: 52, 3: 26, 4: 100, 5: 24, 6: 12})
+
+
+def _about(ws: Sheet, book: _Book) -> None:
+    first = book.first
+    n = first.replications
+    lines: list[tuple[str, Any]] = [
+        ("About this workbook", TITLE),
+        (
+            f"Written by caseflow {first.provenance.get('caseflow_version', '')}, a discrete-event "
+            "simulation of children's social care in an English local authority: children's cases flow "
+            "through the statutory pathway and compete for finite social-worker time.",
+            None,
+        ),
+        ("", None),
+        ("Sheets", HEADING),
+        (
+            "Summary: the scenario(s), how the run was made, and headline KPIs averaged over the reported "
+            "financial years. For a comparison, each scenario's block also gives its difference from the "
+            "baseline.",
+            None,
+        ),
+        ("KPIs by year: every KPI for every reported financial year.", None),
+        (
+            "Costs: money by financial year and by quarter (Q1 = April–June … Q4 = January–March) for each "
+            "cost line; for a comparison also the difference from the baseline.",
+            None,
+        ),
+        (
+            "Assumptions: every parameter of each scenario as run, with the source its scenario file gives "
+            "(the comment next to or above it), the file that set it ('schema default' when no file did) "
+            "and, for a comparison, whether it differs from the baseline.",
+            None,
+        ),
+        ("", None),
+        ("How the figures are made", HEADING),
+        (
+            f"Every value is the mean of {n} independent replications (simulated runs with different random "
+            "numbers). The 95% confidence interval is t-based: mean ± t(0.975, N−1) × standard deviation ÷ "
+            "√N over the replications. It measures simulation noise only, not uncertainty in the "
+            "assumptions. An empty cell means not defined (a CI from one replication, a percentage with no "
+            "events, or no cost model).",
+            None,
+        ),
+        (
+            "The first financial year(s) are a warm-up that settles queues; they are not reported. "
+            "Financial years run April to March; stocks (children, FTE) are at period end, i.e. at "
+            "31 March for a year.",
+            None,
+        ),
+        (
+            "Comparisons use common random numbers: replication r of every scenario uses the same random "
+            "streams, so the difference is the mean of per-replication (paired) differences, with its own "
+            "t-based CI. A CI that excludes zero suggests an effect beyond simulation noise.",
+            None,
+        ),
+        ("", None),
+        ("KPIs", HEADING),
+        (
+            "Definitions follow the DfE statistics: counts are of children; rates are per 10,000 children "
+            "aged 0–17; percentages are over the events completed in the period; workforce rates follow the "
+            "DfE children's social work workforce census. Each KPI's definition is beside it. Percentages "
+            "are stored as fractions and shown as %; a difference of percentages is in percentage points.",
+            None,
+        ),
+        ("", None),
+        ("Costs", HEADING),
+        (
+            "Costs accrue month by month from what the simulation did: permanent and newly qualified social "
+            "workers (FTE in post × salary × on-cost multiplier, plus retention and recruitment payments), "
+            "agency social workers (FTE × hourly charge × billed hours), early-help key workers "
+            "(FTE × loaded cost) and placements of children looked after (child-days × weekly cost by "
+            "placement type). "
+            "Quarters and financial years are sums of months. Recruitment and retention is included in "
+            "permanent staff; the total is permanent staff + agency + early help + placements.",
+            None,
+        ),
+    ]
+    for name, res in book.runs.items():
+        money = _money_text(res.scenario)
+        lines.append((f"Money in {name}: {money} to the month in which it is spent.", None))
+    lines += [("", None), ("Provenance", HEADING)]
+    for name, res in book.runs.items():
+        p = res.provenance
+        lines.append(
+            (
+                f"{name}: scenario file {res.scenario.source or '(not from a file)'}, scenario hash "
+                f"{res.scenario.hash()}, seed {res.seed}, replications {res.replications}, started "
+                f"{_run_date(res)}, caseflow {p.get('caseflow_version', '?')}, Python "
+                f"{p.get('python', '?')} on {p.get('platform', '?')}.",
+                None,
+            )
+        )
+    for row, (text, font) in enumerate(lines, start=1):
+        cell = _put(ws, row, 1, text, font=font)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _widths(ws, {1: 120})
+
+
+# ======================================================================================================
+
+
+def _book(results_or_comparison: Results | Comparison) -> _Book:
+    if isinstance(results_or_comparison, Comparison):
+        c = results_or_comparison
+        return _Book(dict(c.results), c.baseline, c.common_random_numbers)
+    if isinstance(results_or_comparison, Results):
+        return _Book({results_or_comparison.scenario.name: results_or_comparison}, None)
+    raise TypeError(f"expected Results or Comparison, got {type(results_or_comparison).__name__}")
+
+
+def build_workbook(results_or_comparison: Results | Comparison) -> Any:
+    """The workbook (an ``openpyxl.Workbook``) for a run or comparison, not yet saved."""
+    book = _book(results_or_comparison)
+    wb = Workbook()
+    _summary(wb.active, book)
+    wb.active.title = "Summary"
+    _kpis_by_year(wb.create_sheet("KPIs by year"), book)
+    _costs(wb.create_sheet("Costs"), book)
+    _assumptions(wb.create_sheet("Assumptions"), book)
+    _about(wb.create_sheet("About"), book)
+    wb.properties.title = "caseflow results"
+    wb.properties.creator = "caseflow"
+    return wb
+
+
+def write_workbook(results_or_comparison: Results | Comparison, path: str | Path) -> Path:
+    """Write the Excel workbook of a run (:class:`Results`) or a :class:`Comparison` to ``path``.
+
+    The workbook is built in memory, saved to a temporary file in the same folder and renamed into
+    place, so ``path`` is never half-written and a failure leaves any previous file untouched.
+    """
+    path = Path(path)
+    wb = build_workbook(results_or_comparison)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # a plain exclusive create (not mkstemp) so the file gets the usual permissions (umask), not 0600
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        with open(tmp, "xb"):
+            pass
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
