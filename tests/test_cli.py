@@ -36,6 +36,7 @@ REPORT_FILES = {
     "headline.md",
     "results.json",
     "scenario.json",
+    "workbook.xlsx",
 }
 JSON_KEYS = {"scenario", "seed", "replications", "years", "kpis"}
 # Pathway KPIs named in the DESIGN §6 stable contract.

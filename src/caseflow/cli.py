@@ -2,7 +2,8 @@
 
     caseflow run SCENARIO [--years N] [--reps N] [--seed N] [--out DIR] [--json FILE] [--workers N]
     caseflow validate SCENARIO
-    caseflow compare BASELINE OTHER... [--years N] [--reps N] [--seed N] [--json FILE] [--kpis a,b] [--all]
+    caseflow compare BASELINE OTHER... [--years N] [--reps N] [--seed N] [--workers N] [--json FILE]
+                     [--excel FILE] [--kpis a,b] [--all] [--store DIR]
 
 Exit codes: 0 success; 2 invalid scenario or arguments; 1 any other failure.
 """

@@ -32,6 +32,17 @@ def _unit(name: str) -> str:
     return next((u for p, u in _PREFIX_UNITS.items() if name.startswith(p)), "")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _readable(path: str | Path, directory: bool = False) -> None:
+    """Give a temporary file or folder the permissions a normally created one would have."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and an atomic rename."""
     path = Path(path)
@@ -42,6 +53,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        _readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -128,6 +140,7 @@ def write_report(results: Results, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    _readable(tmp, directory=True)
     try:
         results.kpis.to_csv(tmp / "kpis.csv", index=False)
         results.summary("financial_year").to_csv(tmp / "summary_financial_year.csv", index=False)

@@ -44,6 +44,7 @@ from caseflow.metrics import describe
 
 __all__ = [
     "COST_TYPES",
+    "DEFAULT_EFFECT_KPIS",
     "ENGLAND_2025",
     "TIMELINESS_KPIS",
     "caseload_by_team",
@@ -51,6 +52,7 @@ __all__ = [
     "costs_by_year",
     "kpi_label",
     "kpi_timeseries",
+    "kpi_unit",
     "pathway_flow",
     "save_all",
     "unallocated",

@@ -218,4 +218,6 @@ def load_scenario(path: str | Path) -> Scenario:
     except (OSError, ValueError) as exc:
         raise ScenarioError(str(path), [("", f"not a usable file path: {exc}")]) from None
     data = _read_toml(p, ())
-    return validate(data, source=str(path))
+    scenario = validate(data, source=str(path))
+    scenario._source = str(p)  # the resolved path, so sources can be found from any working directory
+    return scenario

@@ -1,0 +1,465 @@
+"""Tests for the Excel workbook (:mod:`caseflow.excel`): written, then read back with openpyxl."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import caseflow
+import caseflow.cli
+from caseflow.costs import COST_KPIS
+from caseflow.excel import (
+    COST_COLUMNS,
+    _quarter_label,
+    flatten_parameters,
+    parameter_comments,
+    write_workbook,
+)
+from caseflow.experiment.compare import Comparison
+from caseflow.experiment.results import Results
+from caseflow.metrics import KPIS
+from caseflow.output import write_report
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINE = REPO / "scenarios" / "baseline.toml"
+AGENCY = REPO / "scenarios" / "agency_backfill.toml"
+SHEETS = ["Summary", "KPIs by year", "Costs", "Assumptions", "About"]
+UNITS = {k.name: k.unit for k in KPIS}
+REPORTED_FY = "2026-27"  # the baseline starts on 1 April 2025; its first year is the warm-up
+
+
+@pytest.fixture(scope="module")
+def comparison() -> Comparison:
+    """Baseline and agency backfill on common random numbers: 2 replications of 1 reported year."""
+    return caseflow.compare(
+        {"baseline": BASELINE, "agency_backfill": AGENCY},
+        years=1,
+        replications=2,
+        seed=1,
+        executor="sequential",
+    )
+
+
+@pytest.fixture(scope="module")
+def results(comparison: Comparison) -> Results:
+    """The baseline run of the comparison: exactly what ``caseflow.run(BASELINE, years=1,
+    replications=2, seed=1)`` returns (same streams), without simulating it twice."""
+    return comparison.results["baseline"]
+
+
+@pytest.fixture(scope="module")
+def run_book(results: Results, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path = write_workbook(results, tmp_path_factory.mktemp("run") / "run.xlsx")
+    return openpyxl.load_workbook(path)
+
+
+@pytest.fixture(scope="module")
+def compare_book(comparison: Comparison, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path = write_workbook(comparison, tmp_path_factory.mktemp("cmp") / "comparison.xlsx")
+    return openpyxl.load_workbook(path)
+
+
+# ---- reading tables back
+
+
+def _find_row(ws: Any, first: str, col: int = 1) -> int:
+    for row in range(1, ws.max_row + 1):
+        if ws.cell(row=row, column=col).value == first:
+            return row
+    raise AssertionError(f"no row starting {first!r} in {ws.title}")
+
+
+def _columns(ws: Any, header_row: int, group_row: int | None) -> list[tuple[str | None, str]]:
+    """``(group label, column label)`` per column; merged group labels forward-filled."""
+    cols: list[tuple[str | None, str]] = []
+    group: str | None = None
+    for c in range(1, ws.max_column + 1):
+        if group_row is not None and ws.cell(row=group_row, column=c).value is not None:
+            group = str(ws.cell(row=group_row, column=c).value)
+        cols.append((group, str(ws.cell(row=header_row, column=c).value)))
+    return cols
+
+
+def _records(ws: Any, header_row: int, group_row: int | None) -> list[dict[Any, Any]]:
+    """Rows below ``header_row`` until the first empty row, keyed by column label and
+    ``(group, label)``."""
+    cols = _columns(ws, header_row, group_row)
+    out = []
+    for row in range(header_row + 1, ws.max_row + 1):
+        values = [ws.cell(row=row, column=c).value for c in range(1, len(cols) + 1)]
+        if all(v is None for v in values):
+            break
+        rec: dict[Any, Any] = {}
+        for (group, label), v in zip(cols, values, strict=True):
+            rec.setdefault(label, v)
+            rec[(group, label)] = v
+        out.append(rec)
+    return out
+
+
+def _scaled(kpi: str, value: float) -> float:
+    """The value a workbook cell holds for a KPI value: percentages are stored as fractions."""
+    return value / 100 if UNITS.get(kpi) == "%" else value
+
+
+def _close(cell: Any, expected: float) -> bool:
+    if expected is None or (isinstance(expected, float) and math.isnan(expected)):
+        return cell is None
+    return cell == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+# ---- the workbook of a run
+
+
+def test_sheet_names(run_book: Any, compare_book: Any) -> None:
+    assert run_book.sheetnames == SHEETS
+    assert compare_book.sheetnames == SHEETS
+
+
+def test_summary_describes_the_run(run_book: Any, results: Results) -> None:
+    ws = run_book["Summary"]
+    assert "baseline" in ws["A1"].value
+    meta = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(3, 15)}
+    assert meta["Replications"] == 2
+    assert meta["Random seed"] == 1
+    assert meta["Financial years reported"] == f"1 ({REPORTED_FY})"
+    assert meta["caseflow version"] == results.provenance["caseflow_version"]
+    assert meta["Run date"].startswith(results.provenance["started_utc"][:10])
+    scenarios = _records(ws, _find_row(ws, "Scenario"), None)
+    assert [s["Scenario"] for s in scenarios] == ["baseline"]
+    assert scenarios[0]["Description"] == results.scenario.description
+    assert "3.0% a year" in meta["Money"]
+
+
+def test_summary_values_equal_headline(run_book: Any, results: Results) -> None:
+    ws = run_book["Summary"]
+    rows = [r for r in _records(ws, _find_row(ws, "KPI"), None) if r["Unit"] is not None]
+    head = results.headline()
+    assert len(rows) >= 25
+    for r in rows:
+        kpi = r["KPI"]
+        for label, col in (("Mean", "mean"), ("95% CI low", "ci_low"), ("95% CI high", "ci_high")):
+            assert _close(r[label], _scaled(kpi, head.loc[kpi, col])), (kpi, label)
+        assert r["Definition"] == next(k.description for k in KPIS if k.name == kpi)
+    shown = {r["KPI"] for r in rows}
+    assert {"assessment_within_45wd_pct", "caseload_mean", "unallocated_cases_mean"} <= shown
+    assert {"sw_vacancy_pct", "cp_per_10k_end", "cla_per_10k_end", *COST_KPIS} <= shown
+
+
+def test_number_formats_and_frozen_headers(run_book: Any) -> None:
+    ws = run_book["Summary"]
+    pct = _find_row(ws, "assessment_within_45wd_pct")
+    money = _find_row(ws, "cost_total")
+    assert ws.cell(row=pct, column=3).number_format == "0.0%"
+    assert "£" in ws.cell(row=money, column=3).number_format
+    assert "#,##0" in ws.cell(row=money, column=3).number_format
+    assert ws.cell(row=_find_row(ws, "KPI"), column=1).font.bold
+    assert run_book["Costs"].freeze_panes == "D3"
+    assert run_book["KPIs by year"].freeze_panes == "D3"
+    assert run_book["Assumptions"].freeze_panes == "C2"
+    assert run_book["Assumptions"].column_dimensions["D"].width >= 60
+
+
+def test_kpis_by_year_equal_summary(run_book: Any, results: Results) -> None:
+    ws = run_book["KPIs by year"]
+    rows = _records(ws, 2, 1)
+    summary = results.summary("financial_year").set_index(["kpi", "period"])
+    assert {r["KPI"] for r in rows} == set(results.kpis["kpi"])  # every KPI, per-team ones included
+    for r in rows:
+        s = summary.loc[(r["KPI"], REPORTED_FY)]
+        assert _close(r[(REPORTED_FY, "Mean")], _scaled(r["KPI"], s["mean"])), r["KPI"]
+        assert _close(r[(REPORTED_FY, "95% CI high")], _scaled(r["KPI"], s["ci_high"])), r["KPI"]
+
+
+def _cost_rows(book: Any) -> list[dict[Any, Any]]:
+    return _records(book["Costs"], 2, 1)
+
+
+def test_costs_year_is_sum_of_quarters_and_equals_kpis(run_book: Any, results: Results) -> None:
+    rows = {(r["Scenario"], r["Figures"], r["Period"]): r for r in _cost_rows(run_book)}
+    quarters = [f"{REPORTED_FY} Q{q}" for q in range(1, 5)]
+    assert [p for (_, _, p) in rows] == [REPORTED_FY, *quarters]
+    fy = results.reported("financial_year")
+    for kpi, label in COST_COLUMNS:
+        year = rows[("baseline", "cost", REPORTED_FY)][(label, "Mean")]
+        parts = [rows[("baseline", "cost", q)][(label, "Mean")] for q in quarters]
+        assert year == pytest.approx(sum(parts), rel=1e-9), kpi
+        expected = fy[fy["kpi"] == kpi]["value"]
+        assert len(expected) == 2
+        assert year == pytest.approx(expected.mean(), rel=1e-12), kpi
+        assert rows[("baseline", "cost", REPORTED_FY)][(label, "95% CI low")] <= year
+    # Q1 is April to June: the sum of those monthly rows, averaged over replications
+    months = results.reported("month")
+    q1 = months[(months["kpi"] == "cost_total") & months["period"].isin(["2026-04", "2026-05", "2026-06"])]
+    assert q1.groupby("replication")["value"].sum().size == 2
+    assert rows[("baseline", "cost", quarters[0])][("Total", "Mean")] == pytest.approx(
+        q1.groupby("replication")["value"].sum().mean(), rel=1e-12
+    )
+
+
+def test_quarter_labels() -> None:
+    assert _quarter_label("2026-04") == ("2026-27", "2026-27 Q1")
+    assert _quarter_label("2026-09") == ("2026-27", "2026-27 Q2")
+    assert _quarter_label("2026-12") == ("2026-27", "2026-27 Q3")
+    assert _quarter_label("2027-03") == ("2026-27", "2026-27 Q4")
+
+
+def test_assumptions_have_values_and_sources(run_book: Any, results: Results) -> None:
+    rows = _records(run_book["Assumptions"], 1, None)
+    by_key = {r["Parameter"]: r for r in rows}
+    assert len(rows) == len(flatten_parameters(results.scenario))
+    turnover = by_key["workforce.dynamics.turnover_rate"]
+    assert turnover["Value"] == 0.118
+    assert "DfE CSWW" in turnover["Source (from the scenario file)"]
+    assert turnover["Set in"] == "baseline.toml"
+    # a parameter of an inline table (a distribution) takes the comment above its key
+    assert "DfE 2025" in by_key["assessment.duration_wd.probs"]["Source (from the scenario file)"]
+    # the scenario says 5 years; this run reported 1: the sheet shows the run
+    assert by_key["run.years"]["Value"] == 1
+    assert "5" in by_key["run.years"]["Set in"]
+    # defaults the file does not set say so
+    assert by_key["workforce.teams.assessment.held_vacant"]["Set in"] == "schema default"
+
+
+def test_about_sheet_explains(run_book: Any, results: Results) -> None:
+    text = " ".join(str(c.value) for c in run_book["About"]["A"] if c.value)
+    assert "mean of 2 independent replications" in text
+    assert "t-based" in text
+    assert "outturn prices" in text
+    assert "3.0% a year" in text
+    assert results.scenario.hash() in text  # provenance
+
+
+# ---- the workbook of a comparison
+
+
+def test_comparison_summary_side_by_side(compare_book: Any, comparison: Comparison) -> None:
+    ws = compare_book["Summary"]
+    header = _find_row(ws, "KPI")
+    rows = {r["KPI"]: r for r in _records(ws, header, header - 1) if r["Unit"] is not None}
+    scenarios = _records(ws, _find_row(ws, "Scenario"), None)
+    assert [(s["Scenario"], s["Role"]) for s in scenarios] == [
+        ("baseline", "baseline"),
+        ("agency_backfill", "compared"),
+    ]
+    effects = comparison.effects().set_index(["scenario", "kpi"])
+    heads = {n: r.headline() for n, r in comparison.results.items()}
+    diff_label = "Difference from baseline"
+    for kpi, r in rows.items():
+        for name, head in heads.items():
+            assert _close(r[(name, "Mean")], _scaled(kpi, head.loc[kpi, "mean"])), (name, kpi)
+        e = effects.loc[("agency_backfill", kpi)]
+        assert _close(r[("agency_backfill", diff_label)], _scaled(kpi, e["difference"])), kpi
+        if r[("baseline", "Mean")] is not None:
+            expected = r[("agency_backfill", "Mean")] - r[("baseline", "Mean")]
+            assert r[("agency_backfill", diff_label)] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    # agency cover costs money: the agency bill difference is positive
+    assert rows["cost_staff_agency"][("agency_backfill", diff_label)] > 0
+
+
+def test_comparison_cost_differences(compare_book: Any) -> None:
+    rows = {(r["Scenario"], r["Figures"], r["Period"]): r for r in _cost_rows(compare_book)}
+    periods = [REPORTED_FY, *(f"{REPORTED_FY} Q{q}" for q in range(1, 5))]
+    diff = "difference from baseline"
+    assert {(s, f) for (s, f, _) in rows} == {
+        ("baseline", "cost"),
+        ("agency_backfill", "cost"),
+        ("agency_backfill", diff),
+    }
+    for period in periods:
+        for _, label in COST_COLUMNS:
+            d = rows[("agency_backfill", diff, period)]
+            expected = (
+                rows[("agency_backfill", "cost", period)][(label, "Mean")]
+                - rows[("baseline", "cost", period)][(label, "Mean")]
+            )
+            assert d[(label, "Mean")] == pytest.approx(expected, rel=1e-9, abs=1e-6), (period, label)
+            assert d[(label, "95% CI low")] <= d[(label, "Mean")] <= d[(label, "95% CI high")]
+    year = rows[("agency_backfill", diff, REPORTED_FY)][("Agency staff", "Mean")]
+    quarters = [rows[("agency_backfill", diff, p)][("Agency staff", "Mean")] for p in periods[1:]]
+    assert year == pytest.approx(sum(quarters), rel=1e-9)
+
+
+def test_comparison_assumptions(compare_book: Any) -> None:
+    rows = _records(compare_book["Assumptions"], 1, None)
+    by = {(r["Scenario"], r["Parameter"]): r for r in rows}
+    held = by[("agency_backfill", "workforce.teams.assessment.held_vacant")]
+    assert held["Value"] == 0.3
+    assert held["Set in"] == "agency_backfill.toml"
+    assert held["Differs from baseline"] == "yes"
+    inherited = by[("agency_backfill", "workforce.dynamics.turnover_rate")]
+    assert "DfE CSWW" in inherited["Source (from the scenario file)"]
+    assert inherited["Set in"] == "baseline.toml"
+    assert inherited["Differs from baseline"] is None
+    differing = {p for (s, p), r in by.items() if s == "agency_backfill" and r["Differs from baseline"]}
+    assert differing == {
+        "name",
+        "description",
+        "workforce.teams.assessment.held_vacant",
+        "workforce.teams.assessment.held_vacant_agency",
+    }
+
+
+# ---- parameter_comments
+
+
+def test_parameter_comments(tmp_path: Path) -> None:
+    (tmp_path / "parent.toml").write_text(
+        """# file header: not a parameter's source
+
+name = "parent"
+population = 100          # trailing comment
+# a block above
+# two lines
+rate = 0.5
+
+# about the table
+[outer]
+a = 1
+b = 2   # own comment
+
+[outer.inner]
+# opening the body
+x = 1
+y = "has # inside a string"  # after a string
+dist = { edges = [0.0, 1.0], probs = [1.0] }  # inline table
+spread = [
+    1, 2,  # not the key's comment
+]
+after = 3
+
+# group of siblings
+[group.one]
+v = 1
+
+[group.two]
+v = 2
+
+[[changes]]
+field = "rate"   # first change
+[[changes]]
+field = "population"
+""",
+        encoding="utf-8",
+    )
+    child_dir = tmp_path / "variants"
+    child_dir.mkdir()
+    (child_dir / "child.toml").write_text(
+        """extends = "../parent.toml"
+name = "child"
+rate = 0.7   # the child's own reason
+
+[outer]
+a = 5
+
+[[changes]]
+field = "population"  # the only change
+""",
+        encoding="utf-8",
+    )
+    parent = parameter_comments(tmp_path / "parent.toml")
+    assert parent["name"] == ""
+    assert parent["population"] == "trailing comment"
+    assert parent["rate"] == "a block above two lines"
+    assert parent["outer.a"] == "about the table"
+    assert parent["outer.b"] == "own comment"
+    assert parent["outer.inner.x"] == "opening the body"
+    assert parent["outer.inner.y"] == "after a string"
+    assert parent["outer.inner.dist"] == "inline table"
+    assert "outer.inner.dist.edges" not in parent
+    assert parent["outer.inner.spread"] == "opening the body"  # table comment, not the inner one
+    assert parent["outer.inner.after"] == "opening the body"
+    assert parent["group.one.v"] == "group of siblings"
+    assert parent["group.two.v"] == "group of siblings"
+    assert parent["changes.0.field"] == "first change"
+    assert parent["changes.1.field"] == ""
+
+    child = parameter_comments(child_dir / "child.toml")
+    assert child["rate"] == "the child's own reason"
+    assert child["population"] == "trailing comment"  # inherited
+    assert child["outer.a"] == ""  # set by the child without a comment: the parent's reason is gone
+    assert child["outer.b"] == "own comment"
+    assert child["changes.0.field"] == "the only change"
+    assert "changes.1.field" not in child  # the child's [[changes]] replace the parent's
+    assert "extends" not in child
+
+
+def test_baseline_comments_cover_documented_parameters() -> None:
+    notes = parameter_comments(BASELINE)
+    assert "DfE CSWW" in notes["workforce.dynamics.turnover_rate"]
+    assert notes["costs.placements_weekly.childrens_home"].startswith("CCN")
+    assert "Sufficiency" in notes["looked_after.placements.age_10_15.ifa"]  # group comment
+    agency = parameter_comments(AGENCY)
+    assert agency["workforce.teams.assessment.held_vacant_agency"].startswith("every held vacancy")
+    assert agency["workforce.dynamics.turnover_rate"] == notes["workforce.dynamics.turnover_rate"]
+
+
+# ---- writing
+
+
+def test_atomic_write_leaves_no_temp_file(results: Results, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "book.xlsx"
+    assert write_workbook(results, target) == target
+    assert [p.name for p in target.parent.iterdir()] == ["book.xlsx"]
+    assert openpyxl.load_workbook(target).sheetnames == SHEETS
+
+
+def test_failed_write_keeps_previous_file(
+    results: Results, comparison: Comparison, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "book.xlsx"
+    write_workbook(results, target)
+    before = target.read_bytes()
+
+    def broken_save(self: Any, filename: str) -> None:
+        Path(filename).write_bytes(b"PK half a zip")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        write_workbook(comparison, target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["book.xlsx"]
+    monkeypatch.undo()
+    assert "baseline" in openpyxl.load_workbook(target)["Summary"]["A1"].value
+
+
+def test_rejects_other_objects(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="Results or Comparison"):
+        write_workbook(pd.DataFrame(), tmp_path / "x.xlsx")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_report_includes_workbook(results: Results, tmp_path: Path) -> None:
+    out = write_report(results, tmp_path / "report")
+    book = openpyxl.load_workbook(out / "workbook.xlsx")
+    assert book.sheetnames == SHEETS
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+def test_cli_compare_excel(comparison: Comparison, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def fake_compare(scenarios: Any, **kwargs: Any) -> Comparison:
+        calls.append(kwargs)
+        return comparison
+
+    monkeypatch.setattr(caseflow.cli, "compare", fake_compare)
+    target = tmp_path / "effects.xlsx"
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = caseflow.cli.main(
+            ["compare", str(BASELINE), str(AGENCY), "--years", "1", "--reps", "2", "--excel", str(target)]
+        )
+    assert code == 0
+    assert len(calls) == 1
+    assert calls[0]["replications"] == 2
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames == SHEETS
+    assert "agency_backfill against baseline" in book["Summary"]["A1"].value
