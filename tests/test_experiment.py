@@ -51,9 +51,11 @@ def test_crn_interval_is_narrower_than_independent(small: caseflow.Scenario) -> 
     variant = small.with_overrides({"workforce.teams.cin_cp.soft_cap": 18.0}, name="cap")
     kw = {"years": 1, "replications": 6, "seed": 21, "executor": "processes", "workers": 2}
     crn = caseflow.compare({"base": small, "cap": variant}, **kw).effects().set_index("kpi")
-    ind = caseflow.compare(
-        {"base": small, "cap": variant}, common_random_numbers=False, **kw
-    ).effects().set_index("kpi")
+    ind = (
+        caseflow.compare({"base": small, "cap": variant}, common_random_numbers=False, **kw)
+        .effects()
+        .set_index("kpi")
+    )
     narrower = 0
     kpis = ["referrals_per_10k", "cin_per_10k_end", "cla_per_10k_end", "contacts", "cost_placements"]
     for kpi in kpis:
@@ -65,7 +67,9 @@ def test_crn_interval_is_narrower_than_independent(small: caseflow.Scenario) -> 
 
 def test_effects_are_paired_differences(small: caseflow.Scenario) -> None:
     variant = small.with_overrides({"demand.contacts_per_year": small.demand.contacts_per_year * 1.2})
-    comp = caseflow.compare({"a": small, "b": variant}, years=1, replications=3, seed=4, executor="sequential")
+    comp = caseflow.compare(
+        {"a": small, "b": variant}, years=1, replications=3, seed=4, executor="sequential"
+    )
     eff = comp.effects().set_index("kpi").loc["contacts"]
     a = comp.results["a"].per_replication_mean().pivot(index="replication", columns="kpi", values="value")
     b = comp.results["b"].per_replication_mean().pivot(index="replication", columns="kpi", values="value")
@@ -97,7 +101,10 @@ def test_interrupted_run_resumes_and_matches(small: caseflow.Scenario, tmp_path:
             runner_mod.run_job_batch,
             [([j],) for j in jobs],
             "sequential",
-            on_result=lambda i, fr: (ReplicationStore(store).save(jobs[i].key(), fr[0]), interrupt_after_two(i, fr)),
+            on_result=lambda i, fr: (
+                ReplicationStore(store).save(jobs[i].key(), fr[0]),
+                interrupt_after_two(i, fr),
+            ),
         )
     assert len(ReplicationStore(store).keys()) == 2
     calls.clear()
@@ -110,7 +117,10 @@ def test_interrupted_run_resumes_and_matches(small: caseflow.Scenario, tmp_path:
 
 
 def test_sweep_gives_a_row_per_point_and_kpi(small: caseflow.Scenario) -> None:
-    grid = {"workforce.teams.assessment.establishment": [6.0, 9.0], "workforce.teams.assessment.soft_cap": [16.0, 20.0]}
+    grid = {
+        "workforce.teams.assessment.establishment": [6.0, 9.0],
+        "workforce.teams.assessment.soft_cap": [16.0, 20.0],
+    }
     assert len(grid_points(grid)) == 4
     table = caseflow.sweep(small, grid, years=1, replications=2, seed=3, executor="processes", workers=2)
     assert sorted(table["point"].unique()) == [0, 1, 2, 3]
@@ -138,13 +148,15 @@ def test_replications_for_stops_when_precise(small: caseflow.Scenario) -> None:
     n, res = caseflow.replications_for(
         small, {"contacts": 1e9}, initial=2, executor="sequential", years=1, seed=1
     )
-    assert n == 2 and res.replications == 2
+    assert n == 2
+    assert res.replications == 2
 
 
 def test_records_include_open_cases(small: caseflow.Scenario) -> None:
     res = caseflow.run(small, years=1, replications=1, seed=2, executor="sequential", records=True)
     rec = res.case_records
-    assert rec is not None and len(rec) > 100
+    assert rec is not None
+    assert len(rec) > 100
     assert rec["end_day"].isna().any()  # cases open at the end are included
     assert set(rec["stage"]) >= {"assessment", "cin_plan", "cp_plan", "looked_after"}
     finished = rec.dropna(subset=["end_day"])
@@ -155,5 +167,6 @@ def test_provenance_is_recorded(small: caseflow.Scenario) -> None:
     res = caseflow.run(small, years=1, replications=1, seed=2, executor="sequential")
     p = res.provenance
     assert p["scenario_hash"] == small.hash()
-    assert p["seed"] == 2 and p["replications"] == [0]
+    assert p["seed"] == 2
+    assert p["replications"] == [0]
     assert {"python", "platform", "caseflow_version", "wall_seconds"} <= set(p)
