@@ -402,21 +402,44 @@ KPIS: tuple[KPI, ...] = (
         "worker_changes",
     ),
     # ---- costs (need scenario.costs; NaN otherwise). Pounds in the period, at outturn prices.
-    _k("cost_staff_permanent", "Permanent and ASYE social workers: salary × on-costs, retention and "
-       "recruitment payments", "£", "money", "cost_staff_permanent"),
-    _k("cost_staff_agency", "Agency social workers: hourly charge × billed hours", "£", "money",
-       "cost_staff_agency"),
+    _k(
+        "cost_staff_permanent",
+        "Permanent and ASYE social workers: salary × on-costs, retention and recruitment payments",
+        "£",
+        "money",
+        "cost_staff_permanent",
+    ),
+    _k(
+        "cost_staff_agency",
+        "Agency social workers: hourly charge × billed hours",
+        "£",
+        "money",
+        "cost_staff_agency",
+    ),
     _k("cost_early_help", "Early-help key workers", "£", "money", "cost_early_help"),
-    _k("cost_placements", "Placements of children looked after, all types", "£", "money",
-       "cost_placements"),
+    _k("cost_placements", "Placements of children looked after, all types", "£", "money", "cost_placements"),
     _k("cost_total", "Staff, agency, early help and placements", "£", "money", "cost_total"),
-    _k("cost_recruitment_retention", "Recruitment and retention payments (included in "
-       "cost_staff_permanent)", "£", "money", "cost_recruitment_retention"),
-    _k("early_help_declined_full", "Children offered early help when no key worker had room",
-       "children", "count", "early_help_declined_full"),
-    _k("referrals_prevented_by_early_help", "Contacts that would have become referrals, met instead "
-       "thanks to the family's earlier early help", "children", "count",
-       "referrals_prevented_by_early_help"),
+    _k(
+        "cost_recruitment_retention",
+        "Recruitment and retention payments (included in cost_staff_permanent)",
+        "£",
+        "money",
+        "cost_recruitment_retention",
+    ),
+    _k(
+        "early_help_declined_full",
+        "Children offered early help when no key worker had room",
+        "children",
+        "count",
+        "early_help_declined_full",
+    ),
+    _k(
+        "referrals_prevented_by_early_help",
+        "Contacts that would have become referrals, met instead thanks to the family's earlier early help",
+        "children",
+        "count",
+        "referrals_prevented_by_early_help",
+    ),
     # ---- additional measures (not in the DESIGN contract, free to extend)
     _k(
         "cin_plans_open_end",

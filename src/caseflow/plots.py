@@ -671,12 +671,14 @@ def caseload_by_team(results: Results) -> Figure:
 
 @_styled
 def unallocated(results: Results) -> Figure:
-    """Unallocated cases (monthly mean and month end) and the median wait for a worker, by month.
+    """Unallocated cases (monthly mean and month end) and the wait for a worker, by month.
 
-    Lines are means over replications with 95% confidence bands; the warm-up is excluded.
+    Lines are means over replications with 95% confidence bands; the warm-up is excluded. The wait is
+    shown as its median and its mean over the children allocated in the month: when most children are
+    allocated at once the median stays at zero while a queue builds, and the mean shows the queue.
     """
     top = ["unallocated_cases_mean", "unallocated_cases_end"]
-    bottom = ["allocation_wait_median_wd"]
+    bottom = ["allocation_wait_median_wd", "allocation_wait_mean_wd"]
     present = [k for k in top + bottom if k in set(results.kpis["kpi"].unique())]
     summary = _summary(results, present, "month")
     periods = _periods(results, "month")
@@ -689,7 +691,7 @@ def unallocated(results: Results) -> Figure:
     )
     for ax, group, ylabel, title in (
         (axes[0], top, "children", "Children waiting for a worker"),
-        (axes[1], bottom, "working days", "Median working days from needing a worker to having one"),
+        (axes[1], bottom, "working days", "Working days from needing a worker to having one"),
     ):
         drawn = [
             _draw_series(ax, summary, periods, k, colour)

@@ -20,7 +20,7 @@ from caseflow.model.timeline import change_points
 from caseflow.records import Recorder
 from caseflow.scenario.schema import Scenario
 from caseflow.streams import Streams
-from caseflow.workforce.capacity import Workforce
+from caseflow.workforce.capacity import CHANGE_OFFSET, Workforce
 
 __all__ = ["ReplicationOutput", "simulate"]
 
@@ -94,6 +94,7 @@ def simulate(
 
     points = change_points(scenario)
     segments = [(max(0, int(cal.time(p.date))), p.scenario) for p in points]
+    change_at = [max(0.0, cal.time(p.date)) + CHANGE_OFFSET for p in points]
     times, sources, names = draw_arrivals(scenario, cal, streams, days, segments)
     to_mash = [scenario.demand.sources[n].to_mash for n in names]
     out = ReplicationOutput(
@@ -128,9 +129,9 @@ def simulate(
                 out.audits.append(pathway.audit())
 
     def apply_changes() -> Generator[simpy.Event, Any, None]:
-        for start, variant in segments:
-            if start > env.now:
-                yield env.timeout(start - env.now)
+        for at, (_, variant) in zip(change_at, segments, strict=True):
+            if at > env.now:
+                yield env.timeout(at - env.now)
             pathway.update(variant)
             if workforce is not None:
                 workforce.update(variant)

@@ -99,9 +99,7 @@ def _describe(err: Any) -> str:
             "less_than": "<",
         }
         bound = next(iter(ctx.values()))
-        probability_bound = (kind == "less_than_equal" and bound == 1) or (
-            kind == "greater_than_equal" and bound == 0
-        )
+        probability_bound = kind == "less_than_equal" and bound == 1
         extra = " (a probability must lie in [0, 1])" if probability_bound else ""
         return f"must be {op[kind]} {bound}{extra}, got {shown}"
     if kind in ("too_short", "too_long"):

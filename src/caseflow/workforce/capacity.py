@@ -42,7 +42,11 @@ from caseflow.workforce.team import (
 )
 from caseflow.workforce.worker import Worker, WorkItem
 
-__all__ = ["ACTIVITY_PRIORITY", "Workforce", "hours_per_working_day"]
+__all__ = ["ACTIVITY_PRIORITY", "CHANGE_OFFSET", "Workforce", "hours_per_working_day"]
+
+#: Changes dated D take effect just after midnight at the start of D, so a month-end snapshot taken at
+#: that same midnight still shows the old values.
+CHANGE_OFFSET = 1e-6
 
 Proc = Generator[simpy.Event, Any, None]
 
@@ -336,7 +340,7 @@ class Workforce:
             assert old is not None
             items = team.detach(case, env.now)
             case.pending.extend(i for i in items if not i.cancelled)
-            others = [w for w in team.workers if w is not old and w.available]
+            others = [w for w in team.workers if w is not old and w.available and team.fits(w, case.n)]
             if not others:
                 team.attach(case, old)
                 continue
@@ -353,7 +357,7 @@ class Workforce:
         self._allocate(team)
 
     def _apply_change(self, change: WorkforceChange, index: int) -> Proc:
-        t = self.cal.time(change.date)
+        t = self.cal.time(change.date) + CHANGE_OFFSET  # after the previous day's month-end snapshot
         if t > self.env.now:
             yield self.env.timeout(t - self.env.now)
         teams = [self.teams[change.team]] if change.team is not None else list(self.teams.values())

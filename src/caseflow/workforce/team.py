@@ -109,6 +109,10 @@ class Team:
     def establishment(self) -> float:
         return sum(p.fte for p in self.posts if not p.removed)
 
+    def fits(self, worker: Worker, n: int, urgent: bool = False) -> bool:
+        """Could ``worker`` take ``n`` more children within the applicable cap?"""
+        return worker.caseload + n <= self.cap_for(worker, urgent) + 1e-9
+
     def cap_for(self, worker: Worker, urgent: bool) -> float:
         cap = self.hard_cap if urgent else self.soft_cap
         if worker.contract == "nqsw":
@@ -135,20 +139,22 @@ class Team:
                 continue
             n = len(case.children)
             cap = self.hard_cap if case.priority == URGENT else self.soft_cap
-            nq = cap * self.nqsw_caseload_factor
+            factor = self.nqsw_caseload_factor
             eligible = []
             below = []
             for w in self.workers:
                 if not w.available:
                     continue
-                limit = (nq if w.contract == "nqsw" else cap) * w.fte
+                scale = (factor if w.contract == "nqsw" else 1.0) * w.fte
+                limit = cap * scale
                 if w.caseload + n <= limit + 1e-9:
                     eligible.append(w)
-                elif w.caseload < limit - 1e-9:
+                elif w.caseload < limit - 1e-9 and w.caseload + n <= self.hard_cap * scale + 1e-9:
                     below.append(w)
             if not eligible:
-                # A sibling group may not fit where a single child would; let a worker below cap take it.
-                if not below or n == 1:
+                # A sibling group may not fit under the soft cap where a single child would: a worker
+                # still below it may take the family, but never beyond the hard cap.
+                if not below:
                     break
                 eligible = below
             worker = self.policy.choose(eligible, case)
