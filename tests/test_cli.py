@@ -37,6 +37,11 @@ REPORT_FILES = {
     "results.json",
     "scenario.json",
     "workbook.xlsx",
+    "pathway_flow.png",
+    "timeliness.png",
+    "caseload_by_team.png",
+    "unallocated.png",
+    "costs_by_year.png",
 }
 JSON_KEYS = {"scenario", "seed", "replications", "years", "kpis"}
 # Pathway KPIs named in the DESIGN §6 stable contract.

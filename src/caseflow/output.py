@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from caseflow.excel import write_workbook
+from caseflow.plots import save_all
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
 from caseflow.metrics import KPIS
@@ -135,7 +136,8 @@ def write_report(results: Results, out_dir: str | Path) -> Path:
     Files: ``kpis.csv`` (every replication, period and KPI), ``summary_financial_year.csv`` and
     ``summary_month.csv`` (means and CIs), ``headline.csv`` / ``headline.md`` (KPIs averaged over the
     reported years), ``results.json`` (the CLI JSON shape), ``scenario.json`` (the scenario as run),
-    ``workbook.xlsx`` (the Excel workbook for finance officers, :func:`caseflow.excel.write_workbook`).
+    ``workbook.xlsx`` (the Excel workbook for finance officers, :func:`caseflow.excel.write_workbook`),
+    and the charts as PNG (:func:`caseflow.plots.save_all`).
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -160,6 +162,7 @@ def write_report(results: Results, out_dir: str | Path) -> Path:
             json.dumps(results.scenario.to_dict(), indent=2) + "\n", encoding="utf-8"
         )
         write_workbook(results, tmp / "workbook.xlsx")
+        save_all(results, tmp)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             if old.exists():
