@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 
 from caseflow.scenario.schema import Banded, Branch
-from caseflow.streams import Stream
+from caseflow.streams import RandomSource
 
 __all__ = ["BandedSampler", "BranchSampler"]
 
@@ -23,7 +23,7 @@ class BandedSampler:
         self._cum = list(accumulate(self._probs))
         self.mean = banded.mean() * scale
 
-    def sample(self, stream: Stream) -> float:
+    def sample(self, stream: RandomSource) -> float:
         return self.from_uniform(stream.random())
 
     def from_uniform(self, u: float) -> float:
@@ -52,7 +52,7 @@ class BranchSampler:
         self.probs: tuple[float, ...] = tuple(v for _, v in items)
         self._cum = list(accumulate(self.probs))
 
-    def sample(self, stream: Stream) -> str:
+    def sample(self, stream: RandomSource) -> str:
         return self.outcomes[stream.choice(self._cum)]
 
     def prob(self, outcome: str) -> float:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from caseflow.excel import write_workbook
-from caseflow.plots import save_all
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
 from caseflow.metrics import KPIS
+from caseflow.plots import save_all
 
 __all__ = [
     "atomic_write_text",

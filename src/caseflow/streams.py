@@ -19,10 +19,11 @@ import math
 import zlib
 from bisect import bisect_right
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["Stream", "Streams", "stream_seed"]
+__all__ = ["DrawBlock", "RandomSource", "Stream", "Streams", "stream_seed"]
 
 _BLOCK = 2048
 
@@ -30,6 +31,18 @@ _BLOCK = 2048
 def stream_seed(seed: int, replication: int, name: str) -> np.random.SeedSequence:
     """The seed sequence for stream ``name`` in ``replication`` of an experiment seeded ``seed``."""
     return np.random.SeedSequence(entropy=seed, spawn_key=(replication, zlib.crc32(name.encode())))
+
+
+class RandomSource(Protocol):
+    """What the samplers need: a :class:`Stream`, or a family's own block of draws."""
+
+    def random(self) -> float: ...
+
+    def choice(self, cumulative: Sequence[float]) -> int: ...
+
+    def exponential(self, mean: float) -> float: ...
+
+    def gamma(self, shape: float, mean: float) -> float: ...
 
 
 class Stream:
@@ -102,3 +115,40 @@ class Streams:
     def names(self) -> list[str]:
         """Names of the streams used so far, in order of first use."""
         return list(self._streams)
+
+
+class DrawBlock:
+    """An entity's own block of uniforms (then an overflow stream), used like a :class:`Stream`.
+
+    Drawn when the entity is created, in creation order, so the entity's fortunes do not depend on the
+    timing of everything else: common random numbers at the level of the entity.
+    """
+
+    __slots__ = ("_draws", "_overflow", "_used")
+
+    def __init__(self, overflow: Stream, size: int) -> None:
+        self._draws = overflow.uniform_array(size).tolist()
+        self._overflow = overflow
+        self._used = 0
+
+    def random(self) -> float:
+        i = self._used
+        if i < len(self._draws):
+            self._used = i + 1
+            return float(self._draws[i])
+        return self._overflow.random()
+
+    def choice(self, cumulative: Sequence[float]) -> int:
+        i = bisect_right(cumulative, self.random() * cumulative[-1])
+        return min(i, len(cumulative) - 1)
+
+    def exponential(self, mean: float) -> float:
+        return -mean * math.log(1.0 - self.random())
+
+    def gamma(self, shape: float, mean: float) -> float:
+        """Gamma by inversion of one uniform."""
+        if shape == 1.0:
+            return self.exponential(mean)
+        from scipy.special import gammaincinv
+
+        return float(gammaincinv(shape, self.random())) * mean / shape

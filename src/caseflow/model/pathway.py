@@ -24,13 +24,15 @@ from caseflow.model.capacity import Capacity, Task
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child, Family, Stage
 from caseflow.records import Recorder
 from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS, Placements, Scenario
-from caseflow.streams import Stream, Streams
+from caseflow.streams import RandomSource, Streams
 
 __all__ = ["Pathway", "age_band"]
 
 Proc = Generator[simpy.Event, Any, None]
 
 _ADULT = 18 * DAYS_PER_YEAR
+#: Uniform draws reserved for each family's decisions (most families use far fewer).
+FAMILY_DRAWS = 32
 #: Stages whose episodes appear in per-case records.
 _RECORDED = frozenset(
     {Stage.EARLY_HELP, Stage.ASSESSMENT, Stage.S47, Stage.CIN_PLAN, Stage.CP_PLAN, Stage.LOOKED_AFTER}
@@ -79,18 +81,7 @@ class Pathway:
 
         st = streams
         self._r_family = st["family.composition"]
-        self._r_front = st["decision.front_door"]
-        self._r_mash = st["decision.mash"]
-        self._r_referral = st["decision.referral"]
-        self._r_assess = st["decision.assessment"]
-        self._r_s47 = st["decision.s47"]
-        self._r_icpc = st["decision.icpc"]
-        self._r_cp = st["decision.cp_plan"]
-        self._r_cin = st["decision.cin_plan"]
-        self._r_eh = st["duration.early_help"]
-        self._r_plan_len = st["duration.plans"]
-        self._r_recontact = st["recontact"]
-        self._r_cla = st["looked_after"]
+        self._r_draws = st["family.draws"]  # each family's block of decision draws, in arrival order
 
         self.eh_families = 0  # families in early help now
         self._eh_area = 0.0  # key-worker FTE-days (for costs)
@@ -154,8 +145,8 @@ class Pathway:
         return out
 
     # ============================================================ early-help effects
-    def _escalation_prevented(self, family: Family, stream: Stream) -> bool:
-        if self.protected(family) and stream.random() < self.s.early_help.escalation_reduction:
+    def _escalation_prevented(self, family: Family) -> bool:
+        if self.protected(family) and family.random() < self.s.early_help.escalation_reduction:
             self.rec.count("escalations_prevented_by_early_help", self.env.now)
             return True
         return False
@@ -167,7 +158,8 @@ class Pathway:
     # ============================================================ bookkeeping
     def new_family(self, t: float, ages: list[float]) -> Family:
         """A family whose children have the given ages (years) at time ``t``; children enter CLOSED."""
-        fam = Family(self._next_family)
+        fam = Family(self._next_family, draws=self._r_draws.uniform_array(FAMILY_DRAWS).tolist())
+        fam.overflow = self._r_draws
         self._next_family += 1
         for a in ages:
             c = Child(self._next_child, dob=t - a * DAYS_PER_YEAR, family=fam)
@@ -271,9 +263,8 @@ class Pathway:
             "assessment": rc.after_assessment,
             "plan": rc.after_plan,
         }[kind]
-        r = self._r_recontact
-        if r.random() < p:
-            delay = r.gamma(rc.delay_shape, rc.mean_delay_months * DAYS_PER_MONTH)
+        if family.random() < p:
+            delay = family.gamma(rc.delay_shape, rc.mean_delay_months * DAYS_PER_MONTH)
             self.env.process(self.contact(family, rc.to_mash, source="returning", delay=delay))
 
     # ============================================================ front door
@@ -282,7 +273,7 @@ class Pathway:
         env, rec = self.env, self.rec
         if delay > 0:
             yield env.timeout(delay)
-            if self.protected(family) and self._r_recontact.random() < self.s.early_help.recontact_reduction:
+            if self.protected(family) and family.random() < self.s.early_help.recontact_reduction:
                 rec.count("recontacts_prevented_by_early_help", env.now, len(family.under_18(env.now)))
                 return
         t = env.now
@@ -305,18 +296,18 @@ class Pathway:
         wd = self.cal.working_days_between(t, done)
         for _ in kids:
             rec.tally("contact_decision_wd", done, wd)
-        if self._r_front.random() >= to_mash:
-            if self._r_front.random() < self.s.front_door.early_help_if_not_mash:
+        if family.random() >= to_mash:
+            if family.random() < self.s.front_door.early_help_if_not_mash:
                 yield from self.early_help(family, kids, otherwise="front_door")
             else:
                 self.close(kids, "front_door", family)
             return
         done = yield from self.capacity.perform(Task.MASH_SCREENING, kids, done)
-        outcome = self._mash_outcome.sample(self._r_mash)
+        outcome = self._mash_outcome.sample(family)
         if (
             outcome == "referral"
             and self.protected(family)
-            and self._r_mash.random() < self.s.early_help.referral_reduction
+            and family.random() < self.s.early_help.referral_reduction
         ):
             outcome = (
                 "no_further_action"  # the family's early help means this concern is met without a referral
@@ -344,7 +335,7 @@ class Pathway:
         start = t + eh.effect_lag_months * DAYS_PER_MONTH
         family.protected_from = start
         family.protected_to = start + eh.effect_months * DAYS_PER_MONTH
-        yield self.env.timeout(self._eh_len.sample(self._r_eh))
+        yield self.env.timeout(self._eh_len.sample(family))
         self.eh_families -= 1
         kids = self._current(kids)
         self.close(kids, "early_help", family)
@@ -361,7 +352,7 @@ class Pathway:
             c.last_referral = t
         self.move(kids, Stage.ASSESSMENT)
         self._age_out_before(kids, t + DAYS_PER_YEAR)  # a 17-year-old may turn 18 while assessed
-        r = self._r_referral
+        r = family
         if r.random() < self.s.referral.no_further_action:
             for _ in kids:
                 rec.tally("referral_nfa", t, 1.0)
@@ -393,12 +384,12 @@ class Pathway:
         kids = self._current(kids)
         if not kids:
             return
-        outcome = self._assess_outcome.sample(self._r_assess)
-        if outcome == "s47" and self._escalation_prevented(family, self._r_assess):
+        outcome = self._assess_outcome.sample(family)
+        if outcome == "s47" and self._escalation_prevented(family):
             outcome = "cin_plan"
         if outcome == "not_in_need":
             rec.count("assessed_not_in_need", done, len(kids))
-            if self._r_assess.random() < self.s.assessment.not_in_need_step_down:
+            if family.random() < self.s.assessment.not_in_need_step_down:
                 yield from self.early_help(family, kids, otherwise="assessment")
             else:
                 self.close(kids, "assessment", family)
@@ -436,7 +427,7 @@ class Pathway:
         rec.count("s47_enquiries", sd, len(kids))
         self.move(kids, Stage.S47)
         self._age_out_before(kids, sd + DAYS_PER_YEAR)
-        r = self._r_s47
+        r = family
         if urgent and r.random() < self.s.s47.looked_after_immediately:
             rec.count("emergency_removals", sd, len(kids))
             for c in kids:
@@ -452,7 +443,7 @@ class Pathway:
             rec.count("icpcs", held, len(kids))
             for _ in kids:
                 rec.tally("icpc_wd", held, wd)
-            if self._icpc_outcome.sample(self._r_icpc) == "cp_plan":
+            if self._icpc_outcome.sample(family) == "cp_plan":
                 yield from self.cp_plan(family, kids)
             else:
                 yield from self.cin_plan(family, kids)
@@ -485,7 +476,7 @@ class Pathway:
                 rec.tally("cp_second_or_subsequent", now, 1.0 if c.cp_plans > 0 else 0.0)
                 c.cp_plans += 1
         if duration is None:
-            duration = self._cp_len.sample(self._r_plan_len)
+            duration = self._cp_len.sample(family)
         self.move(kids, Stage.CP_PLAN)
         for c in kids:
             c.since = started  # earlier than now for the opening caseload
@@ -499,8 +490,9 @@ class Pathway:
             review += step
         while review < end:
             yield env.timeout(review - env.now)
-            rec.count("cp_reviews", env.now, len(kids))
-            self.capacity.add_work(kids, "cp_review")
+            reviewed = [c for c in kids if c.stage is Stage.CP_PLAN]
+            rec.count("cp_reviews", env.now, len(reviewed))
+            self.capacity.add_work(reviewed, "cp_review")
             review += step
         yield env.timeout(max(0.0, end - env.now))
         kids = self._current(kids)
@@ -510,7 +502,7 @@ class Pathway:
             rec.tally("cp_ended_duration_days", t, duration)
         if not kids:
             return
-        outcome = self._cp_end.sample(self._r_cp)
+        outcome = self._cp_end.sample(family)
         if outcome == "cin_plan":
             yield from self.cin_plan(family, kids)
         elif outcome == "looked_after":
@@ -533,7 +525,7 @@ class Pathway:
             started = now
             rec.count("cin_plans_started", now, len(kids))
         if duration is None:
-            duration = self._cin_len.sample(self._r_plan_len)
+            duration = self._cin_len.sample(family)
         self.move(kids, Stage.CIN_PLAN)
         for c in kids:
             c.since = started  # earlier than now for the opening caseload
@@ -544,8 +536,8 @@ class Pathway:
         if not kids:
             return
         rec.count("cin_plans_ended", env.now, len(kids))
-        outcome = self._cin_end.sample(self._r_cin)
-        if outcome in ("s47", "looked_after") and self._escalation_prevented(family, self._r_cin):
+        outcome = self._cin_end.sample(family)
+        if outcome in ("s47", "looked_after") and self._escalation_prevented(family):
             outcome = "closure"
         if outcome == "closure":
             self.close(kids, "plan", family)
@@ -558,9 +550,11 @@ class Pathway:
                 env.process(self.looked_after(c, entry="from_cin_plan"))
 
     # ============================================================ looked after
-    def care_episode(self, child: Child, t: float, stream: Stream | None = None) -> tuple[str, str, float]:
+    def care_episode(
+        self, child: Child, t: float, stream: RandomSource | None = None
+    ) -> tuple[str, str, float]:
         """Placement, exit route and total duration (days) of a care episode starting at ``t``."""
-        r = stream or self._r_cla
+        r: RandomSource = stream or child.family or self._r_draws
         band = age_band(child.age(t))
         placement = self._placements[band].sample(r)
         route = self._routes[band].sample(r)
@@ -603,7 +597,7 @@ class Pathway:
         rec.count("cla_ceased", t)
         rec.tally("cla_episode_days", t, duration)
         if route == "age_18":
-            dest = self._leaving_18.sample(self._r_cla)
+            dest = self._leaving_18.sample(child.family or self._r_draws)
             rec.count(f"cla_ceased_age_18_{dest}", t)
             rec.count("cla_ceased_age_18", t)
             self.capacity.release([child])

@@ -96,7 +96,6 @@ def simulate(
     segments = [(max(0, int(cal.time(p.date))), p.scenario) for p in points]
     change_at = [max(0.0, cal.time(p.date)) + CHANGE_OFFSET for p in points]
     times, sources, names = draw_arrivals(scenario, cal, streams, days, segments)
-    to_mash = [scenario.demand.sources[n].to_mash for n in names]
     out = ReplicationOutput(
         scenario=scenario,
         seed=seed,
@@ -113,7 +112,9 @@ def simulate(
         for t, i in zip(times.tolist(), sources.tolist(), strict=True):
             yield env.timeout(t - env.now)
             family = pathway.sample_family(t)
-            env.process(pathway.contact(family, to_mash[i], source=names[i]))
+            # the source's current share passed to MASH (a time-phased change may have altered it)
+            to_mash = pathway.s.demand.sources[names[i]].to_mash
+            env.process(pathway.contact(family, to_mash, source=names[i]))
 
     def month_end_snapshots() -> Generator[simpy.Event, Any, None]:
         previous = 0.0

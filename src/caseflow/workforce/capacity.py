@@ -27,7 +27,7 @@ from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child
 from caseflow.records import Recorder
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.workforce_schema import WorkforceChange, WorkforceParams
-from caseflow.streams import Stream, Streams
+from caseflow.streams import DrawBlock, Stream, Streams
 from caseflow.workforce.allocation import get_policy
 from caseflow.workforce.team import (
     ASSESSMENT,
@@ -89,12 +89,11 @@ class Workforce:
         self._streams = streams
         self.floors = SampledDurations(env, calendar, scenario, streams)
         self._r_hours = streams["workforce.hours"]
-        self._r_turnover = streams["workforce.turnover"]
-        self._r_recruit = streams["workforce.recruitment"]
-        self._r_agency = streams["workforce.agency"]
         self._r_sick = streams["workforce.sickness"]
         self._r_opening = streams["workforce.opening"]
         self._r_visits = streams["workforce.visits"]
+        self._r_posts = streams["workforce.posts"]
+        self._sickness_may_change = any(c.field.startswith("workforce.dynamics") for c in scenario.changes)
         self._next_worker = 0
         self._next_case = 0
         self._next_post = 0
@@ -129,14 +128,23 @@ class Workforce:
             )
         for i, change in enumerate(wf.changes):
             env.process(self._apply_change(change, i))
-        if wf.dynamics.case_transfer_rate > 0:
+        if wf.dynamics.case_transfer_rate > 0 or any(
+            c.field.startswith("workforce.dynamics.case_transfer_rate") for c in scenario.changes
+        ):
             for team in self.teams.values():
                 if team.case_holding:
                     env.process(self._case_transfers(team, streams[f"workforce.transfers.{team.name}"]))
 
     # ================================================================ workers & posts
     def _new_worker(
-        self, team: Team, contract: str, fte: float, post: Post | None, *, opening: bool
+        self,
+        team: Team,
+        contract: str,
+        fte: float,
+        post: Post | None,
+        *,
+        opening: bool,
+        asye_u: float = 0.0,
     ) -> Worker:
         w = Worker(
             self.env,
@@ -155,13 +163,13 @@ class Workforce:
         dyn = self.wf.dynamics
         if contract == "nqsw":
             asye = dyn.asye_months * DAYS_PER_MONTH
-            left = asye * self._r_opening.random() if opening else asye
+            left = asye * asye_u if opening else asye
             self.env.process(self._asye_ends(w, left))
         ramp = self.wf.time.ramp_up_weeks
         if not opening and ramp > 0 and self.wf.time.ramp_up_efficiency < 1.0:
             w.set_rate(efficiency=self.wf.time.ramp_up_efficiency)
             self.env.process(self._ramped_up(w, ramp * 7.0))
-        if dyn.sickness_rate > 0:
+        if dyn.sickness_rate > 0 or self._sickness_may_change:
             self.env.process(self._sickness(w))
         self._worker_free(team)
         return w
@@ -187,21 +195,26 @@ class Workforce:
         r = self._r_opening
         n_held = round(held_vacant * len(sizes))
         n_covered = round(held_vacant_agency * n_held)
+        first_held = len(sizes) - n_held
         for i, size in enumerate(sizes):
             post = Post(self._next_post, team, size, fill_months=fill_months)
+            post.rng = DrawBlock(self._r_posts, 48)
             self._next_post += 1
             team.posts.append(post)
-            if i < n_held:
+            # The same four draws for every post, whatever happens to it, so that scenarios which
+            # differ only in some posts keep the others identical (common random numbers).
+            u_vacant, u_nqsw, u_agency, u_asye = (r.random() for _ in range(4)) if opening else (1, 1, 1, 0)
+            if i >= first_held:
                 post.held = True
                 post.filled = self.env.event()  # never succeeds: agency cover stays until the run ends
-                if i < n_covered:
+                if i - first_held < n_covered:
                     post.agency = self._new_worker(team, "agency", size, post, opening=opening)
                     self.env.process(self._agency_cover(post, already=True))
                 continue
-            if opening and r.random() >= dyn.opening_vacancy_rate:
-                contract = "nqsw" if r.random() < dyn.opening_nqsw_share else "permanent"
-                post.holder = self._new_worker(team, contract, size, post, opening=True)
-            elif opening and r.random() < self.agency_backfill[team.name]:
+            if opening and u_vacant >= dyn.opening_vacancy_rate:
+                contract = "nqsw" if u_nqsw < dyn.opening_nqsw_share else "permanent"
+                post.holder = self._new_worker(team, contract, size, post, opening=True, asye_u=u_asye)
+            elif opening and u_agency < self.agency_backfill[team.name]:
                 post.agency = self._new_worker(team, "agency", size, post, opening=True)
                 self.env.process(self._agency_cover(post, already=True))
             self.env.process(self._post_life(post, cover_started=post.agency is not None))
@@ -220,43 +233,45 @@ class Workforce:
 
     def _post_life(self, post: Post, *, cover_started: bool) -> Proc:
         """A post's cycle: held until its holder leaves, then vacant (perhaps agency-covered) until filled."""
-        env, dyn = self.env, self.wf.dynamics
+        env = self.env
+        rng = post.rng or self._r_posts
         while not post.removed:
+            dyn = self.wf.dynamics  # the dynamics in force now (time-phased changes)
             if post.holder is not None:
                 rate = dyn.turnover_rate
                 if rate <= 0:
                     return
-                yield env.timeout(self._r_turnover.exponential(DAYS_PER_YEAR / rate))
+                yield env.timeout(rng.exponential(DAYS_PER_YEAR / rate))
                 self._leave(post.holder)
                 post.holder = None
                 continue
             post.filled = env.event()
-            if not cover_started and self._r_agency.random() < self.agency_backfill[post.team.name]:
+            if not cover_started and rng.random() < self.agency_backfill[post.team.name]:
                 env.process(self._agency_cover(post))
             cover_started = False
             months = dyn.months_to_fill if post.fill_months is None else post.fill_months
             post.fill_months = None  # a campaign fills the post once; later vacancies take the usual time
-            yield env.timeout(self._r_recruit.gamma(2.0, months * DAYS_PER_MONTH))
+            yield env.timeout(rng.gamma(2.0, months * DAYS_PER_MONTH))
             if post.removed:
                 return
-            contract = "nqsw" if self._r_recruit.random() < dyn.nqsw_share_of_hires else "permanent"
+            contract = "nqsw" if rng.random() < dyn.nqsw_share_of_hires else "permanent"
             post.holder = self._new_worker(post.team, contract, post.fte, post, opening=False)
             self.rec.count("sw_permanent_hires", env.now, post.fte)
             if not post.filled.triggered:
                 post.filled.succeed()
 
     def _agency_cover(self, post: Post, *, already: bool = False) -> Proc:
-        env, dyn = self.env, self.wf.dynamics
+        env = self.env
+        rng = post.rng or self._r_posts
         while True:
+            dyn = self.wf.dynamics
             if not already:
                 yield env.timeout(dyn.agency_lead_weeks * 7.0)
                 if post.holder is not None or post.removed:
                     return
                 post.agency = self._new_worker(post.team, "agency", post.fte, post, opening=False)
             already = False
-            assignment = env.timeout(
-                self._r_agency.exponential(dyn.agency_assignment_months * DAYS_PER_MONTH)
-            )
+            assignment = env.timeout(rng.exponential(dyn.agency_assignment_months * DAYS_PER_MONTH))
             filled = post.filled
             if filled is None or filled.triggered:
                 yield assignment
@@ -302,12 +317,15 @@ class Workforce:
             w.set_rate(efficiency=1.0)
 
     def _sickness(self, w: Worker) -> Proc:
-        dyn = self.wf.dynamics
-        spell = dyn.sickness_spell_wd * 7.0 / 5.0
-        spells_per_year = dyn.sickness_rate * 253.0 / dyn.sickness_spell_wd
-        gap = max(DAYS_PER_YEAR / spells_per_year - spell, 1.0)
         env, r = self.env, self._r_sick
         while True:
+            dyn = self.wf.dynamics
+            if dyn.sickness_rate <= 0:
+                yield env.timeout(30.0)
+                continue
+            spell = dyn.sickness_spell_wd * 7.0 / 5.0
+            spells_per_year = dyn.sickness_rate * 253.0 / dyn.sickness_spell_wd
+            gap = max(DAYS_PER_YEAR / spells_per_year - spell, 1.0)
             yield env.timeout(r.exponential(gap))
             if w.left:
                 return
@@ -325,10 +343,10 @@ class Workforce:
     def _case_transfers(self, team: Team, r: Stream) -> Proc:
         """Cases move to another worker in the team at ``case_transfer_rate`` per case-year."""
         env = self.env
-        rate = self.wf.dynamics.case_transfer_rate / DAYS_PER_YEAR
         while True:
+            rate = self.wf.dynamics.case_transfer_rate / DAYS_PER_YEAR
             held = [c for w in team.workers for c in w.cases.values()]
-            if len(team.workers) < 2 or not held:
+            if len(team.workers) < 2 or not held or rate <= 0:
                 yield env.timeout(30.0)
                 continue
             yield env.timeout(r.exponential(1.0 / (rate * len(held))))
@@ -563,7 +581,7 @@ class Workforce:
 
     def add_work(self, kids: list[Child], task: str) -> None:
         """Work that the pathway schedules but does not wait for (e.g. a CP review conference)."""
-        case = self.case_of.get(kids[0].id) if kids else None
+        case = next((c for k in kids if (c := self.case_of.get(k.id)) is not None), None)
         if case is None:
             return
         hours = {"cp_review": self.wf.hours.cp_review, "court_work": self.wf.hours.court_work}[task]

@@ -15,6 +15,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from caseflow.streams import DrawBlock
 from caseflow.workforce.allocation import AllocationPolicy
 from caseflow.workforce.worker import Worker, WorkItem
 
@@ -62,6 +63,7 @@ class Post:
     removed: bool = False
     held: bool = False  # held vacant: never recruited to
     fill_months: float | None = None  # first vacancy filled after this mean time (a campaign)
+    rng: DrawBlock | None = None  # the post's own draws: tenures, time to fill, agency cover
     filled: simpy.Event | None = None
 
 
