@@ -107,7 +107,15 @@ def change_points(scenario: Scenario) -> list[ChangePoint]:
         try:
             variant = scenario.with_overrides(dict(overrides), check_changes=False)
         except ScenarioError as exc:
-            problems = [(f"changes (in force from {when.isoformat()}): {p}", m) for p, m in exc.problems]
+            problems = []
+            for path, msg in exc.problems:
+                culprits = [
+                    i
+                    for i, ch in enumerate(scenario.changes)
+                    if ch.date <= when and (path == ch.field or path.startswith(ch.field + "."))
+                ]
+                label = ", ".join(f"changes[{i}]" for i in culprits) or "changes"
+                problems.append((f"{label} (in force from {when.isoformat()}): {path}", msg))
             raise ScenarioError(where, problems) from None
         points.append(ChangePoint(when, dict(overrides), variant))
     return points
