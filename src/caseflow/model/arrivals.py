@@ -74,10 +74,11 @@ def draw_arrivals(
     times_all = []
     src_all = []
     for i, name in enumerate(names):
-        gen = streams[f"arrivals.{name}"].generator
-        counts = gen.poisson(rates[name])
+        counts = streams[f"arrivals.{name}"].generator.poisson(rates[name])
         day_of = np.repeat(np.arange(days, dtype=float), counts)
-        times_all.append(day_of + gen.random(day_of.size))
+        # Times within the day come from their own stream, so a change of rate from some date leaves
+        # every earlier arrival exactly where it was (common random numbers before the change).
+        times_all.append(day_of + streams[f"arrivals.{name}.times"].generator.random(day_of.size))
         src_all.append(np.full(day_of.size, i, dtype=np.int64))
     times = np.concatenate(times_all)
     srcs = np.concatenate(src_all)

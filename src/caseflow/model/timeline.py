@@ -95,6 +95,8 @@ def change_points(scenario: Scenario) -> list[ChangePoint]:
             target = ch.value if ch.value is not None else _scale(current, float(ch.factor or 1.0))
         except ValueError as exc:
             raise ScenarioError(where, [(f"changes[{i}].factor", str(exc))]) from None
+        # A later change supersedes what remains of an earlier ramp of the same field.
+        assignments = [a for a in assignments if not (a[2] == ch.field and a[0] >= ch.date)]
         steps = max(ch.ramp_months, 1)
         for k in range(1, steps + 1):
             when = _add_months(ch.date, k - 1)

@@ -76,6 +76,33 @@ def _allowed_fields(loc: tuple[int | str, ...]) -> list[str] | None:
     return None
 
 
+def _is_probability(loc: tuple[int | str, ...]) -> bool:
+    """Is the field at ``loc`` declared as a probability (bounded by 0 and 1)?"""
+    if not loc:
+        return False
+    parent: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(parent, type) and issubclass(parent, BaseModel):
+            field = parent.model_fields.get(str(part))
+            if field is None:
+                return False
+            parent = field.annotation
+        elif typing.get_origin(parent) in (dict, Mapping):
+            parent = typing.get_args(parent)[1]
+        else:
+            return False
+        while typing.get_origin(parent) in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(parent) if a is not type(None)]
+            parent = args[0] if args else parent
+    if not (isinstance(parent, type) and issubclass(parent, BaseModel)):
+        return False
+    field = parent.model_fields.get(str(loc[-1]))
+    if field is None:
+        return False
+    bounds = {(type(m).__name__, getattr(m, "ge", getattr(m, "le", None))) for m in field.metadata}
+    return ("Ge", 0.0) in bounds and ("Le", 1.0) in bounds
+
+
 def _describe(err: Any) -> str:
     kind = err["type"]
     got = err.get("input")
@@ -99,7 +126,7 @@ def _describe(err: Any) -> str:
             "less_than": "<",
         }
         bound = next(iter(ctx.values()))
-        probability_bound = kind == "less_than_equal" and bound == 1
+        probability_bound = _is_probability(tuple(err["loc"]))
         extra = " (a probability must lie in [0, 1])" if probability_bound else ""
         return f"must be {op[kind]} {bound}{extra}, got {shown}"
     if kind in ("too_short", "too_long"):
