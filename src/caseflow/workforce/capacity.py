@@ -93,6 +93,7 @@ class Workforce:
         self._r_opening = streams["workforce.opening"]
         self._r_visits = streams["workforce.visits"]
         self._r_posts = streams["workforce.posts"]
+        self._pool_turn: dict[str, int] = {}
         self._sickness_may_change = any(c.field.startswith("workforce.dynamics") for c in scenario.changes)
         self._next_worker = 0
         self._next_case = 0
@@ -345,15 +346,21 @@ class Workforce:
         env = self.env
         while True:
             rate = self.wf.dynamics.case_transfer_rate / DAYS_PER_YEAR
-            held = [c for w in team.workers for c in w.cases.values()]
-            if len(team.workers) < 2 or not held or rate <= 0:
+            n_cases = sum(len(w.cases) for w in team.workers)
+            if len(team.workers) < 2 or not n_cases or rate <= 0:
                 yield env.timeout(30.0)
                 continue
-            yield env.timeout(r.exponential(1.0 / (rate * len(held))))
-            held = [c for w in team.workers for c in w.cases.values()]
-            if not held or len(team.workers) < 2:
+            yield env.timeout(r.exponential(1.0 / (rate * n_cases)))
+            # a case chosen uniformly: a worker in proportion to the cases they hold, then one of theirs
+            pick = int(r.random() * sum(len(w.cases) for w in team.workers))
+            case = None
+            for w in team.workers:
+                if pick < len(w.cases):
+                    case = list(w.cases.values())[pick]
+                    break
+                pick -= len(w.cases)
+            if case is None or len(team.workers) < 2:
                 continue
-            case = held[min(int(r.random() * len(held)), len(held) - 1)]
             old = case.worker
             assert old is not None
             items = team.detach(case, env.now)
@@ -492,14 +499,29 @@ class Workforce:
         self._pool_add(team, item)
 
     def _pool_add(self, team: Team, item: WorkItem) -> None:
-        """Team-pool work (front door) goes to the present worker with the least work for their hours."""
+        """Team-pool work (front door) goes to the least busy of the next few present workers in turn.
+
+        Looking at three workers in rotation rather than the whole team keeps this O(1) per contact, so
+        a larger authority costs proportionally more, not quadratically; with many small tasks shared
+        by processor sharing the result is indistinguishable from scanning everyone.
+        """
+        workers = team.workers
+        n = len(workers)
         best: Worker | None = None
         best_load = math.inf
-        for w in team.workers:
-            if w.available:
-                load = w.load / w.base_rate
-                if load < best_load:
-                    best, best_load = w, load
+        looked = 0
+        start = self._pool_turn.get(team.name, 0)
+        for k in range(n):
+            w = workers[(start + k) % n]
+            if not w.available:
+                continue
+            load = w.load / w.base_rate
+            if load < best_load:
+                best, best_load = w, load
+            looked += 1
+            if looked == 3:
+                break
+        self._pool_turn[team.name] = (start + 1) % n if n else 0
         if best is None:
             self.pool_pending[team.name].append(item)
         else:
