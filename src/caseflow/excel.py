@@ -22,7 +22,7 @@ import os
 import re
 import secrets
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,12 +134,12 @@ Sheet = Any  # openpyxl worksheets are untyped
 # Parameter sources: comments in the scenario TOML files
 
 
-def _split_comment(line: str) -> tuple[str, str]:
-    """``(code, comment)`` of one TOML line: the comment starts at the first ``#`` outside a string."""
+def _unquoted(text: str) -> Iterator[tuple[int, str]]:
+    """``(index, character)`` for each character of a TOML line outside quoted strings."""
     quote = ""
     i = 0
-    while i < len(line):
-        ch = line[i]
+    while i < len(text):
+        ch = text[i]
         if quote:
             if ch == "\\" and quote == '"':
                 i += 2
@@ -148,9 +148,16 @@ def _split_comment(line: str) -> tuple[str, str]:
                 quote = ""
         elif ch in "\"'":
             quote = ch
-        elif ch == "#":
-            return line[:i], line[i + 1 :].strip()
+        else:
+            yield i, ch
         i += 1
+
+
+def _split_comment(line: str) -> tuple[str, str]:
+    """``(code, comment)`` of one TOML line: the comment starts at the first ``#`` outside a string."""
+    for i, ch in _unquoted(line):
+        if ch == "#":
+            return line[:i], line[i + 1 :].strip()
     return line, ""
 
 
@@ -193,25 +200,7 @@ def _key_and_value(code: str) -> tuple[str, str] | None:
 def _bracket_depth(text: str) -> int:
     """Net ``[``/``{`` nesting opened by ``text`` (outside strings and comments)."""
     code, _ = _split_comment(text)
-    depth = 0
-    quote = ""
-    i = 0
-    while i < len(code):
-        ch = code[i]
-        if quote:
-            if ch == "\\" and quote == '"':
-                i += 2
-                continue
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        i += 1
-    return depth
+    return sum((ch in "[{") - (ch in "]}") for _, ch in _unquoted(code))
 
 
 _RULE = re.compile(r"^[\s=\-*_~#]*$")

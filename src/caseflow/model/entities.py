@@ -7,8 +7,6 @@ cheap history (last referral, number of CP plans) for re-referral and repeat-pla
 
 from __future__ import annotations
 
-import math
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -75,11 +73,10 @@ class Child:
 class Family:
     """A sibling group, with its own random draws.
 
-    Every decision about a family (and its children) takes the family's next uniform from ``draws``,
-    a block drawn when the family first appears, in arrival order. So the same family meets the same
+    Every decision about a family (and its children) takes the family's next uniform from ``rng``, a
+    block drawn when the family first appears, in arrival order. So the same family meets the same
     fortunes in every scenario of a comparison, whatever the timing of events around it: common random
-    numbers hold at the level of the family, not just the stream. When the block runs out the family
-    draws from ``overflow``.
+    numbers hold at the level of the family, not just the stream.
     """
 
     id: int
@@ -87,32 +84,20 @@ class Family:
     #: window in which early help the family received lowers its chances of coming back or escalating
     protected_from: float = float("inf")
     protected_to: float = float("-inf")
-    draws: list[float] = field(default_factory=list)
-    used: int = 0
-    overflow: Any = None  # a caseflow.streams.Stream
+    rng: Any = None  # a caseflow.streams.DrawBlock: the family's own draws
 
-    # -- the Stream interface used by the samplers
+    # -- the RandomSource interface the samplers use, delegated to the family's draws
     def random(self) -> float:
-        i = self.used
-        if i < len(self.draws):
-            self.used = i + 1
-            return self.draws[i]
-        return float(self.overflow.random())
+        return float(self.rng.random())
 
     def choice(self, cumulative: Sequence[float]) -> int:
-        i = bisect_right(cumulative, self.random() * cumulative[-1])
-        return min(i, len(cumulative) - 1)
+        return int(self.rng.choice(cumulative))
 
     def exponential(self, mean: float) -> float:
-        return -mean * math.log(1.0 - self.random())
+        return float(self.rng.exponential(mean))
 
     def gamma(self, shape: float, mean: float) -> float:
-        """Gamma by inversion of one uniform (so it uses exactly one of the family's draws)."""
-        if shape == 1.0:
-            return self.exponential(mean)
-        from scipy.special import gammaincinv
-
-        return float(gammaincinv(shape, self.random())) * mean / shape
+        return float(self.rng.gamma(shape, mean))
 
     def under_18(self, t: float) -> list[Child]:
         adult = 18 * DAYS_PER_YEAR

@@ -24,7 +24,7 @@ from caseflow.model.capacity import Capacity, Task
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child, Family, Stage
 from caseflow.records import Recorder
 from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS, Placements, Scenario
-from caseflow.streams import RandomSource, Streams
+from caseflow.streams import DrawBlock, RandomSource, Streams
 
 __all__ = ["Pathway", "age_band"]
 
@@ -158,8 +158,7 @@ class Pathway:
     # ============================================================ bookkeeping
     def new_family(self, t: float, ages: list[float]) -> Family:
         """A family whose children have the given ages (years) at time ``t``; children enter CLOSED."""
-        fam = Family(self._next_family, draws=self._r_draws.uniform_array(FAMILY_DRAWS).tolist())
-        fam.overflow = self._r_draws
+        fam = Family(self._next_family, rng=DrawBlock(self._r_draws, FAMILY_DRAWS))
         self._next_family += 1
         for a in ages:
             c = Child(self._next_child, dob=t - a * DAYS_PER_YEAR, family=fam)
