@@ -170,3 +170,14 @@ def test_provenance_is_recorded(small: caseflow.Scenario) -> None:
     assert p["seed"] == 2
     assert p["replications"] == [0]
     assert {"python", "platform", "caseflow_version", "wall_seconds"} <= set(p)
+
+
+def test_quarterly_costs_sum_to_the_financial_year(small: caseflow.Scenario) -> None:
+    res = caseflow.run(small, years=1, replications=2, seed=6, executor="sequential")
+    q = res.quarterly().set_index(["period", "kpi"])["mean"]
+    fy = res.summary("financial_year").set_index(["period", "kpi"])["mean"]
+    year = fy.index.get_level_values("period")[0]
+    for kpi in ("cost_total", "cost_placements", "cost_staff_agency"):
+        quarters = [q[(f"{year} Q{i}", kpi)] for i in range(1, 5)]
+        assert sum(quarters) == pytest.approx(fy[(year, kpi)], rel=1e-9)
+        assert all(v > 0 for v in quarters) or kpi == "cost_staff_agency"

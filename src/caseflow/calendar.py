@@ -27,12 +27,20 @@ import holidays
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Calendar", "financial_year_of"]
+__all__ = ["Calendar", "ContinuousClock", "financial_year_of", "quarter_label"]
 
 
 def financial_year_of(date: dt.date) -> int:
     """The financial year containing ``date``, labelled by the year in which it ends (31 March)."""
     return date.year + 1 if date.month >= 4 else date.year
+
+
+def quarter_label(month: str) -> tuple[str, str]:
+    """``"2026-05"`` → ``("2026-27", "2026-27 Q1")``: financial year and quarter (Q1 = April–June)."""
+    year, mon = int(month[:4]), int(month[5:7])
+    start = year if mon >= 4 else year - 1
+    fy = f"{start}-{(start + 1) % 100:02d}"
+    return fy, f"{fy} Q{(mon - 4) % 12 // 3 + 1}"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
 
+from caseflow.calendar import quarter_label
 from caseflow.costs import COST_KPIS
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
@@ -408,12 +409,7 @@ def _warmup_labels(res: Results) -> list[str]:
     return list(dict.fromkeys(k[(k["period_type"] == "financial_year") & k["warmup"]]["period"].astype(str)))
 
 
-def _quarter_label(month: str) -> tuple[str, str]:
-    """``"2026-05"`` → ``("2026-27", "2026-27 Q1")`` (financial years start in April)."""
-    year, mon = int(month[:4]), int(month[5:7])
-    start = year if mon >= 4 else year - 1
-    fy = f"{start}-{(start + 1) % 100:02d}"
-    return fy, f"{fy} Q{(mon - 4) % 12 // 3 + 1}"
+_quarter_label = quarter_label
 
 
 def _sum_keep_nan(values: pd.Series) -> float:

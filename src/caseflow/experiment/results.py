@@ -41,6 +41,22 @@ class Results:
         """Mean and t-based CI over replications, per period and KPI (warm-up excluded)."""
         return summarise(self.reported(period_type), ["period", "kpi"], level)
 
+    def quarterly(self, kpis: list[str] | None = None, level: float = 0.95) -> pd.DataFrame:
+        """Additive KPIs (counts and £) summed into financial-year quarters, with t-based CIs.
+
+        Quarters are labelled like ``"2026-27 Q1"`` (April–June). ``kpis`` defaults to the cost KPIs.
+        Columns: ``period``, ``kpi``, ``mean``, ``std``, ``ci_low``, ``ci_high``, ``n``.
+        """
+        from caseflow.calendar import quarter_label
+        from caseflow.costs import COST_KPIS
+
+        wanted = list(COST_KPIS) if kpis is None else kpis
+        months = self.reported("month")
+        months = months[months["kpi"].isin(wanted)]
+        quarters = months.assign(period=[quarter_label(str(m))[1] for m in months["period"]])
+        per_rep = quarters.groupby(["replication", "period", "kpi"], sort=False)["value"].sum(min_count=1)
+        return summarise(per_rep.reset_index(), ["period", "kpi"], level)
+
     def per_replication_mean(self) -> pd.DataFrame:
         """Each KPI averaged over the reported financial years, one row per replication and KPI."""
         fy = self.reported("financial_year")
