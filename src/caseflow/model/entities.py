@@ -104,4 +104,10 @@ class Family:
         return [c for c in self.children if t - c.dob < adult and c.stage is not Stage.LEFT]
 
     def is_open(self) -> bool:
-        return any(c.stage in OPEN_STAGES for c in self.children)
+        open_ = _OPEN
+        return any(open_[c.stage] for c in self.children)
+
+
+#: ``_OPEN[stage]``: is a child in this stage part of an open case? (Indexing is faster than hashing an
+#: enum member on this hot path.)
+_OPEN: tuple[bool, ...] = tuple(s in OPEN_STAGES for s in Stage)
