@@ -299,6 +299,8 @@ class Workforce:
             items = team.detach(case, now)
             case.pending.extend(i for i in items if not i.cancelled)
             team.enqueue(case, now)
+        for item in w.detach():  # team-pool work (front door) goes to a colleague
+            self._pool_add(team, item)
         self._allocate(team)
 
     def _asye_ends(self, w: Worker, after: float) -> Proc:
