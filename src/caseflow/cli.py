@@ -52,17 +52,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
+    def experiment_flags(sp: argparse.ArgumentParser) -> None:
+        """Flags shared by ``run`` and ``compare``."""
+        sp.add_argument("--years", type=_positive, default=None, help="financial years after warm-up")
+        sp.add_argument("--reps", type=_positive, default=10, help="replications (default 10)")
+        sp.add_argument("--seed", type=_non_negative, default=0, help="random seed (default 0)")
+        sp.add_argument(
+            "--workers", type=_positive, default=None, help="local processes (default: all cores)"
+        )
+        sp.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
+        sp.add_argument(
+            "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar"
+        )
+
     r = sub.add_parser("run", help="run a scenario and print its KPIs with 95%% confidence intervals")
     r.add_argument("scenario", help="scenario TOML file")
-    r.add_argument("--years", type=_positive, default=None, help="financial years after warm-up")
-    r.add_argument("--reps", type=_positive, default=10, help="replications (default 10)")
-    r.add_argument("--seed", type=_non_negative, default=0, help="random seed (default 0)")
+    experiment_flags(r)
     r.add_argument("--out", metavar="DIR", help="write the results folder here")
     r.add_argument("--json", metavar="FILE", help="write headline KPIs as JSON here")
-    r.add_argument("--workers", type=_positive, default=None, help="local processes (default: all cores)")
-
-    r.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
-    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
 
     v = sub.add_parser("validate", help="check a scenario file")
     v.add_argument("scenario", help="scenario TOML file")
@@ -71,18 +78,13 @@ def _parser() -> argparse.ArgumentParser:
         "compare", help="run scenarios on common random numbers; print effects against the first"
     )
     c.add_argument("scenarios", nargs="+", help="scenario TOML files; the first is the baseline")
-    c.add_argument("--years", type=_positive, default=None, help="financial years after warm-up")
-    c.add_argument("--reps", type=_positive, default=10, help="replications (default 10)")
-    c.add_argument("--seed", type=_non_negative, default=0, help="random seed (default 0)")
-    c.add_argument("--workers", type=_positive, default=None, help="local processes (default: all cores)")
+    experiment_flags(c)
     c.add_argument("--json", metavar="FILE", help="write the effects as JSON here")
     c.add_argument("--excel", metavar="FILE", help="write an Excel workbook of the comparison here")
     c.add_argument(
         "--kpis", help="comma-separated KPIs to show (default: headline timeliness, caseload, cost)"
     )
     c.add_argument("--all", action="store_true", help="show every KPI")
-    c.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
-    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
     return p
 
 
