@@ -51,7 +51,7 @@ class Job:
 
 def run_replication(scenario: Scenario, seed: int, replication: int, years: int | None) -> pd.DataFrame:
     """One replication's KPI table."""
-    return compute_kpis(simulate(scenario, seed=seed, replication=replication, years=years))
+    return run_job_batch([Job(scenario, seed, replication, years)])[0][0]
 
 
 def run_job_batch(jobs: Sequence[Job]) -> list[Frames]:

@@ -16,8 +16,7 @@ import numpy as np
 
 from caseflow.distributions import BandedSampler, BranchSampler
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child, Family, Stage
-from caseflow.model.pathway import Pathway
-from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS
+from caseflow.model.pathway import Pathway, draw_age
 from caseflow.streams import Stream, Streams
 
 __all__ = ["length_biased", "seed_opening_stock"]
@@ -45,15 +44,10 @@ def _families(pathway: Pathway, n_children: int, stream: Stream) -> list[Family]
     sizes = pathway._sibling_sizes
     while left > 0:
         k = min(int(sizes.sample(stream)), left)
-        ages = [_age(pathway._child_age, stream) for _ in range(k)]
+        ages = [draw_age(pathway._child_age, stream) for _ in range(k)]
         out.append(pathway.new_family(0.0, ages))
         left -= k
     return out
-
-
-def _age(sampler: BranchSampler, stream: Stream) -> float:
-    i = AGE_BANDS.index(sampler.sample(stream))
-    return AGE_BAND_LOWER[i] + (AGE_BAND_UPPER[i] - AGE_BAND_LOWER[i]) * stream.random()
 
 
 def seed_opening_stock(pathway: Pathway, streams: Streams) -> None:
@@ -100,7 +94,7 @@ def _seed_looked_after(pathway: Pathway, n: int, r: Stream) -> None:
     entry_age = BranchSampler(pathway.s.opening_stock.looked_after_age)
     pool = []
     for _ in range(max(20 * n, 2000)):
-        age = _age(entry_age, r)
+        age = draw_age(entry_age, r)
         probe = Child(-1, dob=-age * DAYS_PER_YEAR)
         pool.append((age, pathway.care_episode(probe, 0.0, r)))
     totals = np.array([ep[2] for _, ep in pool])

@@ -26,7 +26,7 @@ from caseflow.records import Recorder
 from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS, Placements, Scenario
 from caseflow.streams import DrawBlock, RandomSource, Streams
 
-__all__ = ["Pathway", "age_band"]
+__all__ = ["Pathway", "age_band", "draw_age"]
 
 Proc = Generator[simpy.Event, Any, None]
 
@@ -38,6 +38,12 @@ _RECORDED = frozenset(
     {Stage.EARLY_HELP, Stage.ASSESSMENT, Stage.S47, Stage.CIN_PLAN, Stage.CP_PLAN, Stage.LOOKED_AFTER}
 )
 _TWO_YEARS = 2 * DAYS_PER_YEAR
+
+
+def draw_age(ages: BranchSampler, stream: RandomSource) -> float:
+    """An age in years: a DfE age band drawn from ``ages``, then uniform within the band."""
+    i = AGE_BANDS.index(ages.sample(stream))
+    return AGE_BAND_LOWER[i] + (AGE_BAND_UPPER[i] - AGE_BAND_LOWER[i]) * stream.random()
 
 
 def age_band(age_years: float) -> str:
@@ -170,14 +176,8 @@ class Pathway:
                 self.children.append(c)
         return fam
 
-    def sample_ages(self, stream_age: BranchSampler, n: int) -> list[float]:
-        r = self._r_family
-        out = []
-        for _ in range(n):
-            i = AGE_BANDS.index(stream_age.sample(r))
-            lo, hi = AGE_BAND_LOWER[i], AGE_BAND_UPPER[i]
-            out.append(lo + (hi - lo) * r.random())
-        return out
+    def sample_ages(self, ages: BranchSampler, n: int) -> list[float]:
+        return [draw_age(ages, self._r_family) for _ in range(n)]
 
     def sample_family(self, t: float) -> Family:
         """A family behind a new-concern contact, with any history from before the simulation."""
@@ -231,10 +231,13 @@ class Pathway:
             if t - c.dob < _ADULT:
                 keep.append(c)
             elif c.stage is not Stage.LEFT:
-                self.capacity.release([c])
-                self.move([c], Stage.LEFT)
-                self.rec.count("children_left_at_18", t)
+                self._leave_at_18(c)
         return keep
+
+    def _leave_at_18(self, child: Child) -> None:
+        self.capacity.release([child])
+        self.move([child], Stage.LEFT)
+        self.rec.count("children_left_at_18", self.env.now)
 
     def _age_out_before(self, kids: list[Child], end: float) -> None:
         """Children who turn 18 before ``end`` leave on their birthday, not at the plan's end."""
@@ -246,9 +249,7 @@ class Pathway:
     def _age_out(self, child: Child, at: float) -> Proc:
         yield self.env.timeout(max(0.0, at - self.env.now))
         if child.stage in (Stage.ASSESSMENT, Stage.S47, Stage.CIN_PLAN, Stage.CP_PLAN):
-            self.capacity.release([child])
-            self.move([child], Stage.LEFT)
-            self.rec.count("children_left_at_18", self.env.now)
+            self._leave_at_18(child)
 
     # ============================================================ closure & return
     def close(self, children: list[Child], kind: str, family: Family) -> None:

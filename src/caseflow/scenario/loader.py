@@ -48,14 +48,27 @@ _TYPE_WORDS = {
 }
 
 
-def _allowed_fields(loc: tuple[int | str, ...]) -> list[str] | None:
-    """Field names allowed in the table at ``loc`` (None if it is not a fixed table)."""
-    ann: Any = Scenario
-    for part in loc:
+def _unwrap(ann: Any) -> Any:
+    """Strip ``Annotated[...]`` and ``X | None`` down to the type that holds the values."""
+    while True:
         origin = typing.get_origin(ann)
         if origin is typing.Annotated:
             ann = typing.get_args(ann)[0]
-            origin = typing.get_origin(ann)
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            if len(args) != 1:
+                return ann
+            ann = args[0]
+        else:
+            return ann
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The schema model of the table at ``loc`` in a scenario (None if it is not a fixed table)."""
+    ann: Any = Scenario
+    for part in loc:
+        ann = _unwrap(ann)
+        origin = typing.get_origin(ann)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             field = ann.model_fields.get(str(part))
             if field is None:
@@ -65,38 +78,22 @@ def _allowed_fields(loc: tuple[int | str, ...]) -> list[str] | None:
             ann = typing.get_args(ann)[1]
         elif origin in (tuple, list):
             ann = typing.get_args(ann)[0]
-        elif origin in (typing.Union, types.UnionType):
-            return None
         else:
             return None
-    if typing.get_origin(ann) is typing.Annotated:
-        ann = typing.get_args(ann)[0]
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return list(ann.model_fields)
-    return None
+    ann = _unwrap(ann)
+    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+
+
+def _allowed_fields(loc: tuple[int | str, ...]) -> list[str] | None:
+    """Field names allowed in the table at ``loc`` (None if it is not a fixed table)."""
+    model = _model_at(loc)
+    return list(model.model_fields) if model is not None else None
 
 
 def _is_probability(loc: tuple[int | str, ...]) -> bool:
     """Is the field at ``loc`` declared as a probability (bounded by 0 and 1)?"""
-    if not loc:
-        return False
-    parent: Any = Scenario
-    for part in loc[:-1]:
-        if isinstance(parent, type) and issubclass(parent, BaseModel):
-            field = parent.model_fields.get(str(part))
-            if field is None:
-                return False
-            parent = field.annotation
-        elif typing.get_origin(parent) in (dict, Mapping):
-            parent = typing.get_args(parent)[1]
-        else:
-            return False
-        while typing.get_origin(parent) in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(parent) if a is not type(None)]
-            parent = args[0] if args else parent
-    if not (isinstance(parent, type) and issubclass(parent, BaseModel)):
-        return False
-    field = parent.model_fields.get(str(loc[-1]))
+    model = _model_at(loc[:-1]) if loc else None
+    field = model.model_fields.get(str(loc[-1])) if model is not None else None
     if field is None:
         return False
     bounds = {(type(m).__name__, getattr(m, "ge", getattr(m, "le", None))) for m in field.metadata}
