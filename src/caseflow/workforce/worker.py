@@ -60,7 +60,9 @@ class Worker:
         "_heap",
         "_last_wt",
         "_seq",
+        "_timer",
         "_timer_at",
+        "_wt",
         "_v",
         "_weight",
         "available",
@@ -110,8 +112,10 @@ class Worker:
         self._seq = 0
         self._v = 0.0
         self._weight = 0.0
+        self._wt = clock.working_time
         self._last_wt = clock.working_time(env.now)
         self._timer_at: float | None = None  # when the earliest pending completion timer fires
+        self._timer: simpy.Event | None = None  # that timer
 
     # ------------------------------------------------------------------ state
     @property
@@ -130,7 +134,7 @@ class Worker:
 
     # ------------------------------------------------------------- mechanics
     def _advance(self) -> None:
-        wt = self.clock.working_time(self.env.now)
+        wt = self._wt(self.env._now)
         if self._weight > 0 and self.available:
             self._v += (wt - self._last_wt) * self.base_rate * self.efficiency / self._weight
         self._last_wt = wt
@@ -145,28 +149,35 @@ class Worker:
         heap = self._heap
         while heap and heap[0][2].cancelled:
             heapq.heappop(heap)
-        rate = self.rate
-        if not heap or rate <= 0:
+        if not heap or not self.available:
             return
-        dv = max(heap[0][0] - self._v, 0.0)
+        rate = self.base_rate * self.efficiency
+        if rate <= 0:
+            return
+        dv = heap[0][0] - self._v
+        if dv < 0.0:
+            dv = 0.0
         target = self.clock.real_time(self._last_wt + dv * self._weight / rate)
         pending = self._timer_at
         if pending is not None and pending <= target + _EPS:
             return
-        now = self.env.now
-        at = max(target, now)
+        env = self.env
+        now = env._now
+        at = target if target > now else now
         self._timer_at = at
-        ev = self.env.timeout(at - now)
-        ev.callbacks.append(lambda _e: self._on_timer(at))
+        self._timer = ev = env.timeout(at - now)
+        ev.callbacks.append(self._on_timer)  # type: ignore[union-attr]
 
-    def _on_timer(self, at: float) -> None:
-        if self._timer_at == at:
+    def _on_timer(self, event: simpy.Event) -> None:
+        if event is self._timer:
+            self._timer = None
             self._timer_at = None
         self._advance()
         heap = self._heap
-        now = self.env.now
-        while heap and (heap[0][2].cancelled or heap[0][0] <= self._v + _EPS):
-            _, _, item = heapq.heappop(heap)
+        v = self._v + _EPS
+        now = self.env._now
+        while heap and (heap[0][2].cancelled or heap[0][0] <= v):
+            item = heapq.heappop(heap)[2]
             if item.cancelled:
                 continue
             self._weight -= item.weight
