@@ -376,9 +376,7 @@ def test_month_ends_one_year() -> None:
     assert len(ends) == 12
     assert ends[0] == 30.0  # midnight after 30 April
     assert ends[-1] == 365.0  # midnight after 31 March 2026, the last day covered
-    assert [c.date(t) for t in ends] == [
-        dt.date(2025 + (m > 12), (m - 1) % 12 + 1, 1) for m in range(5, 17)
-    ]
+    assert [c.date(t) for t in ends] == [dt.date(2025 + (m > 12), (m - 1) % 12 + 1, 1) for m in range(5, 17)]
     assert all(b > a for a, b in itertools.pairwise(ends))
     # labels of the months that end there (month containing the last instant)
     assert [c.month_label(t - 1) for t in ends][:3] == ["2025-04", "2025-05", "2025-06"]
@@ -440,9 +438,7 @@ def _times(lo: int, hi: int) -> st.SearchStrategy[float]:
 
 @settings(max_examples=300, deadline=None)
 @given(t0=st.sampled_from(_SAFE_WORKING_T), tod=_fraction, whole=st.integers(0, 150), frac=_fraction)
-def test_complete_after_counts_floor_working_days(
-    t0: float, tod: float, whole: int, frac: float
-) -> None:
+def test_complete_after_counts_floor_working_days(t0: float, tod: float, whole: int, frac: float) -> None:
     cal = _PROPS_CAL
     t = t0 + tod
     x = whole + frac
@@ -470,9 +466,7 @@ def test_add_working_days_is_inverse_of_counting(t: float, n: int) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    ts=st.lists(_times(-LEAD, DAYS), min_size=3, max_size=3)
-)
+@given(ts=st.lists(_times(-LEAD, DAYS), min_size=3, max_size=3))
 def test_working_days_between_is_additive(ts: list[float]) -> None:
     cal = _PROPS_CAL
     a, b, c = sorted(ts)

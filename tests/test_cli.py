@@ -87,9 +87,7 @@ def _strict_json(path: Path) -> Any:
 
 def _invalid_scenario(tmp_path: Path) -> Path:
     p = tmp_path / "invalid.toml"
-    p.write_text(
-        f"extends = {json.dumps(str(BASELINE))}\n[mash]\nurgent_referral = 1.7\n", encoding="utf-8"
-    )
+    p.write_text(f"extends = {json.dumps(str(BASELINE))}\n[mash]\nurgent_referral = 1.7\n", encoding="utf-8")
     return p
 
 
@@ -160,7 +158,11 @@ def test_subprocess_validate_exit_codes(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     ok = subprocess.run(
         [sys.executable, "-m", "caseflow.cli", "validate", str(BASELINE)],
-        capture_output=True, text=True, timeout=120, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("OK:")
@@ -168,7 +170,11 @@ def test_subprocess_validate_exit_codes(tmp_path: Path) -> None:
     bad = _invalid_scenario(tmp_path)
     res = subprocess.run(
         [sys.executable, "-m", "caseflow.cli", "validate", str(bad)],
-        capture_output=True, text=True, timeout=120, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert res.returncode == 2
     assert f"invalid scenario {bad}" in res.stderr
@@ -244,8 +250,20 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             rc = main(
                 [
-                    "run", str(BASELINE), "--years", "1", "--reps", "2", "--seed", "3",
-                    "--workers", "1", "--json", str(json_file), "--out", str(out_dir),
+                    "run",
+                    str(BASELINE),
+                    "--years",
+                    "1",
+                    "--reps",
+                    "2",
+                    "--seed",
+                    "3",
+                    "--workers",
+                    "1",
+                    "--json",
+                    str(json_file),
+                    "--out",
+                    str(out_dir),
                 ]
             )
     assert len(captured) == 1, (rc, stderr.getvalue())

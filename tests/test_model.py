@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import gc
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -20,13 +21,14 @@ import pandas as pd
 import pytest
 
 import caseflow
+import caseflow.model.simulation as simulation_module
 from caseflow.calendar import Calendar
 from caseflow.experiment.runner import run_replication
 from caseflow.metrics import KPIS
 from caseflow.model.arrivals import daily_rates, mean_family_size
 from caseflow.model.entities import DAYS_PER_MONTH, Stage
 from caseflow.model.pathway import Pathway
-from caseflow.model.simulation import ReplicationOutput, simulate
+from caseflow.model.simulation import GC_THRESHOLDS, ReplicationOutput, simulate
 from caseflow.scenario import Scenario
 
 Variant = Callable[[Mapping[str, Any]], Scenario]
@@ -122,6 +124,34 @@ def test_same_seed_gives_identical_kpis(baseline: Scenario) -> None:
     a = caseflow.compute_kpis(simulate(baseline, seed=42, years=1))
     b = caseflow.compute_kpis(simulate(baseline, seed=42, years=1))
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_simulate_tunes_the_garbage_collector_only_while_it_runs(
+    sampled_baseline: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fewer collections during a run; the caller's thresholds are back afterwards, even after an error."""
+    seen: list[tuple[int, int, int]] = []
+    snapshot = Pathway.stock_snapshot
+
+    def spy(self: Pathway, month: int) -> None:
+        seen.append(gc.get_threshold())
+        snapshot(self, month)
+
+    monkeypatch.setattr(Pathway, "stock_snapshot", spy)
+    before = gc.get_threshold()
+    simulate(sampled_baseline, seed=1, years=1)
+    assert seen
+    assert all(t == GC_THRESHOLDS for t in seen)
+    assert gc.get_threshold() == before
+
+    def boom(self: Pathway, month: int) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Pathway, "stock_snapshot", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        simulate(sampled_baseline, seed=1, years=1)
+    assert gc.get_threshold() == before
+    assert simulation_module._gc_depth == 0
 
 
 def test_different_seeds_or_replications_differ(baseline: Scenario) -> None:

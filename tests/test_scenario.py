@@ -565,9 +565,7 @@ def test_probabilities_at_the_bounds_are_allowed(tmp_path: Path) -> None:
         ({"front_door.decision_wd.probs": [0.85, 0.10, 0.06]}, "front_door.decision_wd"),
     ],
 )
-def test_branch_probabilities_must_sum_to_one(
-    tmp_path: Path, override: dict[str, Any], path: str
-) -> None:
+def test_branch_probabilities_must_sum_to_one(tmp_path: Path, override: dict[str, Any], path: str) -> None:
     msg, err = _error(tmp_path, override)
     assert path in dict(err.problems)
     assert "sum to 1" in dict(err.problems)[path]
@@ -732,6 +730,7 @@ def _paths(d: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, .
 
 _ALL_PATHS = _paths(_BASE)
 
+
 def _get(d: dict[str, Any], path: tuple[str, ...]) -> Any:
     for k in path:
         d = d[k]
@@ -812,9 +811,7 @@ def test_fuzz_random_bytes(fuzz_dir: Path, blob: bytes) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    text=st.text(
-        alphabet=st.sampled_from(list('[]{}=".,\n #ab1_-:\'\\tT')) | st.characters(), max_size=200
-    )
+    text=st.text(alphabet=st.sampled_from(list("[]{}=\".,\n #ab1_-:'\\tT")) | st.characters(), max_size=200)
 )
 def test_fuzz_garbage_toml_text(fuzz_dir: Path, text: str) -> None:
     path = fuzz_dir / "text.toml"

@@ -339,9 +339,7 @@ _FORBIDDEN = [
 
 def global_random_uses(text: str) -> list[str]:
     found = [m.group(0) for pat in _FORBIDDEN for m in pat.finditer(text)]
-    found += [
-        m.group(0) for m in _NP_RANDOM_ATTR.finditer(text) if m.group(1) not in _ALLOWED_NP_RANDOM
-    ]
+    found += [m.group(0) for m in _NP_RANDOM_ATTR.finditer(text) if m.group(1) not in _ALLOWED_NP_RANDOM]
     return found
 
 

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import caseflow
 import caseflow.model.simulation as simulation_module
@@ -340,6 +342,50 @@ def test_policies_choose_as_documented() -> None:
     assert isinstance(get_policy("least_loaded"), LeastLoaded)
     with pytest.raises(ValueError, match="unknown allocation policy"):
         get_policy("no_such_policy")
+
+
+class _ChooseOnly:
+    """The same policy seen through ``choose`` alone (no ``key`` fast path)."""
+
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
+
+    def choose(self, workers: Any, case: Case) -> Worker:
+        return self.policy.choose(workers, case)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    loads=st.lists(st.integers(0, 7), min_size=1, max_size=8),
+    nqsw=st.lists(st.booleans(), min_size=8, max_size=8),
+    half_time=st.lists(st.booleans(), min_size=8, max_size=8),
+    away=st.lists(st.booleans(), min_size=8, max_size=8),
+    n=st.integers(1, 4),
+    urgent=st.booleans(),
+    policy=st.sampled_from([LeastLoaded(), MostCapacity()]),
+)
+def test_policy_key_fast_path_chooses_as_choose_does(
+    loads: list[int],
+    nqsw: list[bool],
+    half_time: list[bool],
+    away: list[bool],
+    n: int,
+    urgent: bool,
+    policy: Any,
+) -> None:
+    """Finding the smallest ``key`` while checking caps picks the worker ``choose`` would pick."""
+    picks = []
+    for p in (policy, _ChooseOnly(policy)):
+        env, team = _team(len(loads), soft=4.0, hard=6.0, policy=p)
+        for i, w in enumerate(team.workers):
+            w.caseload = loads[i]
+            w.contract = "nqsw" if nqsw[i] else "permanent"
+            w.fte = 0.5 if half_time[i] else 1.0
+            w.available = not away[i]
+            w.add(WorkItem(env, "a", 1.0 + i, 1.0 + loads[i] % 3, None))
+        picks.append(team._choose(_case(team, URGENT if urgent else ASSESSMENT, n=n)))
+    fast, slow = picks
+    assert (fast.id if fast else None) == (slow.id if slow else None)
 
 
 def test_register_policy(monkeypatch: pytest.MonkeyPatch) -> None:

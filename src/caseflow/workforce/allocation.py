@@ -3,12 +3,17 @@
 A policy is any object with ``choose(workers, case) -> Worker``; it only ever sees workers who are
 below the applicable cap, so caps are enforced by the team, not the policy. Register your own with
 :func:`register_policy` and name it in the scenario (``workforce.allocation_policy``).
+
+A policy that picks "the eligible worker with the smallest ``key(worker)``" may say so by also
+defining ``key``: the team then finds that worker in the same pass that checks the caps, without
+building a list of eligible workers first. The choice is the same as ``choose`` would make (keys
+must be unique, so include the worker id); only the work of finding it is less.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from caseflow.workforce.team import Case
@@ -28,18 +33,30 @@ class AllocationPolicy(Protocol):
     def choose(self, workers: Sequence[Worker], case: Case) -> Worker: ...
 
 
+def _smallest(workers: Sequence[Worker], key: Callable[[Worker], Any]) -> Worker:
+    return min(workers, key=key)
+
+
 class LeastLoaded:
     """The worker with the fewest children per FTE (ties: longest-serving first)."""
 
+    @staticmethod
+    def key(w: Worker) -> tuple[float, int]:
+        return (w.caseload / w.fte, w.id)
+
     def choose(self, workers: Sequence[Worker], case: Case) -> Worker:
-        return min(workers, key=lambda w: (w.caseload / w.fte, w.id))
+        return _smallest(workers, self.key)
 
 
 class MostCapacity:
     """The worker with the least active work for their hours (ties: fewest children)."""
 
+    @staticmethod
+    def key(w: Worker) -> tuple[float, int, int]:
+        return (w.load / max(w.base_rate, 1e-9), w.caseload, w.id)
+
     def choose(self, workers: Sequence[Worker], case: Case) -> Worker:
-        return min(workers, key=lambda w: (w.load / max(w.base_rate, 1e-9), w.caseload, w.id))
+        return _smallest(workers, self.key)
 
 
 class FirstAvailable:

@@ -139,27 +139,9 @@ class Team:
             if not case.queued:
                 heapq.heappop(queue)
                 continue
-            n = len(case.children)
-            cap = self.hard_cap if case.priority == URGENT else self.soft_cap
-            factor = self.nqsw_caseload_factor
-            eligible = []
-            below = []
-            for w in self.workers:
-                if not w.available:
-                    continue
-                scale = (factor if w.contract == "nqsw" else 1.0) * w.fte
-                limit = cap * scale
-                if w.caseload + n <= limit + 1e-9:
-                    eligible.append(w)
-                elif w.caseload < limit - 1e-9 and w.caseload + n <= self.hard_cap * scale + 1e-9:
-                    below.append(w)
-            if not eligible:
-                # A sibling group may not fit under the soft cap where a single child would: a worker
-                # still below it may take the family, but never beyond the hard cap.
-                if not below:
-                    break
-                eligible = below
-            worker = self.policy.choose(eligible, case)
+            worker = self._choose(case)
+            if worker is None:
+                break
             heapq.heappop(queue)
             self._tick(now)
             self.unallocated -= case.n
@@ -167,6 +149,48 @@ class Team:
             self.attach(case, worker)
             made.append((case, worker))
         return made
+
+    def _choose(self, case: Case) -> Worker | None:
+        """The worker the policy picks for ``case`` among those present and within the caps, if any.
+
+        Eligible workers stay within the applicable cap with the whole case. If there are none, a sibling
+        group may go to a worker still below that cap, where a single child would have fitted, but never
+        beyond the hard cap.
+        """
+        n = len(case.children)
+        cap = self.hard_cap if case.priority == URGENT else self.soft_cap
+        hard = self.hard_cap
+        factor = self.nqsw_caseload_factor
+        key = getattr(self.policy, "key", None)
+        if key is None:
+            eligible: list[Worker] = []
+            below: list[Worker] = []
+        best = fallback = None
+        best_key = fallback_key = None
+        for w in self.workers:
+            if not w.available:
+                continue
+            scale = (factor if w.contract == "nqsw" else 1.0) * w.fte
+            load = w.caseload
+            if load + n <= cap * scale + 1e-9:
+                if key is None:
+                    eligible.append(w)
+                else:
+                    k = key(w)
+                    if best is None or k < best_key:
+                        best, best_key = w, k
+            elif best is None and load < cap * scale - 1e-9 and load + n <= hard * scale + 1e-9:
+                if key is None:
+                    below.append(w)
+                else:
+                    k = key(w)
+                    if fallback is None or k < fallback_key:
+                        fallback, fallback_key = w, k
+        if key is not None:
+            return best if best is not None else fallback
+        if eligible:
+            return self.policy.choose(eligible, case)
+        return self.policy.choose(below, case) if below else None
 
     def attach(self, case: Case, worker: Worker) -> None:
         case.worker = worker

@@ -62,9 +62,9 @@ class Worker:
         "_seq",
         "_timer",
         "_timer_at",
-        "_wt",
         "_v",
         "_weight",
+        "_wt",
         "available",
         "base_rate",
         "caseload",
@@ -166,7 +166,7 @@ class Worker:
         at = target if target > now else now
         self._timer_at = at
         self._timer = ev = env.timeout(at - now)
-        ev.callbacks.append(self._on_timer)  # type: ignore[union-attr]
+        ev.callbacks.append(self._on_timer)
 
     def _on_timer(self, event: simpy.Event) -> None:
         if event is self._timer:
