@@ -466,6 +466,28 @@ def test_add_working_days_is_inverse_of_counting(t: float, n: int) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@given(t=_times(-LEAD, DAYS - 400), n=st.integers(1, 150))
+def test_working_day_index_gives_the_same_deadlines(t: float, n: int) -> None:
+    """Looking the day up once and counting on from it gives add_working_days' answer."""
+    cal = _PROPS_CAL
+    k = cal.working_days_to(t)
+    assert cal.working_day_start(k + n - 1) == cal.add_working_days(t, n)
+    assert cal.working_days_to(t + 1) - k == cal.working_days_between(t, t + 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(t=_times(-LEAD, DAYS - 400))
+def test_working_time_is_continuous_and_round_trips(t: float) -> None:
+    cal = _PROPS_CAL
+    wt = cal.working_time(t)
+    assert wt >= 0
+    if cal.is_working_day(t):
+        assert cal.real_time(wt) == pytest.approx(t, abs=1e-9)
+    else:  # the clock stands still until the next working day starts
+        assert wt == cal.working_time(cal.next_working_day_start(t))
+
+
+@settings(max_examples=300, deadline=None)
 @given(ts=st.lists(_times(-LEAD, DAYS), min_size=3, max_size=3))
 def test_working_days_between_is_additive(ts: list[float]) -> None:
     cal = _PROPS_CAL

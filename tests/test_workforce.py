@@ -344,6 +344,38 @@ def test_policies_choose_as_documented() -> None:
         get_policy("no_such_policy")
 
 
+def test_work_item_reports_to_a_callback_or_an_event_alike() -> None:
+    """An item with ``on_done`` finishes when the same item reporting through an event would."""
+    finished: dict[str, float | None] = {}
+    for how in ("event", "callback"):
+        env, team = _team(1)
+        w = team.workers[0]
+        other = WorkItem(env, "other", 2.0, 1.0, None)
+        w.add(other)
+        if how == "event":
+            item = WorkItem(env, "visit", 3.0, 2.0, None)
+            item.event.callbacks.append(lambda e, how=how: finished.__setitem__(how, e.value))
+        else:
+            item = WorkItem(
+                env, "visit", 3.0, 2.0, None, on_done=lambda t: finished.__setitem__("callback", t)
+            )
+            with pytest.raises(ValueError, match="callback"):
+                _ = item.event
+        w.add(item)
+        env.run()
+        assert item.finished
+    # 7 hours a day shared 2:1, so the visit gets 14/3 hours a day: its 3 hours take 9/14 of a day
+    assert finished["callback"] == pytest.approx(finished["event"])
+    assert finished["event"] == pytest.approx(9.0 / 14.0)
+
+    cancelled: list[float | None] = []
+    env, team = _team(1)
+    item = WorkItem(env, "visit", 3.0, 1.0, None, on_done=cancelled.append)
+    team.workers[0].add(item)
+    item.finish(None)
+    assert cancelled == [None]
+
+
 class _ChooseOnly:
     """The same policy seen through ``choose`` alone (no ``key`` fast path)."""
 

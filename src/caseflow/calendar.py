@@ -121,7 +121,18 @@ class Calendar:
             raise ValueError("n must be non-negative")
         if n == 0:
             return float(math.floor(t))
-        k = self._c[self._day(t)] + n - 1  # index into the list of working days
+        return float(self._wi[self.working_days_to(t) + n - 1])
+
+    def working_days_to(self, t: float) -> int:
+        """Working days from the calendar's first day up to and including the day of ``t``.
+
+        ``add_working_days(t, n) == working_day_start(working_days_to(t) + n - 1)`` for ``n >= 1``: take
+        this once to find several deadlines from the same day.
+        """
+        return self._c[self._day(t)]
+
+    def working_day_start(self, k: int) -> float:
+        """Start (midnight) of the calendar's ``k``-th working day (0-based)."""
         return float(self._wi[k])
 
     def complete_after(self, t: float, working_days: float) -> float:
@@ -212,9 +223,12 @@ class Calendar:
         It advances one unit per working day (linearly through the day) and stands still on weekends
         and bank holidays. Workers' hours are spent on this clock.
         """
-        d = self._day(t)
+        day = math.floor(t)
+        d = day + self.lead_days  # as _day(t), inlined: this is on the simulation's hottest path
+        if d < 0:
+            raise IndexError(f"time {t} is before the calendar starts")
         if self._w[d]:
-            return self._c[d] - 1 + (t - math.floor(t))
+            return self._c[d] - 1 + (t - day)
         return float(self._c[d])
 
     def real_time(self, wt: float) -> float:

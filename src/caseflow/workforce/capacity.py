@@ -598,8 +598,8 @@ class Workforce:
                 out.append(item)
             else:
                 item.cancelled = True
-                if not item.done.triggered:
-                    item.done.succeed(None)
+                if not item.finished:
+                    item.finish(None)
         self._allocate(team)
         return out
 
@@ -620,7 +620,7 @@ class Workforce:
             base = h.contact_decision if task is Task.FRONT_DOOR_DECISION else h.mash_screening
             item = WorkItem(env, task.value, self._hours(base, n), self.wf.weights.other, None)
             self._pool_add(self.front_door, item)
-            done: float = yield item.done
+            done: float = yield item.event
             if task is Task.MASH_SCREENING:
                 floor = cal.complete_after(since, self._external_wd(task))
                 if floor > env.now:
@@ -649,7 +649,7 @@ class Workforce:
         weight = wts.assessment if task is Task.ASSESSMENT else wts.child_protection
         item = WorkItem(env, task.value, hours, weight, case)
         self._give(case, item)
-        finished = yield item.done
+        finished = yield item.event
         if finished is None:  # case closed under us
             return env.now
         self.rec.tally(f"work_wd_{task.value}", finished, cal.working_days_between(since, finished))
@@ -789,16 +789,24 @@ class _Recurring:
         return self.case.open and self.case.generation == self.gen
 
     def next(self) -> None:
-        if not self._live():
+        case = self.case
+        if not case.open or case.generation != self.gen:
             return
         wf, cal = self.wf, self.wf.cal
-        interval = self.intervals[min(self.i, len(self.intervals) - 1)]
+        intervals = self.intervals
+        interval = intervals[self.i] if self.i < len(intervals) else intervals[-1]
         self.i += 1
-        self.due_end = cal.add_working_days(self.last, interval) + 1.0  # end of the due day
-        start = cal.add_working_days(self.last, max(interval - wf.wf.visits.planning_lead_wd, 0))
-        now = wf.env.now
+        # Both dates count working days from the day of the last visit: look that up once.
+        last = self.last
+        k = cal.working_days_to(last) - 1
+        lead = interval - wf.wf.visits.planning_lead_wd
+        due = cal.working_day_start(k + interval) if interval > 0 else float(math.floor(last))
+        self.due_end = due + 1.0  # end of the due day
+        start = cal.working_day_start(k + lead) if lead > 0 else float(math.floor(last))
+        env = wf.env
+        now = env.now
         if start > now:
-            wf.env.timeout(start - now).callbacks.append(self._release)
+            env.timeout(start - now).callbacks.append(self._release)
         else:
             self._release(None)
 
@@ -809,13 +817,16 @@ class _Recurring:
         weights = wf.wf.weights
         kind = "visit" if self.tally else "recurring"
         item = WorkItem(
-            wf.env, kind, wf._hours(self.hours, case.n), weights.visit if self.tally else weights.other, case
+            wf.env,
+            kind,
+            wf._hours(self.hours, case.n),
+            weights.visit if self.tally else weights.other,
+            case,
+            on_done=self._done,
         )
-        item.done.callbacks.append(self._done)
         wf._give(case, item)
 
-    def _done(self, event: simpy.Event) -> None:
-        done = event.value
+    def _done(self, done: float | None) -> None:
         if done is None or not self.case.open:
             return
         if self.tally:

@@ -15,6 +15,7 @@ re-timing cost O(log n), and only the next completion is ever scheduled.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import simpy
@@ -36,21 +37,60 @@ class WorkClock(Protocol):
 
 
 class WorkItem:
-    """A piece of work: ``hours`` of a worker's time, shared with the worker's other items by ``weight``."""
+    """A piece of work: ``hours`` of a worker's time, shared with the worker's other items by ``weight``.
 
-    __slots__ = ("cancelled", "case", "done", "finish_v", "hours", "kind", "remaining", "weight")
+    Whoever waits for it is told when it finishes (with the time) or is cancelled (with ``None``):
+    either a SimPy process, through the event ``done``, or, if ``on_done`` is given, that function,
+    called directly. Recurring visits use the callback; it saves an event per visit.
+    """
+
+    __slots__ = (
+        "cancelled",
+        "case",
+        "done",
+        "finish_v",
+        "finished",
+        "hours",
+        "kind",
+        "on_done",
+        "remaining",
+        "weight",
+    )
 
     def __init__(
-        self, env: simpy.Environment, kind: str, hours: float, weight: float, case: Case | None
+        self,
+        env: simpy.Environment,
+        kind: str,
+        hours: float,
+        weight: float,
+        case: Case | None,
+        on_done: Callable[[float | None], None] | None = None,
     ) -> None:
         self.kind = kind
         self.hours = hours
         self.remaining = hours
         self.weight = weight
         self.case = case
-        self.done: simpy.Event = env.event()
+        self.on_done = on_done
+        self.done: simpy.Event | None = env.event() if on_done is None else None
         self.finish_v = 0.0
         self.cancelled = False
+        self.finished = False
+
+    @property
+    def event(self) -> simpy.Event:
+        """The event a process yields to wait for this item (items with ``on_done`` have none)."""
+        if self.done is None:
+            raise ValueError(f"work item {self.kind!r} reports to a callback, not an event")
+        return self.done
+
+    def finish(self, at: float | None) -> None:
+        """Tell whoever waits that this item is done at time ``at`` (``None``: it was cancelled)."""
+        self.finished = True
+        if self.on_done is not None:
+            self.on_done(at)
+        else:
+            self.done.succeed(at)  # type: ignore[union-attr]
 
 
 class Worker:
@@ -175,17 +215,21 @@ class Worker:
         self._advance()
         heap = self._heap
         v = self._v + _EPS
-        now = self.env._now
+        finished = []
         while heap and (heap[0][2].cancelled or heap[0][0] <= v):
             item = heapq.heappop(heap)[2]
             if item.cancelled:
                 continue
             self._weight -= item.weight
             item.remaining = 0.0
-            item.done.succeed(now)
+            finished.append(item)
         if not heap:
             self._weight = 0.0
         self._reschedule()
+        # Only now, with this worker's state settled: a callback may hand the worker new work at once.
+        now = self.env._now
+        for item in finished:
+            item.finish(now)
 
     def set_rate(
         self,
@@ -210,7 +254,7 @@ class Worker:
         self._advance()
         if item.remaining <= _EPS:
             item.remaining = 0.0
-            item.done.succeed(self.env.now)
+            item.finish(self.env.now)
             return
         item.finish_v = self._v + item.remaining / item.weight
         self._seq += 1
@@ -220,7 +264,7 @@ class Worker:
 
     def cancel(self, item: WorkItem) -> None:
         """Stop ``item`` (its case closed); its share of time goes to the rest."""
-        if item.cancelled or item.done.triggered:
+        if item.cancelled or item.finished:
             return
         self._advance()
         item.cancelled = True
