@@ -196,10 +196,12 @@ def test_opening_stock_elapsed_matches_remaining(
             seen["cp"].append((-started, started + duration))
         return cp_plan(self, family, kids, started=started, duration=duration)
 
-    def spy_cla(self: Pathway, child: Any, *, entry: str, episode: Any = None, started: Any = None) -> Any:
+    def spy_cla(
+        self: Pathway, child: Any, family: Any, *, entry: str, episode: Any = None, started: Any = None
+    ) -> Any:
         if entry == "opening":
             seen["cla"].append((-started, started + episode[2]))
-        return looked_after(self, child, entry=entry, episode=episode, started=started)
+        return looked_after(self, child, family, entry=entry, episode=episode, started=started)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Pathway, "cp_plan", spy_cp)

@@ -57,7 +57,11 @@ class Child:
     stage: Stage = Stage.CLOSED
     last_referral: float = float("-inf")
     cp_plans: int = 0
-    family: Family | None = None
+    #: the family's id. A child does not refer to its Family object: the family lists its children,
+    #: and a back-reference would make every family a reference cycle that only Python's cyclic
+    #: garbage collector can free (a measurable cost, docs/performance.md). Processes that need the
+    #: family (a child in care who may return home) carry it themselves.
+    family_id: int = -1
     since: float = 0.0  # when the child entered their current stage
 
     def age(self, t: float) -> float:

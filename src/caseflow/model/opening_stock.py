@@ -106,5 +106,5 @@ def _seed_looked_after(pathway: Pathway, n: int, r: Stream) -> None:
         elapsed = episode[2] * u
         fam = pathway.new_family(0.0, [age + elapsed / DAYS_PER_YEAR])
         pathway.env.process(
-            pathway.looked_after(fam.children[0], entry="opening", episode=episode, started=-elapsed)
+            pathway.looked_after(fam.children[0], fam, entry="opening", episode=episode, started=-elapsed)
         )

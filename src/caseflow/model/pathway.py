@@ -167,7 +167,7 @@ class Pathway:
         fam = Family(self._next_family, rng=DrawBlock(self._r_draws, FAMILY_DRAWS))
         self._next_family += 1
         for a in ages:
-            c = Child(self._next_child, dob=t - a * DAYS_PER_YEAR, family=fam)
+            c = Child(self._next_child, dob=t - a * DAYS_PER_YEAR, family_id=fam.id)
             self._next_child += 1
             fam.children.append(c)
             self.children_entered += 1
@@ -203,7 +203,7 @@ class Pathway:
                 records.append(
                     (
                         c.id,
-                        c.family.id if c.family else -1,
+                        c.family_id,
                         old.name.lower(),
                         c.since,
                         now,
@@ -218,7 +218,7 @@ class Pathway:
             return []
         nan = float("nan")
         return [
-            (c.id, c.family.id if c.family else -1, c.stage.name.lower(), c.since, nan, "")
+            (c.id, c.family_id, c.stage.name.lower(), c.since, nan, "")
             for c in self.children
             if c.stage in _RECORDED
         ]
@@ -431,7 +431,7 @@ class Pathway:
         if urgent and r.random() < self.s.s47.looked_after_immediately:
             rec.count("emergency_removals", sd, len(kids))
             for c in kids:
-                env.process(self.looked_after(c, entry="emergency"))
+                env.process(self.looked_after(c, family, entry="emergency"))
             return
         outcome = self._s47_outcome.sample(r)
         if outcome == "icpc":
@@ -507,7 +507,7 @@ class Pathway:
             yield from self.cin_plan(family, kids)
         elif outcome == "looked_after":
             for c in kids:
-                env.process(self.looked_after(c, entry="from_cp_plan"))
+                env.process(self.looked_after(c, family, entry="from_cp_plan"))
         else:
             self.close(kids, "plan", family)
 
@@ -547,14 +547,14 @@ class Pathway:
             yield from self.s47(family, kids, since=env.now)
         else:
             for c in kids:
-                env.process(self.looked_after(c, entry="from_cin_plan"))
+                env.process(self.looked_after(c, family, entry="from_cin_plan"))
 
     # ============================================================ looked after
     def care_episode(
         self, child: Child, t: float, stream: RandomSource | None = None
     ) -> tuple[str, str, float]:
         """Placement, exit route and total duration (days) of a care episode starting at ``t``."""
-        r: RandomSource = stream or child.family or self._r_draws
+        r: RandomSource = stream or self._r_draws
         band = age_band(child.age(t))
         placement = self._placements[band].sample(r)
         route = self._routes[band].sample(r)
@@ -569,18 +569,20 @@ class Pathway:
     def looked_after(
         self,
         child: Child,
+        family: Family,
         *,
         entry: str,
         episode: tuple[str, str, float] | None = None,
         started: float | None = None,
     ) -> Proc:
+        """A care episode for ``child`` of ``family`` (whose draws decide it, and to whom they may return)."""
         env, rec = self.env, self.rec
         now = env.now
         if started is None:
             started = now
             rec.count("cla_starts", now)
             rec.count(f"cla_starts_{entry}", now)
-        placement, route, duration = episode or self.care_episode(child, started)
+        placement, route, duration = episode or self.care_episode(child, started, family)
         self.move([child], Stage.LOOKED_AFTER)
         child.since = started
         self.cla_children[child.id] = child
@@ -597,7 +599,7 @@ class Pathway:
         rec.count("cla_ceased", t)
         rec.tally("cla_episode_days", t, duration)
         if route == "age_18":
-            dest = self._leaving_18.sample(child.family or self._r_draws)
+            dest = self._leaving_18.sample(family)
             rec.count(f"cla_ceased_age_18_{dest}", t)
             rec.count("cla_ceased_age_18", t)
             self.capacity.release([child])
@@ -606,8 +608,8 @@ class Pathway:
                 env.process(self.care_leaver(child))
             return
         rec.count(f"cla_ceased_{route}", t)
-        if route == "return_home" and child.family is not None:
-            self.close([child], "plan", child.family)
+        if route == "return_home":
+            self.close([child], "plan", family)
         else:
             self.capacity.release([child])
             self.move([child], Stage.LEFT)
@@ -632,7 +634,7 @@ class Pathway:
                 return
             yield env.timeout(gap)
             fam = self.new_family(env.now, self.sample_ages(self._uasc_age, 1))
-            env.process(self.looked_after(fam.children[0], entry="uasc"))
+            env.process(self.looked_after(fam.children[0], fam, entry="uasc"))
 
     # ============================================================ snapshots
     def stock_snapshot(self, month: int) -> None:
