@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from caseflow.streams import DrawBlock
-from caseflow.workforce.allocation import AllocationPolicy
+from caseflow.workforce.allocation import AllocationPolicy, LeastLoaded
 from caseflow.workforce.worker import Worker, WorkItem
 
 if TYPE_CHECKING:
@@ -155,7 +155,8 @@ class Team:
 
         Eligible workers stay within the applicable cap with the whole case. If there are none, a sibling
         group may go to a worker still below that cap, where a single child would have fitted, but never
-        beyond the hard cap.
+        beyond the hard cap. The default policy's key (children per FTE, then worker id) is computed
+        inline: this runs for every allocation, over the whole team.
         """
         n = len(case.children)
         cap = self.hard_cap if case.priority == URGENT else self.soft_cap
@@ -163,31 +164,40 @@ class Team:
         factor = self.nqsw_caseload_factor
         key = getattr(self.policy, "key", None)
         if key is None:
-            eligible: list[Worker] = []
-            below: list[Worker] = []
+            return self._choose_from_lists(case, n, cap)
+        least_loaded = key is LeastLoaded.key
         best = fallback = None
-        best_key = fallback_key = None
+        best_key: Any = None
+        fallback_key: Any = None
         for w in self.workers:
             if not w.available:
                 continue
             scale = (factor if w.contract == "nqsw" else 1.0) * w.fte
             load = w.caseload
             if load + n <= cap * scale + 1e-9:
-                if key is None:
-                    eligible.append(w)
-                else:
-                    k = key(w)
-                    if best is None or k < best_key:
-                        best, best_key = w, k
+                k = (load / w.fte, w.id) if least_loaded else key(w)
+                if best is None or k < best_key:
+                    best, best_key = w, k
             elif best is None and load < cap * scale - 1e-9 and load + n <= hard * scale + 1e-9:
-                if key is None:
-                    below.append(w)
-                else:
-                    k = key(w)
-                    if fallback is None or k < fallback_key:
-                        fallback, fallback_key = w, k
-        if key is not None:
-            return best if best is not None else fallback
+                k = (load / w.fte, w.id) if least_loaded else key(w)
+                if fallback is None or k < fallback_key:
+                    fallback, fallback_key = w, k
+        return best if best is not None else fallback
+
+    def _choose_from_lists(self, case: Case, n: int, cap: float) -> Worker | None:
+        """As :meth:`_choose`, for a policy that only has ``choose``: list the candidates, let it pick."""
+        factor = self.nqsw_caseload_factor
+        eligible: list[Worker] = []
+        below: list[Worker] = []
+        for w in self.workers:
+            if not w.available:
+                continue
+            scale = (factor if w.contract == "nqsw" else 1.0) * w.fte
+            load = w.caseload
+            if load + n <= cap * scale + 1e-9:
+                eligible.append(w)
+            elif load < cap * scale - 1e-9 and load + n <= self.hard_cap * scale + 1e-9:
+                below.append(w)
         if eligible:
             return self.policy.choose(eligible, case)
         return self.policy.choose(below, case) if below else None

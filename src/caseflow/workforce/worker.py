@@ -98,6 +98,7 @@ class Worker:
 
     __slots__ = (
         "_heap",
+        "_last_t",
         "_last_wt",
         "_seq",
         "_timer",
@@ -154,6 +155,7 @@ class Worker:
         self._weight = 0.0
         self._wt = clock.working_time
         self._last_wt = clock.working_time(env.now)
+        self._last_t = env.now
         self._timer_at: float | None = None  # when the earliest pending completion timer fires
         self._timer: simpy.Event | None = None  # that timer
 
@@ -174,7 +176,11 @@ class Worker:
 
     # ------------------------------------------------------------- mechanics
     def _advance(self) -> None:
-        wt = self._wt(self.env._now)
+        now = self.env._now
+        if now == self._last_t:  # already brought up to date at this instant
+            return
+        self._last_t = now
+        wt = self._wt(now)
         if self._weight > 0 and self.available:
             self._v += (wt - self._last_wt) * self.base_rate * self.efficiency / self._weight
         self._last_wt = wt
