@@ -759,6 +759,22 @@ class Workforce:
             rec.stock("cla_3plus_sw_pct", month, math.nan)
 
 
+class _Names(dict[str, str]):
+    """Tally names by kind of visit, built once (``_LATENESS["cp_visit"] == "cp_visit_lateness_days"``)."""
+
+    def __init__(self, suffix: str) -> None:
+        super().__init__()
+        self.suffix = suffix
+
+    def __missing__(self, kind: str) -> str:
+        name = self[kind] = kind + self.suffix
+        return name
+
+
+_LATENESS = _Names("_lateness_days")
+_ON_TIME = _Names("_on_time")
+
+
 class _Recurring:
     """One case's schedule of one kind of recurring work (see :meth:`Workforce._recurring`)."""
 
@@ -785,9 +801,6 @@ class _Recurring:
         self.i = 0
         self.due_end = 0.0
 
-    def _live(self) -> bool:
-        return self.case.open and self.case.generation == self.gen
-
     def next(self) -> None:
         case = self.case
         if not case.open or case.generation != self.gen:
@@ -811,9 +824,10 @@ class _Recurring:
             self._release(None)
 
     def _release(self, _event: object) -> None:
-        if not self._live():
+        case = self.case
+        if not case.open or case.generation != self.gen:
             return
-        wf, case = self.wf, self.case
+        wf = self.wf
         weights = wf.wf.weights
         kind = "visit" if self.tally else "recurring"
         item = WorkItem(
@@ -831,9 +845,11 @@ class _Recurring:
             return
         if self.tally:
             rec = self.wf.rec
-            rec.tally(f"{self.kind}_lateness_days", done, done - self.due_end)
+            kind = self.kind
+            rec.tally(_LATENESS[kind], done, done - self.due_end)
             on_time = 1.0 if done <= self.due_end else 0.0
+            name = _ON_TIME[kind]
             for _ in self.case.children:
-                rec.tally(f"{self.kind}_on_time", done, on_time)
+                rec.tally(name, done, on_time)
         self.last = done
         self.next()
