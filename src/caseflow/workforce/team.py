@@ -155,8 +155,8 @@ class Team:
 
         Eligible workers stay within the applicable cap with the whole case. If there are none, a sibling
         group may go to a worker still below that cap, where a single child would have fitted, but never
-        beyond the hard cap. The default policy's key (children per FTE, then worker id) is computed
-        inline: this runs for every allocation, over the whole team.
+        beyond the hard cap. The default policy has its own loop (:meth:`_least_loaded`): this runs
+        for every allocation, over the whole team.
         """
         n = len(case.children)
         cap = self.hard_cap if case.priority == URGENT else self.soft_cap
@@ -165,7 +165,8 @@ class Team:
         key = getattr(self.policy, "key", None)
         if key is None:
             return self._choose_from_lists(case, n, cap)
-        least_loaded = key is LeastLoaded.key
+        if key is LeastLoaded.key:
+            return self._least_loaded(n, cap)
         best = fallback = None
         best_key: Any = None
         fallback_key: Any = None
@@ -175,13 +176,35 @@ class Team:
             scale = (factor if w.contract == "nqsw" else 1.0) * w.fte
             load = w.caseload
             if load + n <= cap * scale + 1e-9:
-                k = (load / w.fte, w.id) if least_loaded else key(w)
+                k = key(w)
                 if best is None or k < best_key:
                     best, best_key = w, k
             elif best is None and load < cap * scale - 1e-9 and load + n <= hard * scale + 1e-9:
-                k = (load / w.fte, w.id) if least_loaded else key(w)
+                k = key(w)
                 if fallback is None or k < fallback_key:
                     fallback, fallback_key = w, k
+        return best if best is not None else fallback
+
+    def _least_loaded(self, n: int, cap: float) -> Worker | None:
+        """:meth:`_choose` for the default policy: fewest children per FTE, then the lowest worker id."""
+        hard = self.hard_cap
+        factor = self.nqsw_caseload_factor
+        best = fallback = None
+        best_r = fallback_r = 0.0
+        for w in self.workers:
+            if not w.available:
+                continue
+            fte = w.fte
+            scale = factor * fte if w.contract == "nqsw" else fte
+            load = w.caseload
+            if load + n <= cap * scale + 1e-9:
+                r = load / fte
+                if best is None or r < best_r or (r == best_r and w.id < best.id):
+                    best, best_r = w, r
+            elif best is None and load < cap * scale - 1e-9 and load + n <= hard * scale + 1e-9:
+                r = load / fte
+                if fallback is None or r < fallback_r or (r == fallback_r and w.id < fallback.id):
+                    fallback, fallback_r = w, r
         return best if best is not None else fallback
 
     def _choose_from_lists(self, case: Case, n: int, cap: float) -> Worker | None:
