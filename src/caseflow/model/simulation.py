@@ -108,6 +108,28 @@ def simulate(
     ``records`` keeps one row per stage episode of every child (open ones included at the end).
     Without ``records`` memory is bounded by the open caseload and the number of months.
     """
+    with _collector_tuned():
+        return _simulate(
+            scenario,
+            seed=seed,
+            replication=replication,
+            years=years,
+            track_children=track_children,
+            audit_every_month=audit_every_month,
+            records=records,
+        )
+
+
+def _simulate(
+    scenario: Scenario,
+    *,
+    seed: int = 0,
+    replication: int = 0,
+    years: int | None = None,
+    track_children: bool = False,
+    audit_every_month: bool = False,
+    records: bool = False,
+) -> ReplicationOutput:
     days, warm_days = horizon_days(scenario, years)
     cal = Calendar(scenario.run.start_date, days + _TAIL_DAYS, lead_days=_LEAD_DAYS)
     env = simpy.Environment()
@@ -180,8 +202,7 @@ def simulate(
         env.process(apply_changes())
     env.process(pathway.uasc_arrivals(days))
     env.process(month_end_snapshots())
-    with _collector_tuned():
-        env.run(until=days + 0.5)
+    env.run(until=days + 0.5)
     out.audits.append(pathway.audit())
     out.events = next(env._eid)  # SimPy's event counter: events scheduled in this run
     out.stream_names = streams.names

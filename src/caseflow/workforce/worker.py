@@ -264,8 +264,14 @@ class Worker:
             return
         item.finish_v = self._v + item.remaining / item.weight
         self._seq += 1
-        heapq.heappush(self._heap, (item.finish_v, self._seq, item))
+        heap = self._heap
+        heapq.heappush(heap, (item.finish_v, self._seq, item))
         self._weight += item.weight
+        first = heap[0][2]
+        if self._timer_at is not None and first is not item and not first.cancelled:
+            # The earliest completion is unchanged, only postponed by the extra work, and a timer is
+            # already set no later than it: nothing to reschedule (see _reschedule).
+            return
         self._reschedule()
 
     def cancel(self, item: WorkItem) -> None:
