@@ -126,7 +126,7 @@ def install_recorders(mp: pytest.MonkeyPatch) -> Recorded:
                     in_team = False
                 else:
                     desk = {id(it) for *_, it in new._heap if not it.cancelled}
-                    kept = all(id(it) in desk or it.done.triggered for it in unfinished)
+                    kept = all(id(it) in desk or it.finished for it in unfinished)
                     in_team = new in team.workers
                 outcome.append(
                     {
@@ -680,6 +680,37 @@ def test_visits_on_time_kpis(baseline_recorded: tuple[ReplicationOutput, Recorde
         _, late = out.recorder.tallies[tally.replace("on_time", "lateness_days")]
         assert len(late) > 0
         assert any(x > 0 for x in late) == (min(flags) == 0.0)
+
+
+def test_visit_releases_share_an_event_per_instant_and_keep_their_order(
+    baseline: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work booked for the same instant is released then, once each, in the order it was booked."""
+    booked: dict[float, list[int]] = {}
+    released: list[tuple[float, float, list[int]]] = []
+    book, run = Workforce.release_at, Workforce._run_releases
+
+    def spy_book(self: Workforce, at: float, schedule: Any) -> None:
+        booked.setdefault(at, []).append(id(schedule))
+        book(self, at, schedule)
+
+    def spy_run(self: Workforce, at: float) -> None:
+        released.append((at, self.env.now, [id(x) for x in self._releases[at]]))
+        run(self, at)
+
+    monkeypatch.setattr(Workforce, "release_at", spy_book)
+    monkeypatch.setattr(Workforce, "_run_releases", spy_run)
+    out = simulate(baseline, seed=SEED, years=1)
+    assert len(released) > 200  # working days with releases, not one event per visit
+    assert sum(len(ids) for *_, ids in released) > 20 * len(released)
+    for at, now, ids in released:
+        assert now == pytest.approx(at, abs=1e-9)
+        assert ids == booked.pop(at)
+        assert at == math.floor(at)  # at the start of a day
+    # whatever was booked and not released falls after the end of the run
+    end = max(now for _, now, _ in released)
+    assert all(at > end for at in booked)
+    assert out.recorder.tallies["cp_visit_on_time"][1]
 
 
 def test_visits_slip_when_the_team_is_short(

@@ -94,6 +94,7 @@ class Workforce:
         self._r_visits = streams["workforce.visits"]
         self._r_posts = streams["workforce.posts"]
         self._pool_turn: dict[str, int] = {}
+        self._releases: dict[float, list[_Recurring]] = {}
         self._sickness_may_change = any(c.field.startswith("workforce.dynamics") for c in scenario.changes)
         self._next_worker = 0
         self._next_case = 0
@@ -702,6 +703,24 @@ class Workforce:
             last = -intervals[0] * 7.0 / 5.0 * self._r_visits.random()
         _Recurring(self, case, kind, intervals, hours, tally, last).next()
 
+    def release_at(self, at: float, schedule: _Recurring) -> None:
+        """Put ``schedule``'s next piece of work on the desk at time ``at``.
+
+        Releases fall at the start of a working day, so thousands share each instant: they share one
+        SimPy event too, and run in the order they were booked (as separate events at the same time
+        would). This saves about 135,000 events per 5-year replication.
+        """
+        batch = self._releases.get(at)
+        if batch is None:
+            batch = self._releases[at] = []
+            env = self.env
+            env.timeout(at - env.now).callbacks.append(lambda _e: self._run_releases(at))
+        batch.append(schedule)
+
+    def _run_releases(self, at: float) -> None:
+        for schedule in self._releases.pop(at):
+            schedule._release(None)
+
     # ================================================================ measures
     def snapshot(self, month: int, month_days: float, cla_children: list[Child]) -> None:
         """Workforce stocks at a month end (DfE CSWW definitions, at the period end)."""
@@ -816,10 +835,8 @@ class _Recurring:
         due = cal.working_day_start(k + interval) if interval > 0 else float(math.floor(last))
         self.due_end = due + 1.0  # end of the due day
         start = cal.working_day_start(k + lead) if lead > 0 else float(math.floor(last))
-        env = wf.env
-        now = env.now
-        if start > now:
-            env.timeout(start - now).callbacks.append(self._release)
+        if start > wf.env.now:
+            wf.release_at(start, self)
         else:
             self._release(None)
 
