@@ -43,9 +43,9 @@ def _collector_tuned() -> Iterator[None]:
     """Run with Python's cyclic garbage collector triggered less often, then restore its thresholds.
 
     A replication allocates millions of short-lived objects (events, work items) that reference counting
-    frees at once; almost none form cycles. With the default thresholds the collector still ran ~500
-    times per 5-year replication and walked the whole heap in full collections, ~15% of the run time and
-    more as the population grows (docs/performance.md). Cycles are still collected, just in larger batches.
+    frees at once; the model avoids reference cycles (a child does not refer back to its family), so
+    the collector has little to find, yet with the default thresholds it would still run hundreds of
+    times per replication (docs/performance.md). Cycles are still collected, in larger batches.
     Nested or concurrent runs (threads) share one setting; the last to finish restores the original.
     """
     global _gc_depth, _gc_saved
@@ -91,6 +91,7 @@ def horizon_days(scenario: Scenario, years: int | None = None) -> tuple[int, int
     return (end - start).days, (warm - start).days
 
 
+@_collector_tuned()
 def simulate(
     scenario: Scenario,
     *,
@@ -108,28 +109,6 @@ def simulate(
     ``records`` keeps one row per stage episode of every child (open ones included at the end).
     Without ``records`` memory is bounded by the open caseload and the number of months.
     """
-    with _collector_tuned():
-        return _simulate(
-            scenario,
-            seed=seed,
-            replication=replication,
-            years=years,
-            track_children=track_children,
-            audit_every_month=audit_every_month,
-            records=records,
-        )
-
-
-def _simulate(
-    scenario: Scenario,
-    *,
-    seed: int = 0,
-    replication: int = 0,
-    years: int | None = None,
-    track_children: bool = False,
-    audit_every_month: bool = False,
-    records: bool = False,
-) -> ReplicationOutput:
     days, warm_days = horizon_days(scenario, years)
     cal = Calendar(scenario.run.start_date, days + _TAIL_DAYS, lead_days=_LEAD_DAYS)
     env = simpy.Environment()

@@ -4,16 +4,14 @@ A policy is any object with ``choose(workers, case) -> Worker``; it only ever se
 below the applicable cap, so caps are enforced by the team, not the policy. Register your own with
 :func:`register_policy` and name it in the scenario (``workforce.allocation_policy``).
 
-A policy that picks "the eligible worker with the smallest ``key(worker)``" may say so by also
-defining ``key``: the team then finds that worker in the same pass that checks the caps, without
-building a list of eligible workers first. The choice is the same as ``choose`` would make (keys
-must be unique, so include the worker id); only the work of finding it is less.
+The default, :class:`LeastLoaded`, is also computed by the team in the same pass that checks the caps
+(``Team._least_loaded``), because it runs at every allocation; the choice is the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from caseflow.workforce.team import Case
@@ -33,10 +31,6 @@ class AllocationPolicy(Protocol):
     def choose(self, workers: Sequence[Worker], case: Case) -> Worker: ...
 
 
-def _smallest(workers: Sequence[Worker], key: Callable[[Worker], Any]) -> Worker:
-    return min(workers, key=key)
-
-
 class LeastLoaded:
     """The worker with the fewest children per FTE (ties: longest-serving first)."""
 
@@ -45,7 +39,7 @@ class LeastLoaded:
         return (w.caseload / w.fte, w.id)
 
     def choose(self, workers: Sequence[Worker], case: Case) -> Worker:
-        return _smallest(workers, self.key)
+        return min(workers, key=self.key)
 
 
 class MostCapacity:
@@ -56,7 +50,7 @@ class MostCapacity:
         return (w.load / max(w.base_rate, 1e-9), w.caseload, w.id)
 
     def choose(self, workers: Sequence[Worker], case: Case) -> Worker:
-        return _smallest(workers, self.key)
+        return min(workers, key=self.key)
 
 
 class FirstAvailable:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from caseflow.streams import DrawBlock
 from caseflow.workforce.allocation import AllocationPolicy, LeastLoaded
@@ -155,38 +155,36 @@ class Team:
 
         Eligible workers stay within the applicable cap with the whole case. If there are none, a sibling
         group may go to a worker still below that cap, where a single child would have fitted, but never
-        beyond the hard cap. The default policy has its own loop (:meth:`_least_loaded`): this runs
-        for every allocation, over the whole team.
+        beyond the hard cap.
         """
         n = len(case.children)
         cap = self.hard_cap if case.priority == URGENT else self.soft_cap
-        hard = self.hard_cap
-        factor = self.nqsw_caseload_factor
-        key = getattr(self.policy, "key", None)
-        if key is None:
-            return self._choose_from_lists(case, n, cap)
-        if key is LeastLoaded.key:
+        if type(self.policy) is LeastLoaded:
             return self._least_loaded(n, cap)
-        best = fallback = None
-        best_key: Any = None
-        fallback_key: Any = None
+        factor = self.nqsw_caseload_factor
+        eligible: list[Worker] = []
+        below: list[Worker] = []
         for w in self.workers:
             if not w.available:
                 continue
             scale = (factor if w.contract == "nqsw" else 1.0) * w.fte
             load = w.caseload
             if load + n <= cap * scale + 1e-9:
-                k = key(w)
-                if best is None or k < best_key:
-                    best, best_key = w, k
-            elif best is None and load < cap * scale - 1e-9 and load + n <= hard * scale + 1e-9:
-                k = key(w)
-                if fallback is None or k < fallback_key:
-                    fallback, fallback_key = w, k
-        return best if best is not None else fallback
+                eligible.append(w)
+            elif load < cap * scale - 1e-9 and load + n <= self.hard_cap * scale + 1e-9:
+                below.append(w)
+        if eligible:
+            return self.policy.choose(eligible, case)
+        return self.policy.choose(below, case) if below else None
 
     def _least_loaded(self, n: int, cap: float) -> Worker | None:
-        """:meth:`_choose` for the default policy: fewest children per FTE, then the lowest worker id."""
+        """:meth:`_choose` for the default policy, in one pass.
+
+        The eligible worker with the fewest children per FTE (then the lowest id), found while checking
+        the caps rather than after listing the eligible workers. This runs at every allocation, over the
+        whole team; the choice is the one :meth:`LeastLoaded.choose` would make (``tests/test_workforce.py``
+        checks it).
+        """
         hard = self.hard_cap
         factor = self.nqsw_caseload_factor
         best = fallback = None
@@ -206,24 +204,6 @@ class Team:
                 if fallback is None or r < fallback_r or (r == fallback_r and w.id < fallback.id):
                     fallback, fallback_r = w, r
         return best if best is not None else fallback
-
-    def _choose_from_lists(self, case: Case, n: int, cap: float) -> Worker | None:
-        """As :meth:`_choose`, for a policy that only has ``choose``: list the candidates, let it pick."""
-        factor = self.nqsw_caseload_factor
-        eligible: list[Worker] = []
-        below: list[Worker] = []
-        for w in self.workers:
-            if not w.available:
-                continue
-            scale = (factor if w.contract == "nqsw" else 1.0) * w.fte
-            load = w.caseload
-            if load + n <= cap * scale + 1e-9:
-                eligible.append(w)
-            elif load < cap * scale - 1e-9 and load + n <= self.hard_cap * scale + 1e-9:
-                below.append(w)
-        if eligible:
-            return self.policy.choose(eligible, case)
-        return self.policy.choose(below, case) if below else None
 
     def attach(self, case: Case, worker: Worker) -> None:
         case.worker = worker
