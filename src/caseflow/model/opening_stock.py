@@ -6,6 +6,10 @@ open case's *total* duration is drawn from the length-biased distribution of the
 elapsed time is a uniform fraction of that total. For a stationary renewal process this is the exact
 equilibrium distribution of (elapsed, remaining) time, so exits in the first months run at the steady
 rate instead of the burst a zero-elapsed start would give.
+
+When the scenario gives the opening CP plans' time on plan (``opening_stock.child_protection_time_on_plan``,
+DfE's bands), each family's band is drawn first and its (total, elapsed) pair comes from the same
+equilibrium restricted to elapsed times in that band (:func:`time_on_plan`).
 """
 
 from __future__ import annotations
@@ -17,24 +21,76 @@ import numpy as np
 from caseflow.distributions import BandedSampler, BranchSampler
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child, Family, Stage
 from caseflow.model.pathway import Pathway, draw_age
+from caseflow.scenario.schema import TIME_ON_PLAN_MONTHS, TimeOnPlan
 from caseflow.streams import Stream, Streams
 
-__all__ = ["length_biased", "seed_opening_stock"]
+__all__ = ["TOP_BAND_CAP_MONTHS", "length_biased", "seed_opening_stock", "time_on_plan"]
+
+#: Upper end (months) of the open-ended top time-on-plan band (2 years+) when the plan lengths cannot
+#: reach it and elapsed times are drawn uniformly within it.
+TOP_BAND_CAP_MONTHS = 36.0
 
 
 def length_biased(
     draw: Callable[[], float], n: int, stream: Stream, pool: int | None = None
 ) -> list[tuple[float, float]]:
     """``n`` pairs ``(total, elapsed)``: totals length-biased from ``draw``, elapsed uniform within."""
+    return _length_biased(draw, n, stream, pool)[0]
+
+
+def _length_biased(
+    draw: Callable[[], float], n: int, stream: Stream, pool: int | None = None
+) -> tuple[list[tuple[float, float]], np.ndarray]:
+    """:func:`length_biased`'s pairs and the pool of (unbiased) totals they were chosen from."""
     if n <= 0:
-        return []
+        return [], np.empty(0)
     size = pool or max(20 * n, 2000)
     totals = np.array([draw() for _ in range(size)])
     weights = totals / totals.sum()
     gen = stream.generator
     chosen = totals[gen.choice(size, size=n, p=weights)]
     elapsed = chosen * gen.random(n)
-    return list(zip(chosen.tolist(), elapsed.tolist(), strict=True))
+    return list(zip(chosen.tolist(), elapsed.tolist(), strict=True)), totals
+
+
+def time_on_plan(
+    totals: np.ndarray, mix: TimeOnPlan, n: int, stream: Stream, month: float = DAYS_PER_MONTH
+) -> list[tuple[float, float]]:
+    """``n`` pairs ``(total, elapsed)`` of open plans whose elapsed times follow the band shares ``mix``.
+
+    ``totals`` is a pool of plan lengths drawn from the plan-length distribution (unbiased). Each pair
+    draws its band from ``mix``, then a total from the equilibrium restricted to elapsed times in the
+    band ``[lo, hi)``: a total ``t`` has weight ``f(t) × |[lo, hi) ∩ [0, t)|`` (so the pool member's
+    weight is the length of that overlap), and elapsed is uniform on ``[lo, min(hi, t))``. When no plan
+    in the pool is long enough to reach the band, elapsed is uniform in it (the open top band capped at
+    :data:`TOP_BAND_CAP_MONTHS`) and the remaining time is the equilibrium's residual time (a
+    length-biased total times a uniform fraction). ``month`` is the length of a month in time units.
+    """
+    if n <= 0:
+        return []
+    gen = stream.generator
+    probs = np.array([float(getattr(mix, name)) for name, _, _ in TIME_ON_PLAN_MONTHS])
+    bands = gen.choice(probs.size, size=n, p=probs / probs.sum())
+    total = np.empty(n)
+    elapsed = np.empty(n)
+    for k, (_, lo_months, hi_months) in enumerate(TIME_ON_PLAN_MONTHS):
+        idx = np.flatnonzero(bands == k)
+        if idx.size == 0:
+            continue
+        lo, hi = lo_months * month, hi_months * month
+        overlap = np.clip(np.minimum(totals, hi) - lo, 0.0, None)
+        if overlap.sum() > 0:
+            chosen = totals[gen.choice(totals.size, size=idx.size, p=overlap / overlap.sum())]
+            top = np.minimum(chosen, hi)
+            elapsed[idx] = lo + (top - lo) * gen.random(idx.size)
+            total[idx] = chosen
+        else:
+            top = min(hi, max(TOP_BAND_CAP_MONTHS * month, lo))
+            e = lo + (top - lo) * gen.random(idx.size)
+            biased = totals[gen.choice(totals.size, size=idx.size, p=totals / totals.sum())]
+            elapsed[idx] = e
+            total[idx] = e + biased * gen.random(idx.size)
+    return list(zip(total.tolist(), elapsed.tolist(), strict=True))
 
 
 def _families(pathway: Pathway, n_children: int, stream: Stream) -> list[Family]:
@@ -59,9 +115,12 @@ def seed_opening_stock(pathway: Pathway, streams: Streams) -> None:
 
     cp_len = BandedSampler(s.cp_plan.duration_months, DAYS_PER_MONTH)
     fams = _families(pathway, stock.child_protection, r)
-    for fam, (total, elapsed) in zip(
-        fams, length_biased(lambda: cp_len.sample(r), len(fams), r), strict=True
-    ):
+    cp_pairs, pool = _length_biased(lambda: cp_len.sample(r), len(fams), r)
+    mix = stock.child_protection_time_on_plan
+    if mix is not None:
+        # Own stream, drawn after the usual draws, so the rest of the opening caseload is unchanged.
+        cp_pairs = time_on_plan(pool, mix, len(fams), streams["opening_stock.cp_time_on_plan"])
+    for fam, (total, elapsed) in zip(fams, cp_pairs, strict=True):
         for c in fam.children:
             c.cp_plans = 1
         env.process(pathway.cp_plan(fam, list(fam.children), started=-elapsed, duration=total))

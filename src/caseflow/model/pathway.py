@@ -610,7 +610,7 @@ class Pathway:
         rec.count(f"cla_ceased_{route}", t)
         if route == "return_home":
             self.close([child], "plan", family)
-        else:
+        else:  # special guardianship, adoption, child arrangements, other, or transferred (UASC)
             self.capacity.release([child])
             self.move([child], Stage.LEFT)
 
@@ -622,7 +622,11 @@ class Pathway:
         self.capacity.release([child])
 
     def uasc_arrivals(self, horizon: float) -> Proc:
-        """Unaccompanied asylum-seeking children arrive (Poisson) and come straight into care."""
+        """Unaccompanied asylum-seeking children arrive (Poisson) and come straight into care.
+
+        A share ``looked_after.uasc_transferred_out`` are transferred to another authority after an
+        exponential time of mean ``uasc_transfer_days``: their episode ends by route ``transferred``.
+        """
         rate = self.s.looked_after.uasc_per_year / DAYS_PER_YEAR
         if rate <= 0:
             return
@@ -634,7 +638,27 @@ class Pathway:
                 return
             yield env.timeout(gap)
             fam = self.new_family(env.now, self.sample_ages(self._uasc_age, 1))
-            env.process(self.looked_after(fam.children[0], fam, entry="uasc"))
+            child = fam.children[0]
+            episode = self._uasc_transfer(child, fam)
+            env.process(self.looked_after(child, fam, entry="uasc", episode=episode))
+
+    def _uasc_transfer(self, child: Child, family: Family) -> tuple[str, str, float] | None:
+        """The care episode of an arriving child transferred on (National Transfer Scheme), or None.
+
+        The decision and the episode come from the family's own draws; with no transfers
+        (``uasc_transferred_out`` 0) nothing is drawn, so the child's care episode is as before.
+        """
+        la = self.s.looked_after
+        p = la.uasc_transferred_out
+        if p <= 0.0 or family.random() >= p:
+            return None
+        t = self.env.now
+        placement = self._placements[age_band(child.age(t))].sample(family)
+        days = family.exponential(la.uasc_transfer_days)
+        to_18 = child.birthday(18) - t
+        if days >= to_18:
+            return placement, "age_18", to_18
+        return placement, "transferred", days
 
     # ============================================================ snapshots
     def stock_snapshot(self, month: int) -> None:

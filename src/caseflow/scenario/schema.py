@@ -17,11 +17,14 @@ from pydantic import (
     PrivateAttr,
     StrictFloat,
     StrictInt,
+    ValidationError,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from caseflow.scenario.base import Section
 from caseflow.scenario.cost_schema import Change, CostParams
+from caseflow.scenario.provenance_schema import Provenance, Source, field_path_problem, lookup_source
 from caseflow.scenario.workforce_schema import WorkforceParams
 
 __all__ = [
@@ -37,11 +40,14 @@ __all__ = [
     "ICPCParams",
     "LookedAfterParams",
     "OpeningStock",
+    "Provenance",
     "RecontactParams",
     "ReferralParams",
     "RunParams",
     "S47Params",
     "Scenario",
+    "Source",
+    "TimeOnPlan",
 ]
 
 #: Age bands (age at the event, in whole years) used for age-dependent parameters, as DfE bands them.
@@ -344,6 +350,17 @@ class LeavingAt18(Branch):
 
 class LookedAfterParams(Section):
     uasc_per_year: NonNegative = Field(description="unaccompanied asylum-seeking children arriving")
+    uasc_transferred_out: Probability = Field(
+        default=0.0,
+        description="share of arriving unaccompanied children transferred to another authority under "
+        "the National Transfer Scheme: each is a CLA start and, after `uasc_transfer_days`, a CLA "
+        "ceased by route `transferred` (no care-leaver service); 0 for an authority whose arrivals stay",
+    )
+    uasc_transfer_days: Positive = Field(
+        default=10.0,
+        description="mean calendar days a transferred child is looked after before the transfer "
+        "(exponential)",
+    )
     uasc_age: AgeMix
     exit_routes: dict[str, ExitRoutes]
     route_months: RouteMonths
@@ -366,6 +383,27 @@ class LookedAfterParams(Section):
         return self
 
 
+class TimeOnPlan(Branch):
+    """How long the CP plans open on day one have been open, in DfE's bands (CP plans at 31 March by
+    length of time on plan)."""
+
+    months_0_3: Probability = Field(description="share of open CP plans open for 3 months or less")
+    months_3_6: Probability = Field(description="share open for more than 3 and up to 6 months")
+    months_6_12: Probability = Field(description="share open for more than 6 months and up to a year")
+    months_12_24: Probability = Field(description="share open for more than 1 and up to 2 years")
+    months_24_plus: Probability = Field(description="share open for more than 2 years")
+
+
+#: Band edges of :class:`TimeOnPlan` in months (the last band is open-ended).
+TIME_ON_PLAN_MONTHS: tuple[tuple[str, float, float], ...] = (
+    ("months_0_3", 0.0, 3.0),
+    ("months_3_6", 3.0, 6.0),
+    ("months_6_12", 6.0, 12.0),
+    ("months_12_24", 12.0, 24.0),
+    ("months_24_plus", 24.0, math.inf),
+)
+
+
 class OpeningStock(Section):
     """The open caseload on the first day, as the LA's own returns count it."""
 
@@ -374,6 +412,15 @@ class OpeningStock(Section):
     looked_after: StrictInt = Field(ge=0)
     in_assessment: StrictInt = Field(ge=0)
     looked_after_age: AgeMix = Field(description="age at entry of children in care (DfE starts)")
+    child_protection_time_on_plan: TimeOnPlan | None = Field(
+        default=None,
+        description="time on plan of the CP plans open on day one (DfE CP plans at 31 March by time "
+        "on plan). Absent: elapsed times come from the equilibrium of `cp_plan.duration_months`. "
+        "Given: each opening family's band is drawn from these shares, then its plan's total length "
+        "and elapsed time from that equilibrium restricted to elapsed times in the band; a band the "
+        "plan lengths cannot reach (2 years+ when plans end by 30 months) gets an elapsed time uniform "
+        "in the band (2 years+ capped at 36 months) and the equilibrium's remaining time",
+    )
 
     @model_validator(mode="after")
     def _fits(self) -> Self:
@@ -420,8 +467,51 @@ class Scenario(Section):
     changes: Annotated[tuple[Change, ...], Field(strict=False)] = Field(
         default=(), description="time-phased changes of any parameter"
     )
+    provenance: Provenance | None = Field(
+        default=None,
+        description="where the values came from (file, measure, year, method), for profiles built from "
+        "published figures; documentation only, never changes a run",
+    )
 
     _source: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _provenance_paths(self) -> Self:
+        errors: list[InitErrorDetails] = []
+
+        def problem(loc: tuple[str | int, ...], text: str, given: Any) -> None:
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("value_error", "{problem}", {"problem": text}),
+                    loc=loc,
+                    input=given,
+                )
+            )
+
+        for i, ch in enumerate(self.changes):
+            if ch.field.split(".")[0] == "provenance":
+                problem(("changes", i, "field"), f"{ch.field} cannot change during a run", ch.field)
+        p = self.provenance
+        if p is not None:
+            for key in p.sources:
+                text = field_path_problem(Scenario, self, key)
+                if text is not None:
+                    problem(("provenance", "sources", f'"{key}"'), text, key)
+            for i, path in enumerate(p.national_defaults):
+                text = field_path_problem(Scenario, self, path)
+                if text is not None:
+                    problem(("provenance", "national_defaults", i), text, path)
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    def source_of(self, path: str) -> Source | None:
+        """Where the value at dotted ``path`` came from, per ``[provenance.sources]``, or None.
+
+        The entry for ``path`` itself wins; otherwise that of the nearest table containing it (a source
+        for ``cp_plan.duration_months`` covers ``cp_plan.duration_months.probs``).
+        """
+        return lookup_source(self.provenance, path)
 
     @property
     def source(self) -> str | None:
