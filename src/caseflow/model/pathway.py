@@ -24,7 +24,7 @@ from caseflow.model.capacity import Capacity, Task
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child, Family, Stage
 from caseflow.records import Recorder
 from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS, Placements, Scenario
-from caseflow.streams import DrawBlock, RandomSource, Streams
+from caseflow.streams import DrawBlock, RandomSource, Stream, Streams
 
 __all__ = ["Pathway", "age_band", "draw_age"]
 
@@ -162,9 +162,13 @@ class Pathway:
         return family.protected_from <= self.env.now < family.protected_to
 
     # ============================================================ bookkeeping
-    def new_family(self, t: float, ages: list[float]) -> Family:
-        """A family whose children have the given ages (years) at time ``t``; children enter CLOSED."""
-        fam = Family(self._next_family, rng=DrawBlock(self._r_draws, FAMILY_DRAWS))
+    def new_family(self, t: float, ages: list[float], draws: Stream | None = None) -> Family:
+        """A family whose children have the given ages (years) at time ``t``; children enter CLOSED.
+
+        Its decision draws come from ``family.draws`` in arrival order, or from ``draws`` for families
+        created outside that order (the run's history), so they do not shift anyone else's draws.
+        """
+        fam = Family(self._next_family, rng=DrawBlock(draws or self._r_draws, FAMILY_DRAWS))
         self._next_family += 1
         for a in ages:
             c = Child(self._next_child, dob=t - a * DAYS_PER_YEAR, family_id=fam.id)

@@ -17,6 +17,7 @@ from caseflow.calendar import Calendar
 from caseflow.costs import CostLedger
 from caseflow.model.arrivals import draw_arrivals
 from caseflow.model.capacity import Capacity, SampledDurations
+from caseflow.model.history import seed_history
 from caseflow.model.opening_stock import seed_opening_stock
 from caseflow.model.pathway import Pathway
 from caseflow.model.timeline import change_points
@@ -126,6 +127,7 @@ def simulate(
         env, cal, scenario, streams, recorder, capacity, track_children=track_children, records=records
     )
     seed_opening_stock(pathway, streams)
+    seed_history(pathway, streams, scenario.run.history_months)
     ledger = CostLedger(scenario, cal, recorder, pathway, workforce) if scenario.costs is not None else None
 
     points = change_points(scenario)

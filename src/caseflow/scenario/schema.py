@@ -129,6 +129,16 @@ class RunParams(Section):
     start_date: dt.date = Field(description="first day simulated; must be 1 April")
     warmup_years: StrictInt = Field(ge=0, le=10)
     years: StrictInt = Field(ge=1, le=50, description="financial years reported after warm-up")
+    history_months: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=60.0,
+        allow_inf_nan=False,
+        description=(
+            "months of recent history seeded before day one: families closed then who may come back, "
+            "with their last referral dates (0 = none; a warm-up year builds it instead)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _april(self) -> Self:
