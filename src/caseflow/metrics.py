@@ -501,6 +501,14 @@ KPIS: tuple[KPI, ...] = (
         "cla_starts_uasc",
         dfe="DfE CLA: UASC starts",
     ),
+    _k(
+        "assessed_not_in_need",
+        "Children whose single assessment found them not in need",
+        "children",
+        "count",
+        "assessed_not_in_need",
+        dfe="DfE CIN census C1: assessed as not in need",
+    ),
 )
 
 _BY_NAME = {k.name: k for k in KPIS}
