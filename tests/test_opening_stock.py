@@ -14,15 +14,25 @@ from typing import Any
 
 import numpy as np
 import pytest
+import simpy
 from scipy import stats
 
+from caseflow.calendar import Calendar
 from caseflow.distributions import BandedSampler
+from caseflow.model.capacity import SampledDurations
 from caseflow.model.entities import DAYS_PER_MONTH
-from caseflow.model.opening_stock import length_biased
+from caseflow.model.opening_stock import (
+    TOP_BAND_CAP_MONTHS,
+    _families,
+    length_biased,
+    seed_opening_stock,
+    time_on_plan,
+)
 from caseflow.model.pathway import Pathway
-from caseflow.model.simulation import ReplicationOutput, simulate
-from caseflow.scenario import Scenario
-from caseflow.scenario.schema import Banded
+from caseflow.model.simulation import ReplicationOutput, horizon_days, simulate
+from caseflow.records import Recorder
+from caseflow.scenario import Scenario, ScenarioError
+from caseflow.scenario.schema import TIME_ON_PLAN_MONTHS, Banded, TimeOnPlan
 from caseflow.streams import Streams
 
 Variant = Callable[[Mapping[str, Any]], Scenario]
@@ -263,3 +273,196 @@ def test_stocks_at_month_one_near_opening(
     n0 = getattr(baseline.opening_stock, opening)
     level = np.mean([out.recorder.stocks[stock_name][0] for out in full_runs])
     assert level == pytest.approx(n0, rel=tolerance)
+
+
+# ================================================================== time on plan (DfE bands)
+#: The CP time-on-plan bands in days (the last is open-ended).
+BANDS_DAYS = [(lo * DAYS_PER_MONTH, hi * DAYS_PER_MONTH) for _, lo, hi in TIME_ON_PLAN_MONTHS]
+BAND_NAMES = [name for name, _, _ in TIME_ON_PLAN_MONTHS]
+#: Enough CP families for band shares to within ~1 percentage point (binomial SE ≤ 1.1%).
+TOP_FAMILIES = 2000
+
+
+def seeded_caseload(s: Scenario, seed: int = 3) -> dict[str, list[tuple[int, int, float, float]]]:
+    """The opening caseload of ``s`` as ``{kind: [(family id, children, elapsed, total)]}``, without
+    running it: the pathway's plan and care processes are intercepted as they are created."""
+    env = simpy.Environment()
+    days, _ = horizon_days(s, 1)
+    cal = Calendar(s.run.start_date, days + 3 * 366, lead_days=400)
+    streams = Streams(seed, 0)
+    recorder = Recorder(len([t for t in cal.month_ends if t <= days]), cal.month_index[:days])
+    pathway = Pathway(env, cal, s, streams, recorder, SampledDurations(env, cal, s, streams))
+    seen: dict[str, list[tuple[int, int, float, float]]] = {"cp": [], "cin": [], "assessment": [], "cla": []}
+    cp_plan, cin_plan, assess, looked_after = (
+        pathway.cp_plan,
+        pathway.cin_plan,
+        pathway.assess_and_decide,
+        pathway.looked_after,
+    )
+
+    def spy_cp(family: Any, kids: Any, *, started: float, duration: float) -> Any:
+        seen["cp"].append((family.id, len(kids), -started, duration))
+        return cp_plan(family, kids, started=started, duration=duration)
+
+    def spy_cin(family: Any, kids: Any, *, started: float, duration: float) -> Any:
+        seen["cin"].append((family.id, len(kids), -started, duration))
+        return cin_plan(family, kids, started=started, duration=duration)
+
+    def spy_assess(family: Any, kids: Any, referred: float, *, working_days: float) -> Any:
+        seen["assessment"].append((family.id, len(kids), -referred, working_days))
+        return assess(family, kids, referred, working_days=working_days)
+
+    def spy_cla(child: Any, family: Any, *, entry: str, episode: Any, started: float) -> Any:
+        seen["cla"].append((family.id, 1, -started, episode[2]))
+        return looked_after(child, family, entry=entry, episode=episode, started=started)
+
+    pathway.cp_plan = spy_cp  # type: ignore[method-assign]
+    pathway.cin_plan = spy_cin  # type: ignore[method-assign]
+    pathway.assess_and_decide = spy_assess  # type: ignore[method-assign]
+    pathway.looked_after = spy_cla  # type: ignore[method-assign]
+    seed_opening_stock(pathway, streams)
+    return seen
+
+
+def many_cp_families(variant: Variant, extra: Mapping[str, Any]) -> Scenario:
+    """The baseline with ``TOP_FAMILIES`` opening CP plans of one child each, plus ``extra`` overrides."""
+    return variant(
+        {
+            "opening_stock.child_protection": TOP_FAMILIES,
+            "opening_stock.children_in_need": TOP_FAMILIES + 400 + 340 + 995,
+            "demand.sibling_groups": {"one": 1.0, "two": 0.0, "three": 0.0, "four": 0.0},
+            **extra,
+        }
+    )
+
+
+def band_of(elapsed: float) -> int:
+    return next(i for i, (lo, hi) in enumerate(BANDS_DAYS) if lo <= elapsed < hi)
+
+
+def test_time_on_plan_bands_in_proportion(variant: Variant) -> None:
+    """Given DfE's time-on-plan mix, the opening CP plans' elapsed times fall in the bands in proportion."""
+    mix = dict(zip(BAND_NAMES, (0.10, 0.15, 0.30, 0.35, 0.10), strict=True))
+    s = many_cp_families(variant, {"opening_stock.child_protection_time_on_plan": mix})
+    cp = np.array([(e, t) for _, _, e, t in seeded_caseload(s)["cp"]])
+    assert len(cp) == TOP_FAMILIES
+    elapsed, total = cp[:, 0], cp[:, 1]
+    assert (elapsed >= 0).all()
+    assert (elapsed < total).all()  # every band is reachable: plans run to 30 months
+    counts = np.bincount([band_of(e) for e in elapsed], minlength=len(BAND_NAMES))
+    for name, k in zip(BAND_NAMES, counts, strict=True):
+        p = mix[name]
+        # 4 binomial standard errors (≤ 4.3 percentage points of 2,000): a miss is a real miss.
+        assert abs(k - p * TOP_FAMILIES) <= 4 * np.sqrt(TOP_FAMILIES * p * (1 - p)), (name, k)
+    # A plan 2 years+ in can only be one of the 24-30-month plans (the baseline's longest band).
+    top = elapsed >= 24 * DAYS_PER_MONTH
+    assert (total[top] > 24 * DAYS_PER_MONTH).all()
+    assert (total <= 30 * DAYS_PER_MONTH + 1e-9).all()
+
+
+def test_time_on_plan_at_equilibrium_changes_nothing_in_distribution(
+    variant: Variant, baseline: Scenario
+) -> None:
+    """A mix equal to the plans' own equilibrium band shares gives the equilibrium again: remaining
+    times leave at the steady rate (Little's law), and elapsed times match the unconditioned draw."""
+    durations = baseline.cp_plan.duration_months
+    cdf = [0.0, *(equilibrium_exit_fraction(durations, hi) for _, hi in BANDS_DAYS[:-1]), 1.0]
+    mix = {name: cdf[i + 1] - cdf[i] for i, name in enumerate(BAND_NAMES)}
+    with_mix = seeded_caseload(
+        many_cp_families(variant, {"opening_stock.child_protection_time_on_plan": mix}), seed=4
+    )["cp"]
+    without = seeded_caseload(many_cp_families(variant, {}), seed=4)["cp"]
+    pairs = np.array([(e, t) for _, _, e, t in with_mix])
+    remaining = pairs[:, 1] - pairs[:, 0]
+    for days in (30.0, 91.0):
+        p = equilibrium_exit_fraction(durations, days)
+        observed = float(np.mean(remaining <= days))
+        assert abs(observed - p) <= 4 * np.sqrt(p * (1 - p) / TOP_FAMILIES), days
+    plain = np.array([e for _, _, e, _ in without])
+    assert stats.ks_2samp(pairs[:, 0], plain).pvalue > 0.001
+    assert stats.ks_2samp(remaining, pairs[:, 0]).pvalue > 0.001
+
+
+def test_time_on_plan_band_beyond_the_longest_plan(variant: Variant) -> None:
+    """A band the plan lengths cannot reach (2 years+ when plans end by 2 years): elapsed uniform in
+    24-36 months, and the remaining time the equilibrium's residual time."""
+    durations = {"edges": [0.0, 3.0, 6.0, 12.0, 24.0], "probs": [0.2, 0.2, 0.3, 0.3]}
+    mix = dict(zip(BAND_NAMES, (0.1, 0.1, 0.1, 0.2, 0.5), strict=True))
+    s = many_cp_families(
+        variant,
+        {"cp_plan.duration_months": durations, "opening_stock.child_protection_time_on_plan": mix},
+    )
+    pairs = np.array([(e, t) for _, _, e, t in seeded_caseload(s)["cp"]])
+    top = pairs[pairs[:, 0] >= 24 * DAYS_PER_MONTH]
+    k = len(top)
+    assert abs(k - 0.5 * TOP_FAMILIES) <= 4 * np.sqrt(TOP_FAMILIES * 0.25)
+    lo, hi = 24 * DAYS_PER_MONTH, TOP_BAND_CAP_MONTHS * DAYS_PER_MONTH
+    assert (top[:, 0] < hi).all()
+    assert stats.kstest((top[:, 0] - lo) / (hi - lo), "uniform").pvalue > 0.001
+    remaining = top[:, 1] - top[:, 0]
+    assert (remaining >= 0).all()
+    m1, m2 = banded_moments(s.cp_plan.duration_months, DAYS_PER_MONTH)
+    # Equilibrium residual time: mean E[D²] / (2 E[D]) ≈ 208 days, SD ≈ 170: SE of the mean of ~1,000 ≈ 5.4.
+    assert remaining.mean() == pytest.approx(m2 / (2 * m1), rel=0.1)
+    # The reachable bands are drawn from the pool as usual: their totals never exceed 24 months.
+    rest = pairs[pairs[:, 0] < lo]
+    assert (rest[:, 0] < rest[:, 1]).all()
+    assert (rest[:, 1] <= lo + 1e-9).all()
+
+
+def test_time_on_plan_leaves_the_rest_of_the_caseload_unchanged(variant: Variant, baseline: Scenario) -> None:
+    """Without the mix the CP plans are drawn as before; with it, only their (elapsed, total) change:
+    the families, the CIN plans, the assessments and the children in care are the same draws."""
+    mix = dict(zip(BAND_NAMES, (0.2, 0.2, 0.2, 0.2, 0.2), strict=True))
+    plain = seeded_caseload(variant({}), seed=8)
+    mixed = seeded_caseload(variant({"opening_stock.child_protection_time_on_plan": mix}), seed=8)
+    for kind in ("cin", "assessment", "cla"):
+        assert mixed[kind] == plain[kind], kind
+    assert [f[:2] for f in mixed["cp"]] == [f[:2] for f in plain["cp"]]
+    assert [f[2:] for f in mixed["cp"]] != [f[2:] for f in plain["cp"]]
+    assert sum(n for _, n, _, _ in plain["cp"]) == baseline.opening_stock.child_protection
+    # Without the mix the CP plans are exactly length_biased's draws from the opening-stock stream,
+    # after the families (rebuilt here from the same stream).
+    s = variant({})
+    env = simpy.Environment()
+    days, _ = horizon_days(s, 1)
+    cal = Calendar(s.run.start_date, days + 3 * 366, lead_days=400)
+    streams = Streams(8, 0)
+    recorder = Recorder(1, cal.month_index[:days])
+    pathway = Pathway(env, cal, s, streams, recorder, SampledDurations(env, cal, s, streams))
+    r = streams["opening_stock"]
+    fams = _families(pathway, s.opening_stock.child_protection, r)
+    sampler = BandedSampler(s.cp_plan.duration_months, DAYS_PER_MONTH)
+    expected = length_biased(lambda: sampler.sample(r), len(fams), r)
+    assert [(e, t) for _, _, e, t in plain["cp"]] == [(e, t) for t, e in expected]
+
+
+def test_time_on_plan_validation(baseline: Scenario) -> None:
+    good = dict(zip(BAND_NAMES, (0.2, 0.2, 0.2, 0.2, 0.2), strict=True))
+    s = baseline.with_overrides({"opening_stock.child_protection_time_on_plan": good})
+    assert s.opening_stock.child_protection_time_on_plan is not None
+    assert baseline.opening_stock.child_protection_time_on_plan is None
+    with pytest.raises(ScenarioError, match=r"child_protection_time_on_plan: branch probabilities must sum"):
+        baseline.with_overrides({"opening_stock.child_protection_time_on_plan": {**good, "months_0_3": 0.5}})
+    with pytest.raises(ScenarioError, match=r"child_protection_time_on_plan.months_24_plus: required"):
+        baseline.with_overrides(
+            {"opening_stock.child_protection_time_on_plan": dict.fromkeys(BAND_NAMES[:-1], 0.25)}
+        )
+    with pytest.raises(ScenarioError, match=r"child_protection_time_on_plan.months_1_2: unknown field"):
+        baseline.with_overrides({"opening_stock.child_protection_time_on_plan": {**good, "months_1_2": 0.0}})
+
+
+def test_time_on_plan_function_empty_and_stream() -> None:
+    r = Streams(1, 0)["test.time_on_plan"]
+    mix = TimeOnPlan(**dict(zip(BAND_NAMES, (0.2, 0.2, 0.2, 0.2, 0.2), strict=True)))
+    assert time_on_plan(np.array([1.0, 2.0]), mix, 0, r) == []
+    pool = np.full(100, 10.0)  # every plan 10 months long: the 12-24 and 24+ bands are out of reach
+    pairs = np.array(time_on_plan(pool * DAYS_PER_MONTH, mix, 500, r)) / DAYS_PER_MONTH
+    total, elapsed = pairs[:, 0], pairs[:, 1]  # (total, elapsed), as length_biased gives them
+    assert ((elapsed >= 0) & (elapsed < TOP_BAND_CAP_MONTHS)).all()
+    reachable = elapsed < 10.0
+    assert (total[reachable] == 10.0).all()
+    assert ((elapsed >= 12) & (elapsed < 24)).any()
+    assert ((elapsed >= 24) & (elapsed < 36)).any()
+    remaining = total - elapsed
+    assert ((remaining >= 0) & (remaining < 10.0 + 1e-9)).all()

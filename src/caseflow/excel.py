@@ -8,8 +8,10 @@
 - **KPIs by year**: every KPI, mean and 95% CI per reported financial year, per scenario.
 - **Costs**: £ by financial year and by quarter (Q1 = April–June) for each cost KPI, mean over
   replications with a 95% CI, per scenario; for a comparison also the paired difference from the baseline.
-- **Assumptions**: every parameter of each scenario as run, with the source given in the scenario file's
-  comments (see :func:`parameter_comments`) and the file that set it.
+- **Assumptions**: every parameter of each scenario as run, with its source and the file that set it. The
+  source is the scenario's ``[provenance]`` entry for the parameter when it has one (method, file, measure,
+  year, LA code: see :meth:`Scenario.source_of`), otherwise the scenario file's comment (see
+  :func:`parameter_comments`).
 - **About**: what the workbook contains and how its figures are defined.
 
 Percentages are stored as fractions and shown as percentages (86.6%), so they calculate correctly in Excel.
@@ -47,6 +49,7 @@ __all__ = [
     "cost_periods",
     "flatten_parameters",
     "parameter_comments",
+    "parameter_source",
     "write_workbook",
 ]
 
@@ -339,7 +342,10 @@ def _lookup(notes: Mapping[str, tuple[str, str]], key: str) -> tuple[str, str]:
 
 
 def flatten_parameters(scenario: Scenario) -> list[tuple[str, Any]]:
-    """Every parameter as ``(dotted path, value)``: tables flattened, arrays of numbers kept whole."""
+    """Every parameter as ``(dotted path, value)``: tables flattened, arrays of numbers kept whole.
+
+    ``provenance`` is not a parameter (it documents them) and is left out.
+    """
     out: list[tuple[str, Any]] = []
 
     def walk(prefix: str, value: Any) -> None:
@@ -356,8 +362,29 @@ def flatten_parameters(scenario: Scenario) -> list[tuple[str, Any]]:
         else:
             out.append((prefix, value))
 
-    walk("", scenario.model_dump(mode="json"))
+    data = scenario.model_dump(mode="json")
+    data.pop("provenance", None)
+    walk("", data)
     return out
+
+
+def parameter_source(scenario: Scenario, key: str, comment: str = "") -> str:
+    """The source text of parameter ``key``: its provenance entry, else ``comment`` (from the file).
+
+    A parameter the provenance lists as left at the national default says so before the comment.
+    """
+    src = scenario.source_of(key)
+    if src is not None:
+        text = src.describe()
+        if text:
+            return text
+    prov = scenario.provenance
+    if prov is not None and prov.national_defaults:
+        parts = key.split(".")
+        prefixes = {".".join(parts[:n]) for n in range(1, len(parts) + 1)}
+        if prefixes & set(prov.national_defaults):
+            return f"national default: {comment}" if comment else "national default"
+    return comment
 
 
 def _scalar_text(v: Any) -> str:
@@ -772,10 +799,11 @@ def _assumptions(ws: Sheet, book: _Book) -> None:
                 notes = {}
         for key, value, overridden in _as_run(res):
             comment, where = _lookup(notes, key)
+            source = parameter_source(s, key, comment)
             _put(ws, row, 1, name)
             _put(ws, row, 2, key)
             _put(ws, row, 3, "none" if value is None else value).alignment = Alignment(horizontal="left")
-            _put(ws, row, 4, comment).alignment = Alignment(wrap_text=True, vertical="top")
+            _put(ws, row, 4, source).alignment = Alignment(wrap_text=True, vertical="top")
             _put(ws, row, 5, overridden or where or ("schema default" if notes else ""))
             if comparing and name != book.baseline:
                 differs = key not in base_values or base_values[key] != value
@@ -812,9 +840,11 @@ def _about(ws: Sheet, book: _Book) -> None:
             None,
         ),
         (
-            "Assumptions: every parameter of each scenario as run, with the source its scenario file gives "
-            "(the comment next to or above it), the file that set it ('schema default' when no file did) "
-            "and, for a comparison, whether it differs from the baseline.",
+            "Assumptions: every parameter of each scenario as run, with its source, the file that set it "
+            "('schema default' when no file did) and, for a comparison, whether it differs from the "
+            "baseline. The source is the scenario's provenance entry for the parameter when it has one "
+            "(how the value was obtained, and the published file, measure, year and LA code it came "
+            "from), otherwise the comment next to or above it in the scenario file.",
             None,
         ),
         ("", None),
@@ -876,10 +906,57 @@ def _about(ws: Sheet, book: _Book) -> None:
                 None,
             )
         )
+    for name, res in book.runs.items():
+        lines += _provenance_lines(name, res.scenario)
     for row, (text, font) in enumerate(lines, start=1):
         cell = _put(ws, row, 1, text, font=font)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     _widths(ws, {1: 120})
+
+
+_CELL_TEXT = 30_000  # Excel holds at most 32,767 characters in a cell
+
+
+def _listing(items: Sequence[str]) -> str:
+    """``items`` joined with commas, cut short (saying how many more) to fit in a cell."""
+    shown: list[str] = []
+    size = 0
+    for item in items:
+        size += len(item) + 2
+        if size > _CELL_TEXT:
+            break
+        shown.append(item)
+    rest = len(items) - len(shown)
+    return ", ".join(shown) + (f" … ({rest} more)" if rest else "")
+
+
+def _provenance_lines(name: str, scenario: Scenario) -> list[tuple[str, Any]]:
+    """About-sheet lines saying where a scenario's figures came from (none without ``[provenance]``)."""
+    p = scenario.provenance
+    if p is None:
+        return []
+    who = p.authority or "(authority not given)"
+    facts = [
+        f"LA code {p.la_code}" if p.la_code else "",
+        f"data to 31 March {p.profile_year}" if p.profile_year is not None else "",
+        f"built by {p.built_by}" if p.built_by else "",
+        f"{len(p.sources)} parameter sources recorded (Assumptions sheet)",
+    ]
+    lines: list[tuple[str, Any]] = [
+        ("", None),
+        (f"Where the figures of {name} came from", HEADING),
+        (f"{who}: " + "; ".join(f for f in facts if f) + ".", None),
+    ]
+    if p.national_defaults:
+        lines.append(
+            (
+                f"Left at the national (baseline) value ({len(p.national_defaults)}): "
+                f"{_listing(p.national_defaults)}.",
+                None,
+            )
+        )
+    lines += [(f"Warning: {w}", None) for w in p.warnings]
+    return lines
 
 
 # ======================================================================================================

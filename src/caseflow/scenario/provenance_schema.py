@@ -59,9 +59,16 @@ def _year(value: int) -> int:
     )
 
 
-Text = Annotated[StrictStr, Field(max_length=MAX_TEXT)]
+def _printable(value: str) -> str:
+    bad = next((ch for ch in value if (ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127), None)
+    if bad is not None:
+        raise ValueError(f"must not contain control characters, got {bad!r}")
+    return value
+
+
+Text = Annotated[StrictStr, Field(max_length=MAX_TEXT), AfterValidator(_printable)]
 TextList = Annotated[tuple[Text, ...], Field(strict=False, max_length=MAX_ENTRIES)]
-LACode = Annotated[StrictStr, Field(max_length=9), AfterValidator(_la_code)]
+LACode = Annotated[StrictStr, AfterValidator(_la_code)]
 Year = Annotated[StrictInt, AfterValidator(_year)]
 FieldPath = Annotated[StrictStr, Field(min_length=1, max_length=MAX_TEXT)]
 
@@ -87,7 +94,9 @@ class Source(Section):
         "such as 202324",
     )
     la_code: LACode | None = Field(
-        default=None, description="ONS code of the authority the figure is for, such as E06000031"
+        default=None,
+        description="ONS (GSS) code of the authority the figure is for: a capital letter and 8 digits, "
+        "such as E06000031",
     )
     value: Annotated[float, Field(allow_inf_nan=False)] | None = Field(
         default=None, description="the published figure used (before any scaling or derivation)"
@@ -117,7 +126,6 @@ class Source(Section):
 
 class Provenance(Section):
     """Where the scenario's values came from (optional; documentation only, never changes a run).
-
     Each key of `sources` is the dotted path of a scenario field, such as `opening_stock.looked_after`,
     `cp_plan.duration_months` or `workforce.teams.assessment.establishment`; a table key the user
     chooses (a team, a contact source) must be one the scenario has. A source given for a table applies
@@ -125,7 +133,9 @@ class Provenance(Section):
     """
 
     authority: Text | None = Field(default=None, description="the local authority the scenario describes")
-    la_code: LACode | None = Field(default=None, description="its ONS code, such as E06000031")
+    la_code: LACode | None = Field(
+        default=None, description="its ONS (GSS) code: a capital letter and 8 digits, such as E06000031"
+    )
     profile_year: Year | None = Field(
         default=None, description="the year of the data: figures up to 31 March of this year"
     )
@@ -138,7 +148,7 @@ class Provenance(Section):
     )
     warnings: TextList = Field(default=(), description="anything the builder could not do as intended")
     sources: Annotated[dict[FieldPath, Source], Field(max_length=MAX_ENTRIES)] = Field(
-        default_factory=dict, description="where each value came from, keyed by the field's dotted path"
+        default={}, description="where each value came from, keyed by the field's dotted path"
     )
 
 
