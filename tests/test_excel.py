@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import math
 from pathlib import Path
@@ -20,6 +21,7 @@ from caseflow.excel import (
     _quarter_label,
     flatten_parameters,
     parameter_comments,
+    parameter_source,
     write_workbook,
 )
 from caseflow.experiment.compare import Comparison
@@ -305,6 +307,81 @@ def test_comparison_assumptions(compare_book: Any) -> None:
         "workforce.teams.assessment.held_vacant",
         "workforce.teams.assessment.held_vacant_agency",
     }
+
+
+# ---- provenance: the source of each parameter, as data
+
+PROFILE = """
+extends = "{baseline}"
+name = "profile"
+
+[provenance]
+authority = "Peterborough"
+la_code = "E06000031"
+profile_year = 2024
+built_by = "caseflow profile 0.1.0"
+national_defaults = ["recontact.after_assessment"]
+warnings = ["cla_ceased 2024 suppressed: national default used"]
+
+[provenance.sources."opening_stock.looked_after"]
+method = "published"
+file = "cla_number_and_rate_per_10k_children.csv"
+measure = "cla_at_31_march"
+column = "children_count"
+year = 2024
+la_code = "E06000031"
+value = 402.0
+
+[provenance.sources."cp_plan.duration_months"]
+method = "derived"
+file = "cp_plans_ended.csv"
+year = 2024
+"""
+
+
+def test_assumptions_prefer_provenance(results: Results, tmp_path: Path) -> None:
+    """A parameter with a provenance entry shows it (method, file, measure, year, LA code); the others
+    keep their scenario-file comment; provenance itself is not a parameter row; About says where the
+    figures came from."""
+    path = tmp_path / "profile.toml"
+    path.write_text(PROFILE.format(baseline=BASELINE.as_posix()), encoding="utf-8")
+    profile = caseflow.load_scenario(path)
+    # the same numbers as the baseline run, relabelled with the profile (provenance never changes a run)
+    book = openpyxl.load_workbook(
+        write_workbook(dataclasses.replace(results, scenario=profile), tmp_path / "profile.xlsx")
+    )
+    rows = _records(book["Assumptions"], 1, None)
+    by_key = {r["Parameter"]: r for r in rows}
+    source = "Source (from the scenario file)"
+    assert len(rows) == len(flatten_parameters(profile))
+    assert not [k for k in by_key if k.startswith("provenance")]
+    cla = by_key["opening_stock.looked_after"][source]
+    for part in (
+        "published",
+        "cla_number_and_rate_per_10k_children.csv",
+        "cla_at_31_march",
+        "2024",
+        "E06000031",
+    ):
+        assert part in cla
+    assert by_key["opening_stock.looked_after"]["Set in"] == "baseline.toml"
+    # a source for a table covers its values
+    assert by_key["cp_plan.duration_months.probs"][source].startswith("derived: cp_plans_ended.csv")
+    # no provenance entry: the comment, as before
+    assert "DfE CSWW" in by_key["workforce.dynamics.turnover_rate"][source]
+    # a national default says so, then keeps the baseline's comment
+    recontact = by_key["recontact.after_assessment"][source]
+    assert recontact.startswith("national default")
+    assert parameter_comments(BASELINE)["recontact.after_assessment"] in recontact
+    about = " ".join(str(c.value) for c in book["About"]["A"] if c.value)
+    assert "Peterborough: LA code E06000031; data to 31 March 2024; built by caseflow profile 0.1.0" in about
+    assert "recontact.after_assessment" in about
+    assert "Warning: cla_ceased 2024 suppressed" in about
+
+
+def test_parameter_source_without_provenance(results: Results) -> None:
+    assert parameter_source(results.scenario, "population", "ONS") == "ONS"
+    assert parameter_source(results.scenario, "population") == ""
 
 
 # ---- parameter_comments
