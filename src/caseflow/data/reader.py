@@ -71,7 +71,9 @@ def parse_values(tokens: Iterable[str]) -> tuple[npt.NDArray[np.float64], npt.ND
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
     finite = np.isfinite(numbers)
     # pd.to_numeric accepts "nan"/"inf"-like spellings: only digits, signs, dots and exponents count.
-    looks_numeric = text.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").to_numpy(dtype=bool)
+    looks_numeric = text.str.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?").to_numpy(
+        dtype=bool
+    )
     ok = finite & looks_numeric
     values = np.where(ok, numbers, np.nan)
     flags = np.where(ok, "", np.where(text.to_numpy() == "", EMPTY_FLAG, text.to_numpy())).astype(object)
