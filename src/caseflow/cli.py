@@ -4,6 +4,7 @@
     caseflow validate SCENARIO
     caseflow compare BASELINE OTHER... [--years N] [--reps N] [--seed N] [--workers N] [--json FILE]
                      [--excel FILE] [--kpis a,b] [--all] [--store DIR]
+    caseflow profile | calibrate | backtest | data ...   (your own authority: caseflow.cli_authority)
 
 Exit codes: 0 success; 2 invalid scenario or arguments; 1 any other failure.
 """
@@ -14,6 +15,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from caseflow.cli_authority import add_commands, run_command
+from caseflow.data.errors import DataError
 from caseflow.excel import write_workbook
 from caseflow.experiment.compare import compare
 from caseflow.experiment.runner import run
@@ -85,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
         "--kpis", help="comma-separated KPIs to show (default: headline timeliness, caseload, cost)"
     )
     c.add_argument("--all", action="store_true", help="show every KPI")
+    add_commands(sub, _positive, _non_negative)
     return p
 
 
@@ -94,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if progress is None:
         progress = sys.stderr.isatty()
     try:
+        done = run_command(args, progress)
+        if done is not None:
+            return done
         if args.command == "compare":
             return _compare(args, progress)
         if args.command == "validate":
@@ -118,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_report(results, args.out)
             print(f"wrote {args.out}/")
         return EXIT_OK
-    except ScenarioError as exc:
+    except (ScenarioError, DataError) as exc:
         print(f"caseflow: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:

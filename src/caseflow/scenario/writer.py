@@ -41,7 +41,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, float):
-        return float(f"{value:.12g}")  # short, and branch sums stay within the 1e-6 check
+        return value  # exact (repr), so a file read back gives the same scenario
     if isinstance(value, dt.date | str | int | bool) or value is None:
         return value
     return float(value)
