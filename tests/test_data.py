@@ -619,3 +619,10 @@ def test_data_package_imports_only_pandas_and_numpy() -> None:
             )
             for name in names:
                 assert not name.startswith(forbidden), (path.name, name)
+
+
+def test_docs_list_every_measure() -> None:
+    text = (REPO / "docs" / "data.md").read_text(encoding="utf-8")
+    table = text[text.index("## The measures") :]
+    listed = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert listed == {m.name for m in MEASURES}

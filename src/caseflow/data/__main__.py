@@ -1,6 +1,7 @@
 """``python -m caseflow.data build --from DIR --out FILE``: rebuild the published-data snapshot.
 
-:func:`main` is what a ``caseflow data build`` subcommand calls.
+:func:`main` is what a ``caseflow data build`` subcommand calls (or :func:`build_parser` on its own
+sub-parser, then :func:`run` on the parsed arguments).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from caseflow.data.errors import DataError
 from caseflow.data.snapshot import SNAPSHOT_NAME, build_snapshot
 
-__all__ = ["DEFAULT_OUT", "DEFAULT_SOURCE", "build_parser", "main"]
+__all__ = ["DEFAULT_OUT", "DEFAULT_SOURCE", "build_parser", "main", "run"]
 
 DEFAULT_SOURCE = Path("data/dfe")
 DEFAULT_OUT = Path("src/caseflow/data") / SNAPSHOT_NAME
@@ -24,7 +25,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser = parser or argparse.ArgumentParser(
         prog="python -m caseflow.data", description="Published DfE/ONS statistics for caseflow."
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="data_command", required=True)
     build = commands.add_parser(
         "build",
         help="read the published EES files in a directory and write the snapshot caseflow ships",
@@ -43,10 +44,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad data or arguments)."""
-    args = build_parser().parse_args(argv)
-    if args.command == "build":
+def run(args: argparse.Namespace) -> int:
+    """Run parsed arguments (from :func:`build_parser`); returns the exit status (0 ok, 2 bad data)."""
+    if args.data_command == "build":
         try:
             out = build_snapshot(args.source, args.out)
         except DataError as exc:
@@ -54,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print(f"wrote {out} ({out.stat().st_size:,} bytes) from {args.source}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad data or arguments)."""
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":
