@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from caseflow.model.arrivals import mean_family_size
+from caseflow.model.entities import DAYS_PER_YEAR
 from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS, AgeMix, Scenario
 
 __all__ = ["CareExits", "SteadyState", "care_exits", "steady_state"]
@@ -203,7 +204,11 @@ def steady_state(scenario: Scenario, *, iterations: int = 400) -> SteadyState:
     uasc_n = s.looked_after.uasc_per_year
     cla_starts_pathway = f["cla_started"] - uasc_n
     cla_years = cla.mean_years
-    cla_stock = cla_starts_pathway * cla_years + uasc_n * uasc.mean_years
+    transferred = s.looked_after.uasc_transferred_out  # National Transfer Scheme: a short stay, then gone
+    uasc_years = (
+        1 - transferred
+    ) * uasc.mean_years + transferred * s.looked_after.uasc_transfer_days / DAYS_PER_YEAR
+    cla_stock = cla_starts_pathway * cla_years + uasc_n * uasc_years
     assess_years = s.assessment.duration_wd.mean() / _WORKING_DAYS_PER_YEAR
     s47_years = (
         so.icpc * s.s47.to_icpc_wd.mean() + (1 - so.icpc) * s.s47.enquiry_wd.mean()
