@@ -439,6 +439,7 @@ class Backtest:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
         year = self.train_to + h
         ahead = "one year ahead" if h == 1 else f"{h} years ahead"
@@ -466,6 +467,10 @@ class Backtest:
             if not pct:
                 ax.set_xscale("log")
                 ax.set_yscale("log")
+                for axis in (ax.xaxis, ax.yaxis):
+                    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+                    axis.set_minor_formatter(NullFormatter())
             ax.set_title(BY_NAME[measure].label, fontsize=10)
             ax.set_xlabel(f"Published, year to 31 March {year}", fontsize=8)
             ax.set_ylabel("Predicted by the model", fontsize=8)
@@ -473,9 +478,10 @@ class Backtest:
         for ax in list(axes.flat)[len(SCORED) :]:
             ax.axis("off")
         fig.suptitle(
-            f"Predicted and published figures for each council, {ahead} "
-            f"(model fitted to the years up to 31 March {self.train_to}; counts on log scales)",
-            fontsize=11,
+            f"Predicted against published figures, {ahead} (year to 31 March {year}). "
+            f"One dot per council; the model was fitted to the years up to 31 March {self.train_to}. "
+            "Dots on the grey line were predicted exactly; counts are on log scales.",
+            fontsize=10,
         )
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
