@@ -77,7 +77,8 @@ def run_command(args: argparse.Namespace, progress: bool) -> int | None:
     return None
 
 
-def _fmt(v: float) -> str:
+def _fmt(value: Any) -> str:
+    v = float(value)
     return "—" if not math.isfinite(v) else f"{v:,.1f}" if abs(v) < 100 else f"{v:,.0f}"
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from caseflow.calibrate.fit import Calibration, calibrate
-from caseflow.calibrate.levers import apply_levers
 from caseflow.calibrate.targets import targets_from_data
 from caseflow.data import Published
 from caseflow.experiment.executors import ExecutorSpec
@@ -85,9 +84,37 @@ def calibrate_authority(
     forward = now.scenario(base)
     if not workforce:
         forward = forward.with_overrides({"workforce.enabled": False})
-    forward = _mark_calibrated(apply_levers(forward, cal.levers, name=forward.name), cal, start, fit_to)
+    forward = _mark_calibrated(_carry_forward(forward, cal), cal, start, fit_to)
     warnings = list(prof.warnings) + [w for w in now.warnings if w not in prof.warnings] + list(targets.notes)
     return AuthorityFit(calibration=cal, forward=forward, fit_to=fit_to, fit_years=years, warnings=warnings)
+
+
+def _carry_forward(now: Scenario, cal: Calibration) -> Scenario:
+    """Today's profile with the calibrated values of every moved lever's fields.
+
+    The calibrated *values* are carried, not the lever moves: a lever fitted over years of growth has
+    absorbed that growth, and re-applying it to a profile already derived from the latest year would
+    count the growth twice.
+    """
+    from caseflow.calibrate.levers import lever
+
+    fitted = cal.scenario.model_dump(mode="json")
+    overrides: dict[str, Any] = {}
+    for name, x in cal.levers.items():
+        if x == 0.0:
+            continue
+        for path in lever(name).fields:
+            node: Any = fitted
+            for part in path.split("."):
+                node = node[part]
+            overrides[path] = node
+            parent = path.rsplit(".", 1)[0]
+            if parent.endswith(("outcome", ".end")):  # a branch: carry its siblings too
+                node = fitted
+                for part in parent.split("."):
+                    node = node[part]
+                overrides[parent] = node
+    return now.with_overrides(overrides, name=now.name)
 
 
 def _mark_calibrated(scenario: Scenario, cal: Calibration, start: int, fit_to: int) -> Scenario:
