@@ -415,7 +415,8 @@ class Backtest:
 
     def write(self, out_dir: str | os.PathLike[str]) -> list[Path]:
         """Write ``backtest_table.csv``, ``backtest_summary.csv``, ``backtest_targets.csv``,
-        ``backtest_failures.csv`` and one chart per horizon (``backtest_horizon_<h>.png``)."""
+        ``backtest_failures.csv``, ``backtest_warnings.csv`` (what profiling and fitting each authority
+        had to fall back on) and one chart per horizon (``backtest_horizon_<h>.png``)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -424,6 +425,12 @@ class Backtest:
             ("backtest_summary.csv", self.summary()),
             ("backtest_targets.csv", self.targets()),
             ("backtest_failures.csv", self.failures),
+            (
+                "backtest_warnings.csv",
+                pd.DataFrame(
+                    [(a, w) for a, ws in self.warnings.items() for w in ws], columns=["authority", "warning"]
+                ),
+            ),
         ):
             path = out / name
             _atomic_write_text(path, frame.to_csv(index=False))
