@@ -28,7 +28,7 @@ from caseflow.distributions import BranchSampler
 from caseflow.model.arrivals import mean_family_size
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR
 from caseflow.model.pathway import Pathway, draw_age
-from caseflow.model.steady_state import CLOSURE_KINDS, steady_state
+from caseflow.model.steady_state import CLOSURE_KINDS, recontact_chances, steady_state
 from caseflow.streams import Streams
 
 __all__ = ["seed_history"]
@@ -43,12 +43,7 @@ def seed_history(pathway: Pathway, streams: Streams, months: float) -> int:
         return 0
     steady = steady_state(s)
     rc = s.recontact
-    chance = {
-        "front_door": rc.after_front_door,
-        "early_help": rc.after_early_help,
-        "assessment": rc.after_assessment,
-        "plan": rc.after_plan,
-    }
+    chance = recontact_chances(s)
     window = months * DAYS_PER_MONTH
     per_family = mean_family_size(s)
     r = streams["opening_stock.history"]

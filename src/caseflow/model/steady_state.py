@@ -66,6 +66,17 @@ def _gammainc(a: float, x: float) -> float:
     return float(gammainc(a, x))
 
 
+def recontact_chances(scenario: Scenario) -> dict[str, float]:
+    """The chance a family comes back after each kind of closure (``recontact.after_*``)."""
+    rc = scenario.recontact
+    return {
+        "front_door": rc.after_front_door,
+        "early_help": rc.after_early_help,
+        "assessment": rc.after_assessment,
+        "plan": rc.after_plan,
+    }
+
+
 def care_exits(scenario: Scenario, entry_ages: AgeMix, points_per_band: int = 24) -> CareExits:
     """Mean time in care and exit shares for children entering care with ``entry_ages``.
 
@@ -111,12 +122,7 @@ def steady_state(scenario: Scenario, *, iterations: int = 400) -> SteadyState:
     share_total = math.fsum(src.share for src in d.sources.values()) or 1.0
     to_mash_new = math.fsum(src.share * src.to_mash for src in d.sources.values()) / share_total
     rc = s.recontact
-    recontact_p = {
-        "front_door": rc.after_front_door,
-        "early_help": rc.after_early_help,
-        "assessment": rc.after_assessment,
-        "plan": rc.after_plan,
-    }
+    recontact_p = recontact_chances(s)
     fam = mean_family_size(s)
     eh = s.early_help
     eh_years = eh.duration_months.mean() / 12.0

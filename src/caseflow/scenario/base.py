@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -35,3 +37,18 @@ class Section(BaseModel):
             if type(value) is dict:
                 object.__setattr__(self, name, FrozenDict(value))
         return self
+
+
+def unwrap(ann: Any) -> Any:
+    """Strip ``Annotated[...]`` and ``X | None`` down to the type that holds the values."""
+    while True:
+        origin = typing.get_origin(ann)
+        if origin is typing.Annotated:
+            ann = typing.get_args(ann)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            if len(args) != 1:
+                return ann
+            ann = args[0]
+        else:
+            return ann

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import tomllib
-import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from caseflow.scenario.base import unwrap as _unwrap
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["ScenarioError", "apply_overrides", "deep_merge", "load_scenario", "validate"]
@@ -46,21 +46,6 @@ _TYPE_WORDS = {
     "tuple_type": "an array",
     "list_type": "an array",
 }
-
-
-def _unwrap(ann: Any) -> Any:
-    """Strip ``Annotated[...]`` and ``X | None`` down to the type that holds the values."""
-    while True:
-        origin = typing.get_origin(ann)
-        if origin is typing.Annotated:
-            ann = typing.get_args(ann)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(ann) if a is not type(None)]
-            if len(args) != 1:
-                return ann
-            ann = args[0]
-        else:
-            return ann
 
 
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:

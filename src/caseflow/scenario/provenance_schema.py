@@ -13,7 +13,6 @@ schema and, for table keys the user chooses (team names, contact sources), again
 from __future__ import annotations
 
 import re
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
@@ -21,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, StrictInt, StrictStr
 
 from caseflow.scenario.base import Section
+from caseflow.scenario.base import unwrap as _unwrap
 
 __all__ = [
     "MAX_ENTRIES",
@@ -165,21 +165,6 @@ def lookup_source(provenance: Provenance | None, path: str) -> Source | None:
 
 
 # ============================================================================ field paths
-def _unwrap(ann: Any) -> Any:
-    """Strip ``Annotated[...]`` and ``X | None`` down to the type that holds the values."""
-    while True:
-        origin = typing.get_origin(ann)
-        if origin is typing.Annotated:
-            ann = typing.get_args(ann)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(ann) if a is not type(None)]
-            if len(args) != 1:
-                return ann
-            ann = args[0]
-        else:
-            return ann
-
-
 def _is_model(ann: Any) -> bool:
     return isinstance(ann, type) and issubclass(ann, BaseModel)
 
