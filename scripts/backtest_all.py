@@ -11,8 +11,25 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from caseflow.backtest import backtest, markdown_table
+import pandas as pd
+
+from caseflow.backtest import Backtest, backtest, markdown_table
+from caseflow.data import load
+
+
+def combine(a: Backtest, b: Backtest) -> Backtest:
+    """Two backtests of different authorities as one."""
+    return Backtest(
+        table=pd.concat([a.table, b.table], ignore_index=True),
+        failures=pd.concat([a.failures, b.failures], ignore_index=True),
+        train_to=a.train_to,
+        horizons=a.horizons,
+        settings=a.settings,
+        warnings=a.warnings | b.warnings,
+        seconds=a.seconds + b.seconds,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,25 +54,39 @@ def main(argv: list[str] | None = None) -> int:
         default=False,
         help="fit with the workforce model on (slower)",
     )
+    parser.add_argument(
+        "--chunk", type=int, default=20, help="authorities per chunk (results saved after each)"
+    )
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    bt = backtest(
-        args.train_to,
-        tuple(args.horizons),
-        authorities=args.authorities,
-        data=args.data,
-        base=args.base,
-        replications=args.reps,
-        calibration_replications=args.calibration_reps,
-        iterations=args.iterations,
-        seed=args.seed,
-        executor=args.executor,
-        workers=args.workers,
-        workforce=args.workforce,
-        progress=args.progress,
-    )
+    codes = args.authorities or list(load(args.data).authorities(args.train_to)["code"])
+    settings: dict[str, Any] = {
+        "data": args.data,
+        "base": args.base,
+        "replications": args.reps,
+        "calibration_replications": args.calibration_reps,
+        "iterations": args.iterations,
+        "seed": args.seed,
+        "executor": args.executor,
+        "workers": args.workers,
+        "workforce": args.workforce,
+        "progress": args.progress,
+    }
+    bt: Backtest | None = None
+    for first in range(0, len(codes), args.chunk):  # save what is done after every chunk
+        part = backtest(
+            args.train_to, tuple(args.horizons), authorities=codes[first : first + args.chunk], **settings
+        )
+        bt = part if bt is None else combine(bt, part)
+        bt.write(args.out)
+        print(
+            f"{min(first + args.chunk, len(codes))}/{len(codes)} authorities done "
+            f"({time.perf_counter() - started:.0f} s); {len(bt.failures)} failed so far",
+            flush=True,
+        )
+    assert bt is not None
     written = bt.write(args.out)
     wall = time.perf_counter() - started
 
