@@ -68,3 +68,39 @@ def test_calibration_recovers_known_parameters(baseline: caseflow.Scenario) -> N
     assert fitted["error_pct"].abs().median() < 5.0
     assert cal.runs <= 6 * 2 + 4  # a fixed budget (it may stop early)
     assert set(cal.identification["lever"]) == {lv.name for lv in LEVERS}
+
+
+def test_calibrated_values_are_carried_forward(baseline: caseflow.Scenario) -> None:
+    """The forward scenario starts at the last fitted year's stock and keeps the fitted values as such.
+
+    Re-applying the lever moves to a profile already derived from the latest year would count growth
+    over the fit years twice; the values themselves are carried instead, and marked as calibrated.
+    """
+    from caseflow import data
+    from caseflow.calibrate.authority import calibrate_authority
+    from caseflow.calibrate.levers import lever
+
+    pub = data.load()
+    fit = calibrate_authority(
+        pub,
+        baseline,
+        "Rutland",
+        2024,
+        fit_years=2,
+        replications=1,
+        iterations=2,
+        confirm_replications=2,
+        workforce=False,
+        executor="sequential",
+    )
+    fwd, fitted = fit.forward, fit.calibration.scenario
+    assert fwd.run.start_date.year == 2024
+    assert fitted.run.start_date.year == 2022
+    assert fwd.opening_stock.looked_after == pub.value("cla_at_31_march", "Rutland", 2024)
+    moved = [name for name, x in fit.calibration.levers.items() if x != 0.0]
+    assert "contacts" in moved
+    assert fwd.demand.contacts_per_year == fitted.demand.contacts_per_year
+    assert fwd.provenance is not None
+    for name in moved:
+        for path in lever(name).fields:
+            assert fwd.provenance.sources[path].method == "calibrated", path

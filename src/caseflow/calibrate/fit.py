@@ -40,6 +40,8 @@ __all__ = ["Calibration", "calibrate", "fit_years_of", "modelled"]
 
 #: Levers the twin cannot see (it has no per-child history): assumed elasticities of their own target.
 _HISTORY_ELASTICITY = {"recontact": 0.8, "prior_cp_plan": 0.7}
+#: Longest step of any lever in one iteration (log or logit scale); halved after a step that did worse.
+_MAX_STEP = 0.5
 
 
 @dataclass
@@ -229,6 +231,10 @@ def calibrate(
     runs = 0
     history: list[dict[str, float]] = []
     best_x, best_score = x.copy(), math.inf
+    best_r = np.zeros(len(active))
+    radius = _MAX_STEP
+    lo = np.array([lv.bounds[0] for lv in active])
+    hi = np.array([lv.bounds[1] for lv in active])
     prev: tuple[np.ndarray, np.ndarray] | None = None
     for it in range(iterations):
         trial = apply_levers(scenario, {lv.name: float(v) for lv, v in zip(active, x, strict=True)})
@@ -243,26 +249,41 @@ def calibrate(
             workers=workers,
         )
         runs += replications
-        score = float(np.max(np.abs(r))) if r.size else 0.0
-        history.append({"iteration": it, "max_abs_log_error": score, "runs": runs})
-        say(f"iteration {it}: largest error {100 * (math.exp(score) - 1):.1f}%")
-        if score < best_score:
-            best_x, best_score = x.copy(), score
-        if score < math.log1p(tolerance) or not r.size:
-            break
+        score = float(np.sqrt(np.mean(r**2))) if r.size else 0.0
+        worst = float(np.max(np.abs(r))) if r.size else 0.0
+        history.append(
+            {
+                "iteration": it,
+                "rms_log_error": score,
+                "max_abs_log_error": worst,
+                "runs": runs,
+                "radius": radius,
+            }
+        )
+        say(
+            f"iteration {it}: typical error {100 * (math.exp(score) - 1):.1f}%, "
+            f"largest {100 * (math.exp(worst) - 1):.1f}%"
+        )
         if prev is not None:  # Broyden: make the Jacobian agree with what the simulation did
             dx, dr = x - prev[0], r - prev[1]
             if float(dx @ dx) > 1e-12:
                 jac = jac + np.outer(dr - jac @ dx, dx) / float(dx @ dx)
         prev = (x.copy(), r.copy())
+        if score < best_score:  # accepted: step from here, and trust a longer step next time
+            best_x, best_r, best_score = x.copy(), r.copy(), score
+            radius = min(_MAX_STEP, 1.5 * radius)
+        else:  # rejected: go back to the best point with a shorter step
+            radius *= 0.5
+        if worst < math.log1p(tolerance) or not r.size:
+            break
         try:
-            step = np.linalg.solve(jac, r)
+            step = np.linalg.solve(jac, best_r)
         except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(jac, r, rcond=None)[0]
-        step = np.clip(step, -0.5, 0.5)  # no wild jumps on a noisy response
-        lo = np.array([lv.bounds[0] for lv in active])
-        hi = np.array([lv.bounds[1] for lv in active])
-        x = np.clip(x - step, lo, hi)
+            step = np.linalg.lstsq(jac, best_r, rcond=None)[0]
+        longest = float(np.max(np.abs(step))) if step.size else 0.0
+        if longest > radius:  # a trust region: no wild jumps on a noisy response
+            step *= radius / longest
+        x = np.clip(best_x - step, lo, hi)
 
     values = {lv.name: float(v) for lv, v in zip(active, best_x, strict=True)}
     fitted = apply_levers(scenario, values, name=scenario.name)
