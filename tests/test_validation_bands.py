@@ -70,3 +70,24 @@ def test_anchored_input_comes_through(baseline_results: Results, kpi: str) -> No
     low, high = ANCHORED[kpi]
     value = headline_mean(baseline_results, kpi)
     assert low <= value <= high, f"{kpi} = {value:.2f}, expected [{low}, {high}]"
+
+
+#: How far a stock may move between the first and the last reported year of the "do nothing" baseline
+#: (ratio of the replication means). Before calibration (scripts/calibrate_baseline.py) children looked
+#: after rose 6.5% and CP plans 15% over the five years; a finance officer reads that as the forecast.
+STEADY = {"cla_open_end": 0.06, "cp_plans_open_end": 0.12, "cin_open_end": 0.08}
+
+
+@pytest.mark.parametrize("kpi", list(STEADY))
+def test_baseline_stays_steady(baseline_results: Results, kpi: str) -> None:
+    fy = baseline_results.reported("financial_year")
+    by_year = fy[fy["kpi"] == kpi].groupby("period")["value"].mean().sort_index()
+    change = by_year.iloc[-1] / by_year.iloc[0] - 1
+    assert abs(change) <= STEADY[kpi], f"{kpi} moved {100 * change:+.1f}% over the reported years"
+
+
+def test_children_in_care_in_balance(baseline_results: Results) -> None:
+    """Little's law for the looked-after stock: starts and ceasings balance over the reported years."""
+    starts = headline_mean(baseline_results, "cla_starts")
+    ceased = headline_mean(baseline_results, "cla_ceased")
+    assert abs(starts / ceased - 1) <= 0.08, f"starts {starts:.0f} a year against ceased {ceased:.0f}"

@@ -110,6 +110,10 @@ def _twin_measures(s: Scenario) -> dict[str, float]:
         "cin_at_31_march": ss.dfe_cin(),
         "cla_started": f["cla_started"],
         "cla_ceased": s.opening_stock.looked_after / cla_years if cla_years > 0 else math.nan,
+        # a year on from the opening stock: starts in, the stock's share of a year's exits out
+        "cla_at_31_march": s.opening_stock.looked_after * (1 - 1 / cla_years) + f["cla_started"]
+        if cla_years > 1
+        else f["cla_started"] * cla_years,
     }
 
 

@@ -114,7 +114,7 @@ LEVERS: tuple[Lever, ...] = (
             "looked_after.route_months.other",
         ),
         "scale",
-        "cla_ceased",
+        "cla_at_31_march",
         "time in care before leaving (other than at 18)",
     ),
 )
