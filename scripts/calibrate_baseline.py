@@ -1,7 +1,7 @@
 """Calibrate the England-average baseline so that it is steady: national flows, stocks that stay put.
 
     python scripts/calibrate_baseline.py            # fit and print the fit table
-    python scripts/calibrate_baseline.py --write    # also write the fitted values into scenarios/baseline.toml
+    python scripts/calibrate_baseline.py --write    # also write the fitted values into baseline.toml
 
 The targets are the England 2025 figures scaled to 60,000 children (reference figures §8, quoted
 below), with every stock held at its opening value in every year and children ceasing care equal to
@@ -21,7 +21,7 @@ import tomlkit
 
 import caseflow
 from caseflow.calibrate.fit import calibrate, fit_years_of
-from caseflow.calibrate.levers import LEVERS, lever
+from caseflow.calibrate.levers import lever
 from caseflow.calibrate.targets import Targets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +86,7 @@ def write_back(fitted: caseflow.Scenario, levers: dict[str, float]) -> None:
         if x == 0.0:
             continue
         for path in lever(name).fields:
-            parent_path, key = path.rsplit(".", 1)
+            parent_path, _key = path.rsplit(".", 1)
             if parent_path.endswith(("outcome", ".end")):  # a branch: every outcome of it
                 _set_table(doc, values, parent_path)
             else:
