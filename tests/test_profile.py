@@ -112,3 +112,23 @@ def test_cli_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert caseflow.load_scenario(out).population > 0
     assert main(["profile", "Peterbrough", "--year", "2024", "--base", str(BASE)]) == 2
     assert "Peterborough" in capsys.readouterr().err  # suggests the close match
+
+
+def test_cli_national(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "national.csv"
+    args = [
+        "national",
+        "--year",
+        "2023",
+        "--authorities",
+        "Rutland",
+        "--reps",
+        "2",
+        "--executor",
+        "sequential",
+    ]
+    assert main([*args, "--base", str(BASE), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Children looked after at 31 March" in printed
+    table = out.read_text(encoding="utf-8")
+    assert table.startswith("kpi,") and "cla_open_end" in table

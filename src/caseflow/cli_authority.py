@@ -7,6 +7,7 @@
                        [--executor NAME] [--base FILE] [--data DIR]
     caseflow backtest --train-to Y [--horizons H...] [--authorities A...] [--reps N] [--out DIR]
                       [--workers N] [--executor NAME] [--data DIR]
+    caseflow national --year Y [--years N] [--reps N] [--out CSV] [--workers N] [--executor NAME]
 
 Heavy imports (pandas, the model) happen inside each command, so ``caseflow --help`` stays quick.
 """
@@ -61,6 +62,16 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     b.add_argument("--executor", default="processes", help="processes, sequential or a Dask address")
     common(b)
 
+    n = sub.add_parser("national", help="every authority's profile run as one sweep: England's totals")
+    n.add_argument("--year", type=positive, required=True, help="profiles as at 31 March of this year")
+    n.add_argument("--years", type=positive, default=1, help="years run (default 1)")
+    n.add_argument("--reps", type=positive, default=2, help="replications per authority (default 2)")
+    n.add_argument("--authorities", nargs="+", help="names or codes (default: every authority)")
+    n.add_argument("--out", metavar="CSV", help="write the totals here")
+    n.add_argument("--workers", type=positive, default=None)
+    n.add_argument("--executor", default="processes", help="processes, sequential or a Dask address")
+    common(n)
+
 
 def run_command(args: argparse.Namespace, progress: bool) -> int | None:
     """Run one of these commands; None if ``args`` is another command."""
@@ -74,6 +85,8 @@ def run_command(args: argparse.Namespace, progress: bool) -> int | None:
         return _calibrate(args, progress)
     if args.command == "backtest":
         return _backtest(args, progress)
+    if args.command == "national":
+        return _national(args, progress)
     return None
 
 
@@ -200,4 +213,29 @@ def _backtest(args: argparse.Namespace, progress: bool) -> int:
     print(result.targets().to_string(index=False))
     result.write(args.out)
     print(f"wrote {args.out}/")
+    return 0
+
+
+def _national(args: argparse.Namespace, progress: bool) -> int:
+    from caseflow.national import national
+
+    table = national(
+        args.year,
+        replications=args.reps,
+        years=args.years,
+        data=args.data,
+        base=args.base,
+        authorities=args.authorities,
+        executor=args.executor,
+        workers=args.workers,
+        progress=progress,
+    )
+    print(table.to_string(index=False))
+    for w in table.attrs.get("warnings", []):
+        print(f"warning: {w}")
+    if args.out:
+        from caseflow.output import atomic_write_text
+
+        atomic_write_text(args.out, table.to_csv(index=False))
+        print(f"wrote {args.out}")
     return 0
