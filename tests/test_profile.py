@@ -131,4 +131,5 @@ def test_cli_national(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     printed = capsys.readouterr().out
     assert "Children looked after at 31 March" in printed
     table = out.read_text(encoding="utf-8")
-    assert table.startswith("kpi,") and "cla_open_end" in table
+    assert table.startswith("kpi,")
+    assert "cla_open_end" in table
