@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import bench  # noqa: E402  (the bare SimPy loop, shared with bench.py)
+import bench  # the bare SimPy loop, shared with bench.py
 
 ROOT = Path(__file__).resolve().parents[1]
 
