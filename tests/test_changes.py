@@ -93,20 +93,20 @@ def test_ramp_gives_one_point_a_month_linearly_interpolated(baseline: Scenario) 
             "ramp_months": 6,
         },
     )
-    assert baseline.demand.contacts_per_year == 12800
+    c0 = baseline.demand.contacts_per_year
     assert baseline.workforce is not None
     assert baseline.workforce.visits.cp_interval_wd == 10
     points = change_points(s)
     assert [p.date for p in points] == [dt.date(2026, m, 1) for m in range(4, 10)]
     contacts = [p.scenario.demand.contacts_per_year for p in points]
-    # 12,800 → 14,720 in six equal steps of 320.
-    assert contacts == pytest.approx([13120, 13440, 13760, 14080, 14400, 14720])
+    # c0 → 1.15 × c0 in six equal steps (12,800 → 14,720 in steps of 320 for a baseline of 12,800).
+    assert contacts == pytest.approx([c0 * (1 + 0.15 * k / 6) for k in range(1, 7)])
     # Whole-number fields are rounded at each step: 10 → 14 in steps of 2/3.
     visits = [p.scenario.workforce.visits.cp_interval_wd for p in points]  # type: ignore[union-attr]
     assert visits == [round(10 + 4 * k / 6) for k in range(1, 7)] == [11, 11, 12, 13, 13, 14]
     assert all(type(v) is int for v in visits)
     # The scenario itself is unchanged: changes apply during a run.
-    assert s.demand.contacts_per_year == 12800
+    assert s.demand.contacts_per_year == c0
 
 
 def test_ramp_takes_effect_month_by_month_in_a_run(sampled_baseline: Scenario) -> None:
@@ -169,7 +169,8 @@ def test_two_changes_to_one_field_compose_in_date_order(baseline: Scenario) -> N
     )
     points = change_points(s)
     assert [p.date for p in points] == [dt.date(2025, 10, 1), dt.date(2026, 4, 1)]
-    assert [p.scenario.demand.contacts_per_year for p in points] == pytest.approx([25600, 28160])
+    c0 = baseline.demand.contacts_per_year
+    assert [p.scenario.demand.contacts_per_year for p in points] == pytest.approx([2 * c0, 2.2 * c0])
 
 
 def test_factor_applies_to_the_value_in_force(baseline: Scenario) -> None:
@@ -216,7 +217,9 @@ def test_later_change_is_not_undone_by_an_earlier_ramp(baseline: Scenario) -> No
     )
     values = {p.date: p.scenario.demand.contacts_per_year for p in change_points(s)}
     in_force_in_june = values[dt.date(2026, 6, 1)]
-    assert in_force_in_june == pytest.approx(2 * 16400)  # ×2 on the ramp's June value (12,800 + 3 × 1,200)
+    c0 = baseline.demand.contacts_per_year
+    june = c0 + 3 * (20000.0 - c0) / 6  # the ramp's June value: 3 of its 6 monthly steps
+    assert in_force_in_june == pytest.approx(2 * june)  # ×2 on it
     # Whatever the rule (the later change replaces the rest of the ramp, or multiplies it), the doubling
     # must not disappear after one month.
     for d, v in values.items():

@@ -382,8 +382,11 @@ def test_no_returning_families_means_no_re_referrals(variant: Variant) -> None:
 
 
 def test_no_repeat_routes_means_no_second_cp_plans(variant: Variant) -> None:
+    end = variant({}).cin_plan.end
     out = simulate(
-        variant({**RECONTACT_OFF, "cin_plan.end.s47": 0.0, "cin_plan.end.closure": 0.77}), seed=1, years=1
+        variant({**RECONTACT_OFF, "cin_plan.end.s47": 0.0, "cin_plan.end.closure": end.closure + end.s47}),
+        seed=1,
+        years=1,
     )
     second, plans = flag_total(out, "cp_second_or_subsequent")
     assert plans > 150
@@ -446,15 +449,17 @@ def test_nfa_at_referral_stops_assessments(variant: Variant) -> None:
 
 
 def test_early_help_off_means_no_early_help(variant: Variant, baseline_run: ReplicationOutput) -> None:
+    base = variant({})
     out = simulate(
         variant(
             {
                 "front_door.early_help_if_not_mash": 0.0,
                 "mash.outcome.early_help": 0.0,
-                "mash.outcome.no_further_action": 0.38,
+                "mash.outcome.no_further_action": base.mash.outcome.no_further_action
+                + base.mash.outcome.early_help,
                 "assessment.not_in_need_step_down": 0.0,
                 "cin_plan.end.step_down": 0.0,
-                "cin_plan.end.closure": 0.89,
+                "cin_plan.end.closure": base.cin_plan.end.closure + base.cin_plan.end.step_down,
             }
         ),
         seed=1,
