@@ -50,6 +50,7 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     c.add_argument("--seed", type=non_negative, default=0)
     c.add_argument("--workers", type=positive, default=None, help="local processes (default: all cores)")
     c.add_argument("--executor", default="processes", help="processes, sequential or a Dask address")
+    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress")
     common(c)
 
     b = sub.add_parser("backtest", help="fit every authority to a year, predict the next, score it")
@@ -60,6 +61,7 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     b.add_argument("--out", metavar="DIR", default="runs/backtest", help="results folder")
     b.add_argument("--workers", type=positive, default=None)
     b.add_argument("--executor", default="processes", help="processes, sequential or a Dask address")
+    b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress")
     common(b)
 
     n = sub.add_parser("national", help="every authority's profile run as one sweep: England's totals")
@@ -70,6 +72,7 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     n.add_argument("--out", metavar="CSV", help="write the totals here")
     n.add_argument("--workers", type=positive, default=None)
     n.add_argument("--executor", default="processes", help="processes, sequential or a Dask address")
+    n.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress")
     common(n)
 
 
