@@ -38,8 +38,19 @@ from caseflow.scenario.schema import Scenario
 
 __all__ = ["Calibration", "calibrate", "fit_years_of", "modelled"]
 
-#: Levers the twin cannot see (it has no per-child history): assumed elasticities of their own target.
-_HISTORY_ELASTICITY = {"recontact": 0.8, "prior_cp_plan": 0.7}
+#: Levers the twin cannot see (it has no per-child history and no conference timing): assumed
+#: elasticities of their own target. Longer ICPC booking means fewer conferences within 15 days.
+_ASSUMED_ELASTICITY = {"recontact": 0.8, "prior_cp_plan": 0.7, "icpc_booking": -0.5}
+
+#: Unpublished parameters no figure in the published files moves: always reported as not identified.
+UNIDENTIFIABLE = (
+    (
+        "workforce.hours",
+        "hours each task takes a social worker",
+        "no published figure in these files moves them (assessment timeliness, DfE C2, is not among "
+        "them; ICPC timeliness is fitted through the booking instead): national values kept",
+    ),
+)
 #: Longest step of any lever in one iteration (log or logit scale); halved after a step that did worse.
 _MAX_STEP = 0.5
 
@@ -127,7 +138,7 @@ def _twin_fit(base: Scenario, active: list[Lever], targets: Targets, years: Sequ
     """Least-squares fit of the twin-visible levers; returns x for ``active`` (others 0)."""
     from scipy.optimize import least_squares
 
-    visible = [i for i, lv in enumerate(active) if lv.name not in _HISTORY_ELASTICITY]
+    visible = [i for i, lv in enumerate(active) if lv.name not in _ASSUMED_ELASTICITY]
     x0 = np.zeros(len(active))
     if not visible:
         return x0
@@ -152,10 +163,10 @@ def _twin_jacobian(base: Scenario, active: list[Lever], x: np.ndarray, step: flo
     """d log(measure of lever i's target) / d x_j by central differences on the twin."""
     n = len(active)
     jac = np.zeros((n, n))
-    visible = [i for i, lv in enumerate(active) if lv.name not in _HISTORY_ELASTICITY]
+    visible = [i for i, lv in enumerate(active) if lv.name not in _ASSUMED_ELASTICITY]
     for j in range(n):
-        if active[j].name in _HISTORY_ELASTICITY:
-            jac[j, j] = _HISTORY_ELASTICITY[active[j].name]
+        if active[j].name in _ASSUMED_ELASTICITY:
+            jac[j, j] = _ASSUMED_ELASTICITY[active[j].name]
             continue
         up, down = x.copy(), x.copy()
         up[j] += step
@@ -359,6 +370,10 @@ def calibrate(
             "reason": f"{BY_NAME[lv.target].label.lower()} not published for these years: national value",
         }
         for lv in inactive
+    )
+    ident_rows.extend(
+        {"lever": path, "label": label, "target": "", "value": 0.0, "identified": False, "reason": why}
+        for path, label, why in UNIDENTIFIABLE
     )
     return Calibration(
         scenario=fitted,

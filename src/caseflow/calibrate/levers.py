@@ -89,6 +89,13 @@ LEVERS: tuple[Lever, ...] = (
         "cp_second_pct",
         "share of children with a CP plan before the run",
     ),
+    Lever(
+        "icpc_booking",
+        ("s47.to_icpc_wd",),
+        "scale_banded",
+        "icpc_within_15wd_pct",
+        "working days from strategy discussion to the booked ICPC",
+    ),
     Lever("cp_length", ("cp_plan.duration_months",), "scale_banded", "cp_at_31_march", "length of CP plans"),
     Lever(
         "cin_length",

@@ -41,6 +41,7 @@ MEASURES: tuple[FitMeasure, ...] = (
     FitMeasure("cla_started", "cla_starts", "Children starting to be looked after"),
     FitMeasure("cla_ceased", "cla_ceased", "Children ceasing to be looked after"),
     FitMeasure("cla_at_31_march", "cla_open_end", "Children looked after at 31 March", stock=True),
+    FitMeasure("caseload", "caseload_mean", "Children per case-holding social worker (FTE)", stock=True),
 )
 
 BY_NAME: dict[str, FitMeasure] = {m.name: m for m in MEASURES}
@@ -95,6 +96,8 @@ def targets_from_data(data: Published, la: str, years: range | tuple[int, ...]) 
             data.value(m, code, y) for m in ("icpc_0_10wd", "icpc_11_15wd", "icpc_16_20wd", "icpc_21plus_wd")
         ]
         values["icpc_within_15wd_pct"][y] = _ratio_pct(bands[0] + bands[1], sum(bands))
+        # the workforce census at 30 September falls in the year to 31 March after it
+        values["caseload"][y] = data.value("sw_caseload", code, y - 1)
         flagged = data.unreliable(code, y)
         if flagged:
             notes.append(f"{y}: recording flagged as low reliability (u) for {', '.join(sorted(flagged))}")
