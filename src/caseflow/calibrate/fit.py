@@ -40,7 +40,10 @@ __all__ = ["Calibration", "calibrate", "fit_years_of", "modelled"]
 
 #: Levers the twin cannot see (it has no per-child history and no conference timing): assumed
 #: elasticities of their own target. Longer ICPC booking means fewer conferences within 15 days.
-_ASSUMED_ELASTICITY = {"recontact": 0.8, "prior_cp_plan": 0.7, "icpc_booking": -0.5}
+_ASSUMED_ELASTICITY = {"recontact": 0.8, "prior_cp_plan": 0.7, "icpc_booking": -0.5, "establishment": -0.9}
+
+#: Levers whose figure only the workforce model produces.
+_NEEDS_WORKFORCE = frozenset({"establishment"})
 
 #: Unpublished parameters no figure in the published files moves: always reported as not identified.
 UNIDENTIFIABLE = (
@@ -233,7 +236,12 @@ def calibrate(
     started = time.perf_counter()
     years = fit_years_of(scenario)
     chosen = [lv for lv in LEVERS if levers is None or lv.name in levers]
-    active = [lv for lv in chosen if targets.available(lv.target, years)]
+    workforce_on = scenario.workforce is not None and scenario.workforce.enabled
+    active = [
+        lv
+        for lv in chosen
+        if targets.available(lv.target, years) and (workforce_on or lv.name not in _NEEDS_WORKFORCE)
+    ]
     inactive = [lv for lv in chosen if lv not in active]
 
     def say(msg: str) -> None:
@@ -367,7 +375,9 @@ def calibrate(
             "target": lv.target,
             "value": 0.0,
             "identified": False,
-            "reason": f"{BY_NAME[lv.target].label.lower()} not published for these years: national value",
+            "reason": "fitted only with the workforce on: profiled value kept"
+            if lv.name in _NEEDS_WORKFORCE and not workforce_on
+            else f"{BY_NAME[lv.target].label.lower()} not published for these years: national value",
         }
         for lv in inactive
     )

@@ -124,6 +124,18 @@ LEVERS: tuple[Lever, ...] = (
         "cla_at_31_march",
         "time in care before leaving (other than at 18)",
     ),
+    Lever(
+        "establishment",
+        (
+            "workforce.teams.assessment.establishment",
+            "workforce.teams.cin_cp.establishment",
+            "workforce.teams.children_in_care.establishment",
+        ),
+        "scale",
+        "caseload",
+        "case-holding teams' establishment (the baseline's teams)",
+        bounds=(-1.5, 1.5),
+    ),
 )
 
 _BY_NAME = {lever.name: lever for lever in LEVERS}
@@ -188,6 +200,10 @@ def apply_levers(
         if v == 0.0:
             continue
         for dotted in lever.fields:
+            try:
+                _get(data, dotted)
+            except (KeyError, TypeError):  # a team or section this scenario does not have
+                continue
             if lever.kind == "scale":
                 _set(data, dotted, float(_get(data, dotted)) * math.exp(v))
             elif lever.kind == "scale_banded":
