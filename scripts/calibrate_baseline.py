@@ -21,7 +21,7 @@ import tomlkit
 
 import caseflow
 from caseflow.calibrate.fit import calibrate, fit_years_of
-from caseflow.calibrate.levers import lever
+from caseflow.calibrate.levers import moved_values
 from caseflow.calibrate.targets import Targets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,16 +81,12 @@ def main(argv: list[str] | None = None) -> int:
 def write_back(fitted: caseflow.Scenario, levers: dict[str, float]) -> None:
     """Replace the moved levers' values in baseline.toml, keeping every comment."""
     doc = tomlkit.parse(BASELINE.read_text(encoding="utf-8"))
-    values = fitted.model_dump(mode="json")
-    for name, x in levers.items():
-        if x == 0.0:
-            continue
-        for path in lever(name).fields:
-            parent_path, _key = path.rsplit(".", 1)
-            if parent_path.endswith(("outcome", ".end")):  # a branch: every outcome of it
-                _set_table(doc, values, parent_path)
-            else:
-                _set(doc, values, path)
+    moved = [name for name, x in levers.items() if x != 0.0]
+    for path, value in moved_values(fitted.model_dump(mode="json"), moved).items():
+        if isinstance(value, dict) and "edges" not in value:  # a branch: every outcome of it
+            _set_table(doc, path, value)
+        else:
+            _set(doc, path, value)
     BASELINE.write_text(tomlkit.dumps(doc), encoding="utf-8")
     caseflow.load_scenario(BASELINE)  # still valid
 
@@ -111,12 +107,12 @@ def _round(value: Any) -> Any:
     return value
 
 
-def _set(doc: Any, values: Any, path: str) -> None:
+def _set(doc: Any, path: str, value: Any) -> None:
     parent_path, key = path.rsplit(".", 1)
     table = _node(doc, parent_path)
     old = table[key]
     comment = old.trivia.comment if hasattr(old, "trivia") else ""
-    value = _round(_node(values, path))
+    value = _round(value)
     if isinstance(value, dict):
         item: Any = tomlkit.inline_table()
         item.update(value)
@@ -127,8 +123,8 @@ def _set(doc: Any, values: Any, path: str) -> None:
     table[key] = item
 
 
-def _set_table(doc: Any, values: Any, parent_path: str) -> None:
-    branch = _round(_node(values, parent_path))
+def _set_table(doc: Any, parent_path: str, value: Any) -> None:
+    branch = _round(value)
     # rounding must keep the branch summing to 1: give the remainder to the largest outcome
     biggest = max(branch, key=lambda k: branch[k])
     branch[biggest] = round(1.0 - sum(v for k, v in branch.items() if k != biggest), 6)

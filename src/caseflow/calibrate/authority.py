@@ -96,24 +96,10 @@ def _carry_forward(now: Scenario, cal: Calibration) -> Scenario:
     absorbed that growth, and re-applying it to a profile already derived from the latest year would
     count the growth twice.
     """
-    from caseflow.calibrate.levers import lever
+    from caseflow.calibrate.levers import moved_values
 
-    fitted = cal.scenario.model_dump(mode="json")
-    overrides: dict[str, Any] = {}
-    for name, x in cal.levers.items():
-        if x == 0.0:
-            continue
-        for path in lever(name).fields:
-            node: Any = fitted
-            for part in path.split("."):
-                node = node[part]
-            overrides[path] = node
-            parent = path.rsplit(".", 1)[0]
-            if parent.endswith(("outcome", ".end")):  # a branch: carry its siblings too
-                node = fitted
-                for part in parent.split("."):
-                    node = node[part]
-                overrides[parent] = node
+    moved = [name for name, x in cal.levers.items() if x != 0.0]
+    overrides = moved_values(cal.scenario.model_dump(mode="json"), moved)
     return now.with_overrides(overrides, name=now.name)
 
 

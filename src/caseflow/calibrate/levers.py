@@ -165,6 +165,34 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
+def _is_branch(parent: Mapping[str, Any]) -> bool:
+    """Is this table a branch (its numeric entries are outcome probabilities summing to 1)?"""
+    numbers = [float(v) for v in parent.values() if isinstance(v, int | float) and not isinstance(v, bool)]
+    return len(numbers) > 1 and math.isclose(sum(numbers), 1.0, abs_tol=1e-6)
+
+
+def moved_values(data: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """``{dotted path: value}`` in ``data`` (a dumped scenario) of everything the levers ``names`` move:
+    each field, or the whole branch a moved probability belongs to (its siblings were rescaled too).
+
+    What to copy to carry a calibration's values into another scenario, or into a file.
+    """
+    out: dict[str, Any] = {}
+    for name in names:
+        for dotted in _BY_NAME[name].fields:
+            try:
+                value = _get(data, dotted)
+            except (KeyError, TypeError):  # a team or section this scenario does not have
+                continue
+            parent_path = dotted.rsplit(".", 1)[0]
+            parent = _get(data, parent_path) if "." in dotted else None
+            if _BY_NAME[name].kind == "logit" and isinstance(parent, Mapping) and _is_branch(parent):
+                out[parent_path] = parent
+            else:
+                out[dotted] = value
+    return out
+
+
 def _move_probability(data: dict[str, Any], dotted: str, x: float) -> None:
     """Move the probability at ``dotted`` on the logit scale; rescale its branch siblings to sum to 1."""
     old = float(_get(data, dotted))
@@ -172,7 +200,7 @@ def _move_probability(data: dict[str, Any], dotted: str, x: float) -> None:
     parent_path, key = dotted.rsplit(".", 1)
     parent = _get(data, parent_path)
     siblings = [k for k in parent if k != key and isinstance(parent[k], int | float)]
-    is_branch = math.isclose(sum(float(parent[k]) for k in [*siblings, key]), 1.0, abs_tol=1e-6)
+    is_branch = _is_branch(parent)
     parent[key] = new
     if not is_branch:
         return
