@@ -1,8 +1,8 @@
 """Verification of the workforce classes against queueing theory (DESIGN §9).
 
 The social-worker pool is not ``simpy.Resource``: teams keep their own heap-ordered allocation queue
-(:class:`caseflow.workforce.team.Team`) and each worker shares their hours among open work by weighted
-processor sharing (:class:`caseflow.workforce.worker.Worker`). Both are checked here in small SimPy
+(:class:`caseflow.model.workforce.team.Team`) and each worker shares their hours among open work by weighted
+processor sharing (:class:`caseflow.model.workforce.worker.Worker`). Both are checked here in small SimPy
 harnesses, on a clock where every moment is working time
 (:class:`caseflow.calendar.ContinuousClock`), against results that hold exactly:
 
@@ -35,10 +35,10 @@ import simpy
 
 from caseflow.calendar import Calendar, ContinuousClock
 from caseflow.experiment.stats import t_interval
+from caseflow.model.workforce.allocation import FirstAvailable, LeastLoaded
+from caseflow.model.workforce.team import ASSESSMENT, CHILD_IN_NEED, URGENT, Case, Team
+from caseflow.model.workforce.worker import Worker, WorkItem
 from caseflow.streams import Streams
-from caseflow.workforce.allocation import FirstAvailable, LeastLoaded
-from caseflow.workforce.team import ASSESSMENT, CHILD_IN_NEED, URGENT, Case, Team
-from caseflow.workforce.worker import Worker, WorkItem
 
 Proc = Generator[simpy.Event, Any, None]
 

@@ -1,8 +1,8 @@
 """Unit and functional tests of the social-worker workforce (DESIGN §3, §6, §9).
 
-Unit tests drive :class:`~caseflow.workforce.team.Team` and the allocation policies directly. Functional
+Unit tests drive :class:`~caseflow.model.workforce.team.Team` and the allocation policies directly. Functional
 tests run the whole model for one reported year after the warm-up (``simulate(..., years=1)``, about
-2–4 s each) and inspect the :class:`~caseflow.workforce.capacity.Workforce` instance itself: a subclass
+2–4 s each) and inspect the :class:`~caseflow.model.workforce.capacity.Workforce` instance itself: a subclass
 that records what happens is swapped in for ``caseflow.model.simulation.Workforce`` (and, for the cap
 checks, a recording :class:`Team` for the one the workforce builds its teams from).
 """
@@ -25,21 +25,21 @@ from hypothesis import strategies as st
 
 import caseflow
 import caseflow.model.simulation as simulation_module
-import caseflow.workforce.allocation as allocation_module
-import caseflow.workforce.capacity as capacity_module
+import caseflow.model.workforce.allocation as allocation_module
+import caseflow.model.workforce.capacity as capacity_module
 from caseflow.calendar import ContinuousClock
 from caseflow.model.simulation import ReplicationOutput, simulate
-from caseflow.scenario import Scenario, ScenarioError, validate
-from caseflow.workforce.allocation import (
+from caseflow.model.workforce.allocation import (
     FirstAvailable,
     LeastLoaded,
     MostCapacity,
     get_policy,
     register_policy,
 )
-from caseflow.workforce.capacity import Workforce, hours_per_working_day
-from caseflow.workforce.team import ASSESSMENT, CHILD_IN_NEED, URGENT, Case, Team
-from caseflow.workforce.worker import Worker, WorkItem
+from caseflow.model.workforce.capacity import Workforce, hours_per_working_day
+from caseflow.model.workforce.team import ASSESSMENT, CHILD_IN_NEED, URGENT, Case, Team
+from caseflow.model.workforce.worker import Worker, WorkItem
+from caseflow.scenario import Scenario, ScenarioError, validate
 
 SEED = 5
 

@@ -25,7 +25,7 @@ from caseflow.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from caseflow.model.pathway import Pathway
-    from caseflow.workforce.capacity import Workforce
+    from caseflow.model.workforce.capacity import Workforce
 
 __all__ = ["COST_KPIS", "CostLedger", "inflation_factor"]
 

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
-__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "Child", "Family", "Stage"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "DAYS_PER_YEAR",
+    "Activity",
+    "CareEntry",
+    "Child",
+    "ClosureKind",
+    "Family",
+    "Stage",
+]
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -35,6 +44,35 @@ class Stage(IntEnum):
     def is_child_in_need(self) -> bool:
         """DfE counts a child as in need from referral until the episode closes (CP and CLA included)."""
         return Stage.ASSESSMENT <= self <= Stage.LOOKED_AFTER
+
+
+class Activity(StrEnum):
+    """What a team holds a child's case for: it decides the team, the queue priority and the visits."""
+
+    ASSESSMENT = "assessment"
+    CIN_PLAN = "cin_plan"
+    CP_PLAN = "cp_plan"
+    LOOKED_AFTER = "looked_after"
+    CARE_LEAVER = "care_leaver"
+
+
+class ClosureKind(StrEnum):
+    """The point at which a family's involvement closed; each has its own chance of coming back."""
+
+    FRONT_DOOR = "front_door"
+    EARLY_HELP = "early_help"
+    ASSESSMENT = "assessment"
+    PLAN = "plan"
+
+
+class CareEntry(StrEnum):
+    """How a child came into care (counted as ``cla_starts_<entry>``)."""
+
+    FROM_CP_PLAN = "from_cp_plan"
+    FROM_CIN_PLAN = "from_cin_plan"
+    EMERGENCY = "emergency"
+    UASC = "uasc"
+    OPENING = "opening"  # in care when the run starts (not counted as a start)
 
 
 #: Stages that make a family "open": a new contact goes to the allocated worker, not a new referral.

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from caseflow.workforce.team import Case
-    from caseflow.workforce.worker import Worker
+    from caseflow.model.workforce.team import Case
+    from caseflow.model.workforce.worker import Worker
 
 __all__ = [
     "AllocationPolicy",

@@ -3,7 +3,7 @@
 :class:`Workforce` implements :class:`caseflow.model.capacity.Capacity`. The pathway tells it which
 team each child's case belongs to (``assign``/``release``) and asks it to ``perform`` statutory tasks;
 recurring work — visits, core groups, reviews — is generated here from each case's activity. Every
-piece of work costs hours of a particular worker's time (:mod:`caseflow.workforce.worker`), so
+piece of work costs hours of a particular worker's time (:mod:`caseflow.model.workforce.worker`), so
 timeliness, caseloads and unallocated work emerge from demand meeting capacity; nothing about them is
 sampled directly.
 
@@ -24,12 +24,8 @@ import simpy
 from caseflow.calendar import Calendar
 from caseflow.model.capacity import SampledDurations, Task
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child
-from caseflow.records import Recorder
-from caseflow.scenario.schema import Scenario
-from caseflow.scenario.workforce_schema import WorkforceChange, WorkforceParams
-from caseflow.streams import DrawBlock, Stream, Streams
-from caseflow.workforce.allocation import get_policy
-from caseflow.workforce.team import (
+from caseflow.model.workforce.allocation import get_policy
+from caseflow.model.workforce.team import (
     ASSESSMENT,
     CARE_LEAVER,
     CHILD_IN_NEED,
@@ -40,7 +36,11 @@ from caseflow.workforce.team import (
     Post,
     Team,
 )
-from caseflow.workforce.worker import Worker, WorkItem
+from caseflow.model.workforce.worker import Worker, WorkItem
+from caseflow.records import Recorder
+from caseflow.scenario.schema import Scenario
+from caseflow.scenario.workforce_schema import WorkforceChange, WorkforceParams
+from caseflow.streams import DrawBlock, Stream, Streams
 
 __all__ = ["ACTIVITY_PRIORITY", "CHANGE_OFFSET", "Workforce", "hours_per_working_day"]
 

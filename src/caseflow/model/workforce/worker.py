@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 import simpy
 
 if TYPE_CHECKING:
-    from caseflow.workforce.team import Case, Post, Team
+    from caseflow.model.workforce.team import Case, Post, Team
 
 __all__ = ["WorkClock", "WorkItem", "Worker"]
 

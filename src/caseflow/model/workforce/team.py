@@ -15,9 +15,9 @@ import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from caseflow.model.workforce.allocation import AllocationPolicy, LeastLoaded
+from caseflow.model.workforce.worker import Worker, WorkItem
 from caseflow.streams import DrawBlock
-from caseflow.workforce.allocation import AllocationPolicy, LeastLoaded
-from caseflow.workforce.worker import Worker, WorkItem
 
 if TYPE_CHECKING:
     import simpy
