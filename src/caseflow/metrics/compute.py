@@ -1,0 +1,120 @@
+"""Computing KPIs from a replication's records (DESIGN §6); the KPIs are defined in
+:mod:`caseflow.metrics.catalogue`.
+
+Counts are of **children**, as DfE counts them; rates are per 10,000 children aged 0–17; stocks are
+taken at the end of the period ("at 31 March" for a financial year). Percentages and medians are over
+the events completed in the period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from caseflow.metrics.catalogue import KPI, KPIS, team_kpi, team_kpi_prefixes
+from caseflow.model.simulation import ReplicationOutput
+from caseflow.records import Recorder
+
+__all__ = ["compute_kpis"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _cp_2y_flags(rec: Recorder) -> tuple[list[int], list[float]]:
+    months, days = rec.tallies.get("cp_ended_duration_days", ([], []))
+    return months, [1.0 if d >= 2 * 365.25 else 0.0 for d in days]
+
+
+def _period_value(
+    kpi: KPI,
+    rec: Recorder,
+    months: range,
+    population: int,
+    tally_cache: dict[str, tuple[npt.NDArray[np.int64], FloatArray]],
+) -> float:
+    lo, hi = months.start, months.stop
+
+    def counter(name: str) -> float:
+        c = rec.counts.get(name)
+        return float(sum(c[lo:hi])) if c is not None else 0.0
+
+    if kpi.kind == "count":
+        return counter(kpi.source)
+    if kpi.kind == "money":
+        return counter(kpi.source) if kpi.source in rec.counts else float("nan")
+    if kpi.kind == "per10k":
+        return counter(kpi.source) / population * 1e4
+    if kpi.kind in ("stock", "stock_per10k", "stock_mean"):
+        stock = rec.stocks.get(kpi.source)
+        if stock is None:
+            return float("nan")
+        if kpi.kind == "stock_mean":
+            return float(np.mean(stock[lo:hi]))
+        level = float(stock[hi - 1])
+        return level if kpi.kind == "stock" else level / population * 1e4
+    if kpi.kind == "turnover":
+        stock = rec.stocks.get(kpi.denominator)
+        if stock is None or not stock[hi - 1]:
+            return float("nan")
+        return 100.0 * counter(kpi.source) / float(stock[hi - 1])
+    if kpi.kind == "ratio":
+        den = counter(kpi.denominator)
+        return 100.0 * counter(kpi.source) / den if den > 0 else float("nan")
+    m, v = tally_cache[kpi.source]
+    sel = v[(m >= lo) & (m < hi)]
+    if sel.size == 0:
+        return float("nan")
+    if kpi.kind == "median":
+        return float(np.median(sel))
+    if kpi.kind == "mean":
+        return float(np.mean(sel))
+    if kpi.kind == "pct_within":
+        return float(100.0 * np.mean(sel <= kpi.threshold))
+    if kpi.kind == "pct_flag":
+        return float(100.0 * np.mean(sel))
+    raise ValueError(f"unknown KPI kind {kpi.kind!r}")
+
+
+def compute_kpis(out: ReplicationOutput, kpis: tuple[KPI, ...] = KPIS) -> pd.DataFrame:
+    """Tidy KPI table of one replication: one row per (period, KPI).
+
+    Columns: ``replication``, ``period_type`` (``"financial_year"`` or ``"month"``), ``period``
+    (``"2026-27"`` or ``"2026-04"``), ``warmup`` (True for periods in the warm-up), ``kpi``, ``value``.
+    """
+    rec = out.recorder
+    pop = out.scenario.population
+    cache: dict[str, tuple[npt.NDArray[np.int64], FloatArray]] = {}
+    for name, (m, v) in rec.tallies.items():
+        cache[name] = (np.asarray(m, dtype=np.int64), np.asarray(v, dtype=float))
+    m2, f2 = _cp_2y_flags(rec)
+    cache["cp_ended_2y_plus"] = (np.asarray(m2, dtype=np.int64), np.asarray(f2, dtype=float))
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
+    for k in kpis:
+        if k.kind in ("pct_within", "pct_flag", "median", "mean"):
+            cache.setdefault(k.source, empty)
+
+    prefixes = team_kpi_prefixes()
+    extra = tuple(
+        kpi
+        for name in sorted(rec.stocks)
+        for prefix in prefixes
+        if name.startswith(prefix) and (kpi := team_kpi(name)) is not None
+    )
+    kpis = kpis + extra
+    periods: list[tuple[str, str, range, bool]] = []
+    for i, label in enumerate(out.months):
+        periods.append(("month", label, range(i, i + 1), i < out.warmup_months))
+    n_years = len(out.months) // 12
+    start_year = out.scenario.run.start_date.year
+    for y in range(n_years):
+        label = f"{start_year + y}-{(start_year + y + 1) % 100:02d}"
+        periods.append(("financial_year", label, range(12 * y, 12 * y + 12), 12 * y < out.warmup_months))
+
+    rows = [
+        (out.replication, ptype, label, warm, k.name, _period_value(k, rec, months, pop, cache))
+        for ptype, label, months, warm in periods
+        for k in kpis
+    ]
+    return pd.DataFrame(rows, columns=["replication", "period_type", "period", "warmup", "kpi", "value"])
+
