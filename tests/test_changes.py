@@ -1,7 +1,7 @@
 """Time-phased changes (DESIGN §5): ``[[changes]]`` steps, ramps and their composition, validation of
 changes, and ``[[workforce.changes]]`` to staffing.
 
-:func:`caseflow.model.timeline.change_points` turns a scenario's changes into the list of complete,
+:func:`caseflow.scenario.timeline.change_points` turns a scenario's changes into the list of complete,
 validated scenarios in force from each date, so most checks need no simulation. The rest run one or two
 short replications on the same seed (common random numbers) and compare months before and after the
 change date.
@@ -22,8 +22,8 @@ import caseflow
 from caseflow.costs import inflation_factor
 from caseflow.metrics import compute_kpis
 from caseflow.model.simulation import ReplicationOutput, simulate
-from caseflow.model.timeline import change_points
 from caseflow.scenario import Scenario
+from caseflow.scenario.timeline import change_points
 
 CHANGE_DATE = dt.date(2026, 1, 1)  # month 9 of a run starting 1 April 2025
 

@@ -20,10 +20,10 @@ from caseflow.model.capacity import Capacity, SampledDurations
 from caseflow.model.history import seed_history
 from caseflow.model.opening_stock import seed_opening_stock
 from caseflow.model.pathway import Pathway
-from caseflow.model.timeline import change_points
 from caseflow.model.workforce.capacity import CHANGE_OFFSET, Workforce
 from caseflow.records import Recorder
 from caseflow.scenario.schema import Scenario
+from caseflow.scenario.timeline import change_points
 from caseflow.streams import Streams
 
 __all__ = ["ReplicationOutput", "simulate"]

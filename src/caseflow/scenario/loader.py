@@ -141,7 +141,7 @@ def validate(data: Mapping[str, Any], *, source: str = "<dict>", check_changes: 
         raise ScenarioError(source, [("", str(exc))]) from None
     scenario._source = source
     if check_changes and scenario.changes:
-        from caseflow.model.timeline import change_points
+        from caseflow.scenario.timeline import change_points
 
         change_points(scenario)
     return scenario

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["ChangePoint", "change_points", "get_path"]
@@ -74,8 +75,6 @@ def _interpolate(v0: Any, v1: Any, f: float) -> Any:
 
 def change_points(scenario: Scenario) -> list[ChangePoint]:
     """Every moment the scenario in force changes, in time order (validated; raises ScenarioError)."""
-    from caseflow.scenario.loader import ScenarioError
-
     if not scenario.changes:
         return []
     base = scenario.model_dump()
