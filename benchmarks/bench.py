@@ -56,7 +56,7 @@ def bare_simpy(n_events: int = 1_000_000) -> dict[str, float]:
 
 def one_replication(factor: float, years: int, seed: int) -> dict[str, float]:
     import caseflow
-    from caseflow.model.simulation import simulate
+    from caseflow.replication import simulate
 
     s = caseflow.load_scenario(BASELINE)
     if factor != 1.0:

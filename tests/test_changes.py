@@ -21,7 +21,8 @@ import pytest
 import caseflow
 from caseflow.costs import inflation_factor
 from caseflow.metrics import compute_kpis
-from caseflow.model.simulation import ReplicationOutput, simulate
+from caseflow.model.simulation import ReplicationOutput
+from caseflow.replication import simulate
 from caseflow.scenario import Scenario
 from caseflow.scenario.timeline import change_points
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,8 +22,9 @@ import pytest
 from caseflow.calendar import Calendar
 from caseflow.costs import COST_KPIS, CostLedger, inflation_factor
 from caseflow.metrics import compute_kpis
-from caseflow.model.simulation import ReplicationOutput, simulate
+from caseflow.model.simulation import ReplicationOutput
 from caseflow.records import Recorder
+from caseflow.replication import simulate
 from caseflow.scenario import Scenario
 from caseflow.scenario.loader import validate
 
@@ -61,28 +64,27 @@ EH_DAYS = 16 * 30.0  # 16 key workers for 30 days
 CHILD_DAYS = {"in_house_fostering": 3000.0, "ifa": 2100.0, "childrens_home": 700.0, "secure": 14.0}
 
 
-class StubWorkforce:
-    """Reports fixed FTE-days by pay category, as :meth:`Workforce.take_fte_area` does."""
+@dataclass(frozen=True)
+class StubDrivers:
+    """Fixed FTE-days by pay category (None: no workforce), key-worker FTE-days and child-days by
+    placement type, reported as the model reports them to the ledger (:class:`CostDrivers`)."""
 
-    def __init__(self, areas: dict[str, float]) -> None:
-        self.areas = areas
+    fte: dict[str, float] | None
+    eh_days: float
+    child_days: dict[str, float]
 
-    def take_fte_area(self) -> dict[str, float]:
-        return dict(self.areas)
+    @property
+    def staff_days(self) -> Callable[[], Mapping[str, float]] | None:
+        fte = self.fte
+        return None if fte is None else lambda: dict(fte)
 
+    @property
+    def key_worker_days(self) -> Callable[[], float]:
+        return lambda: self.eh_days
 
-class StubPathway:
-    """Reports fixed key-worker FTE-days and child-days by placement type."""
-
-    def __init__(self, eh_days: float, child_days: dict[str, float]) -> None:
-        self.eh_days = eh_days
-        self.child_days = child_days
-
-    def take_eh_area(self) -> float:
-        return self.eh_days
-
-    def take_placement_area(self) -> dict[str, float]:
-        return dict(self.child_days)
+    @property
+    def placement_days(self) -> Callable[[], Mapping[str, float]]:
+        return lambda: dict(self.child_days)
 
 
 def costed(baseline: Scenario, **extra: Any) -> Scenario:
@@ -105,11 +107,10 @@ def ledger_month(
     rec = Recorder(N_MONTHS, CAL.month_index[:731])
     if hires:
         rec.add("sw_permanent_hires", month, hires)
-    workforce = StubWorkforce(fte) if fte is not None else None
-    ledger = CostLedger(scenario, CAL, rec, StubPathway(eh_days, child_days), workforce)  # type: ignore[arg-type]
+    ledger = CostLedger(scenario, CAL, rec, StubDrivers(fte, eh_days, child_days))
     start = CAL.time(CAL.month_start(month))
     end = CAL.time(CAL.month_start(month + 1))
-    ledger.month_end(month, start, end)
+    ledger.cost_month(month, start, end)
     return rec
 
 
@@ -146,8 +147,8 @@ def test_no_hires_no_recruitment_payment(baseline: Scenario) -> None:
 def test_hires_in_another_month_are_not_charged_here(baseline: Scenario) -> None:
     rec = Recorder(N_MONTHS, CAL.month_index[:731])
     rec.add("sw_permanent_hires", 1, 5.0)  # hires in May only
-    ledger = CostLedger(costed(baseline), CAL, rec, StubPathway(0.0, {}), StubWorkforce({}))  # type: ignore[arg-type]
-    ledger.month_end(0, 0.0, 30.0)
+    ledger = CostLedger(costed(baseline), CAL, rec, StubDrivers({}, 0.0, {}))
+    ledger.cost_month(0, 0.0, 30.0)
     assert recorded(rec, "cost_recruitment_retention", 0) == 0.0
 
 
@@ -276,11 +277,10 @@ def test_price_date_after_the_spending_deflates(baseline: Scenario) -> None:
 
 def test_ledger_update_switches_unit_costs(baseline: Scenario) -> None:
     rec = Recorder(N_MONTHS, CAL.month_index[:731])
-    pathway, workforce = StubPathway(0.0, {}), StubWorkforce({"agency": 300.0})
-    ledger = CostLedger(costed(baseline), CAL, rec, pathway, workforce)  # type: ignore[arg-type]
-    ledger.month_end(0, 0.0, 30.0)
+    ledger = CostLedger(costed(baseline), CAL, rec, StubDrivers({"agency": 300.0}, 0.0, {}))
+    ledger.cost_month(0, 0.0, 30.0)
     ledger.update(costed(baseline, costs__agency__regional_cap=30.0))
-    ledger.month_end(1, 30.0, 61.0)
+    ledger.cost_month(1, 30.0, 61.0)
     assert rec.counts["cost_staff_agency"][0] == pytest.approx(300 * 50 * 37 * 47 / DAYS_PER_YEAR)
     assert rec.counts["cost_staff_agency"][1] == pytest.approx(300 * 30 * 37 * 47 / DAYS_PER_YEAR)
 

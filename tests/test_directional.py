@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 
 import caseflow
 from caseflow.experiment.stats import t_interval
-from caseflow.model.simulation import ReplicationOutput, simulate
+from caseflow.model.simulation import ReplicationOutput
+from caseflow.replication import simulate
 from caseflow.scenario import Scenario
 
 SEED = 424242

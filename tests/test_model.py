@@ -27,8 +27,8 @@ from caseflow.experiment.runner import run_replication
 from caseflow.metrics import KPIS
 from caseflow.model.arrivals import daily_rates, mean_family_size
 from caseflow.model.entities import DAYS_PER_MONTH, Stage
-from caseflow.model.pathway import Pathway
-from caseflow.model.simulation import GC_THRESHOLDS, ReplicationOutput, simulate
+from caseflow.model.simulation import GC_THRESHOLDS, MonthEnd, ReplicationOutput
+from caseflow.replication import simulate
 from caseflow.scenario import Scenario
 
 Variant = Callable[[Mapping[str, Any]], Scenario]
@@ -76,14 +76,14 @@ def test_month_end_audits_conserve_children(tracked_run: ReplicationOutput) -> N
 def test_every_child_is_in_exactly_one_stage(tracked_run: ReplicationOutput) -> None:
     pathway = tracked_run.pathway
     assert pathway is not None
-    assert pathway.children is not None
-    children = pathway.children
-    assert len(children) == pathway.children_entered
+    assert pathway.census.children is not None
+    children = pathway.census.children
+    assert len(children) == pathway.census.children_entered
     assert len({c.id for c in children}) == len(children), "child ids must be unique"
     assert all(isinstance(c.stage, Stage) for c in children)
     recount = Counter(c.stage for c in children)
-    assert [recount[s] for s in Stage] == pathway.stage_counts
-    assert sum(pathway.stage_counts) == pathway.children_entered
+    assert [recount[s] for s in Stage] == pathway.census.stage_counts
+    assert sum(pathway.census.stage_counts) == pathway.census.children_entered
     # People really do leave (18th birthdays, adoption, ...) and really do come and go.
     assert recount[Stage.LEFT] > 0
     assert recount[Stage.CLOSED] > 0
@@ -133,25 +133,23 @@ def test_simulate_tunes_the_garbage_collector_only_while_it_runs(
 ) -> None:
     """Fewer collections during a run; the caller's thresholds are back afterwards, even after an error."""
     seen: list[tuple[int, int, int]] = []
-    snapshot = Pathway.stock_snapshot
 
-    def spy(self: Pathway, month: int) -> None:
-        seen.append(gc.get_threshold())
-        snapshot(self, month)
+    class Spy:
+        def month_end(self, event: MonthEnd) -> None:
+            seen.append(gc.get_threshold())
 
-    monkeypatch.setattr(Pathway, "stock_snapshot", spy)
+    class Boom:
+        def month_end(self, event: MonthEnd) -> None:
+            raise RuntimeError("boom")
+
     before = gc.get_threshold()
-    simulate(sampled_baseline, seed=1, years=1)
+    simulate(sampled_baseline, seed=1, years=1, observers=[lambda _: Spy()])
     assert seen
     assert all(t == GC_THRESHOLDS for t in seen)
     assert gc.get_threshold() == before
 
-    def boom(self: Pathway, month: int) -> None:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(Pathway, "stock_snapshot", boom)
     with pytest.raises(RuntimeError, match="boom"):
-        simulate(sampled_baseline, seed=1, years=1)
+        simulate(sampled_baseline, seed=1, years=1, observers=[lambda _: Boom()])
     assert gc.get_threshold() == before
     assert simulation_module._gc_depth == 0
 
@@ -299,23 +297,22 @@ class AgeCheck:
 def age_check(sampled_baseline: Scenario) -> tuple[AgeCheck, ReplicationOutput]:
     """Ages of every child in each stage at every month end of a tracked 3-year run."""
     check = AgeCheck(0, 0, 0, Counter())
-    original = Pathway.stock_snapshot
 
-    def snapshot(self: Pathway, month: int) -> None:
-        t = self.env.now
-        assert self.children is not None
-        check.months += 1
-        for c in self.children:
-            if c.stage is Stage.LOOKED_AFTER:
-                check.looked_after_seen += 1
-                check.looked_after_18_plus += c.age(t) >= 18
-            if c.stage.is_child_in_need and c.age(t) >= 18:
-                check.in_need_18_plus[c.stage.name] += 1
-        original(self, month)
+    class Ages:
+        """A month-end observer that looks at every child's age."""
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(Pathway, "stock_snapshot", snapshot)
-        out = simulate(sampled_baseline, seed=8, years=2, track_children=True)
+        def month_end(self, event: MonthEnd) -> None:
+            t = event.time
+            assert event.census.children is not None
+            check.months += 1
+            for c in event.census.children:
+                if c.stage is Stage.LOOKED_AFTER:
+                    check.looked_after_seen += 1
+                    check.looked_after_18_plus += c.age(t) >= 18
+                if c.stage.is_child_in_need and c.age(t) >= 18:
+                    check.in_need_18_plus[c.stage.name] += 1
+
+    out = simulate(sampled_baseline, seed=8, years=2, track_children=True, observers=[lambda _: Ages()])
     return check, out
 
 

@@ -29,8 +29,11 @@ from caseflow.model.opening_stock import (
     time_on_plan,
 )
 from caseflow.model.pathway import Pathway
-from caseflow.model.simulation import ReplicationOutput, horizon_days, simulate
+from caseflow.model.simulation import ReplicationOutput, horizon_days
+from caseflow.model.stages.child_protection import ChildProtection
+from caseflow.model.stages.looked_after import LookedAfter
 from caseflow.records import Recorder
+from caseflow.replication import simulate
 from caseflow.scenario import Scenario, ScenarioError
 from caseflow.scenario.schema import TIME_ON_PLAN_MONTHS, Banded, TimeOnPlan
 from caseflow.streams import Streams
@@ -199,23 +202,25 @@ def test_opening_stock_elapsed_matches_remaining(
     """At equilibrium, elapsed and remaining times have the same distribution (CP plans and care)."""
     s, _ = opening_only
     seen: dict[str, list[tuple[float, float]]] = {"cp": [], "cla": []}
-    cp_plan, looked_after = Pathway.cp_plan, Pathway.looked_after
+    cp_plan, looked_after = ChildProtection.cp_plan, LookedAfter.episode
 
-    def spy_cp(self: Pathway, family: Any, kids: Any, *, started: Any = None, duration: Any = None) -> Any:
+    def spy_cp(
+        self: ChildProtection, family: Any, kids: Any, *, started: Any = None, duration: Any = None
+    ) -> Any:
         if started is not None:
             seen["cp"].append((-started, started + duration))
         return cp_plan(self, family, kids, started=started, duration=duration)
 
     def spy_cla(
-        self: Pathway, child: Any, family: Any, *, entry: str, episode: Any = None, started: Any = None
+        self: LookedAfter, child: Any, family: Any, *, entry: Any, episode: Any = None, started: Any = None
     ) -> Any:
         if entry == "opening":
             seen["cla"].append((-started, started + episode[2]))
         return looked_after(self, child, family, entry=entry, episode=episode, started=started)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(Pathway, "cp_plan", spy_cp)
-        mp.setattr(Pathway, "looked_after", spy_cla)
+        mp.setattr(ChildProtection, "cp_plan", spy_cp)
+        mp.setattr(LookedAfter, "episode", spy_cla)
         for r in range(4):
             simulate(s, seed=5, replication=r, years=1)
     for kind, n in (("cp", 4 * 100), ("cla", 4 * s.opening_stock.looked_after)):
@@ -293,11 +298,13 @@ def seeded_caseload(s: Scenario, seed: int = 3) -> dict[str, list[tuple[int, int
     recorder = Recorder(len([t for t in cal.month_ends if t <= days]), cal.month_index[:days])
     pathway = Pathway(env, cal, s, streams, recorder, SampledDurations(env, cal, s, streams))
     seen: dict[str, list[tuple[int, int, float, float]]] = {"cp": [], "cin": [], "assessment": [], "cla": []}
+    care = pathway.stages["looked_after"]
+    assert isinstance(care, LookedAfter)
     cp_plan, cin_plan, assess, looked_after = (
-        pathway.cp_plan,
-        pathway.cin_plan,
-        pathway.assess_and_decide,
-        pathway.looked_after,
+        pathway.stages["child_protection"].routes()["cp_plan"],
+        pathway.stages["child_in_need"].routes()["cin_plan"],
+        pathway.stages["assessment"].routes()["assessment"],
+        care.episode,
     )
 
     def spy_cp(family: Any, kids: Any, *, started: float, duration: float) -> Any:
@@ -316,10 +323,10 @@ def seeded_caseload(s: Scenario, seed: int = 3) -> dict[str, list[tuple[int, int
         seen["cla"].append((family.id, 1, -started, episode[2]))
         return looked_after(child, family, entry=entry, episode=episode, started=started)
 
-    pathway.cp_plan = spy_cp  # type: ignore[method-assign]
-    pathway.cin_plan = spy_cin  # type: ignore[method-assign]
-    pathway.assess_and_decide = spy_assess  # type: ignore[method-assign]
-    pathway.looked_after = spy_cla  # type: ignore[method-assign]
+    pathway.register("cp_plan", spy_cp, replace=True)
+    pathway.register("cin_plan", spy_cin, replace=True)
+    pathway.register("assessment", spy_assess, replace=True)
+    care.episode = spy_cla  # type: ignore[method-assign]
     seed_opening_stock(pathway, streams)
     return seen
 

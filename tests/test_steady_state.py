@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import caseflow
-from caseflow.model.simulation import simulate
 from caseflow.model.steady_state import care_exits, steady_state
+from caseflow.replication import simulate
 
 
 @pytest.fixture(scope="module")

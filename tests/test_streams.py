@@ -124,7 +124,7 @@ def test_negative_seed_or_replication_rejected() -> None:
 def test_model_stream_names_do_not_collide() -> None:
     # Streams are keyed by crc32(name): two names with the same crc32 would share numbers. Check the
     # names the model actually uses (one short replication) are distinct under crc32.
-    from caseflow.model.simulation import simulate
+    from caseflow.replication import simulate
 
     out = simulate(load_scenario(BASELINE), seed=1, replication=0, years=1)
     names = out.stream_names

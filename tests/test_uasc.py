@@ -16,8 +16,9 @@ import pytest
 
 from caseflow.metrics import compute_kpis
 from caseflow.model.entities import Stage
-from caseflow.model.pathway import Pathway
-from caseflow.model.simulation import ReplicationOutput, simulate
+from caseflow.model.simulation import ReplicationOutput
+from caseflow.model.stages.looked_after import LookedAfter
+from caseflow.replication import simulate
 from caseflow.scenario import Scenario, ScenarioError
 
 Variant = Callable[[Mapping[str, Any]], Scenario]
@@ -80,7 +81,7 @@ def test_no_transfers_no_draws(sampled_baseline: Scenario) -> None:
         sampled_baseline.with_overrides({"looked_after.uasc_transfer_days": 99.0}), seed=6, years=1
     )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(Pathway, "_uasc_transfer", lambda self, child, family: None)
+        mp.setattr(LookedAfter, "_uasc_transfer", lambda self, child, family: None)
         without = simulate(sampled_baseline, seed=6, years=1).recorder
     for a in (slower.recorder, without):
         assert dict(a.counts) == dict(with_default.counts)
@@ -122,9 +123,9 @@ def test_all_transferred_leave_by_route_transferred(
     assert total(out, "care_leavers_started") == 0
     pathway = out.pathway
     assert pathway is not None
-    assert pathway.children is not None
-    left = {c.id for c in pathway.children if c.stage is Stage.LEFT}
-    in_care = {c.id for c in pathway.children if c.stage is Stage.LOOKED_AFTER}
+    assert pathway.census.children is not None
+    left = {c.id for c in pathway.census.children if c.stage is Stage.LEFT}
+    in_care = {c.id for c in pathway.census.children if c.stage is Stage.LOOKED_AFTER}
     assert len(left) == ceased
     assert len(in_care) == still
     cases = set(pathway.capacity.case_of)  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from caseflow.experiment import (
     sweep,
 )
 from caseflow.metrics import KPIS, compute_kpis
-from caseflow.model.simulation import simulate
+from caseflow.replication import simulate
 from caseflow.scenario import Scenario, ScenarioError, load_scenario
 
 __version__ = "0.1.0"

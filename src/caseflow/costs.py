@@ -16,18 +16,15 @@ sums of months.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from caseflow.calendar import Calendar
 from caseflow.model.entities import DAYS_PER_YEAR
 from caseflow.records import Recorder
 from caseflow.scenario.schema import Scenario
 
-if TYPE_CHECKING:
-    from caseflow.model.pathway import Pathway
-    from caseflow.model.workforce.capacity import Workforce
-
-__all__ = ["COST_KPIS", "CostLedger", "inflation_factor"]
+__all__ = ["COST_KPIS", "CostDrivers", "CostLedger", "inflation_factor"]
 
 #: Cost KPIs recorded each month (pounds in the period).
 COST_KPIS = (
@@ -48,36 +45,66 @@ def inflation_factor(scenario: Scenario, calendar: Calendar, t: float) -> float:
     return float((1.0 + c.annual_inflation) ** years)
 
 
+class _MonthEnd(Protocol):
+    @property
+    def month(self) -> int: ...
+    @property
+    def time(self) -> float: ...
+    @property
+    def previous(self) -> float: ...
+
+
+class CostDrivers(Protocol):
+    """What the model did that costs money, each since the last time it was asked."""
+
+    @property
+    def staff_days(self) -> Callable[[], Mapping[str, float]] | None:
+        """FTE-days in post by pay category (``experienced``, ``nqsw``, ``non_case``, ``agency``); None
+        when the run has no workforce model (then there are no staff costs)."""
+
+    @property
+    def key_worker_days(self) -> Callable[[], float]:
+        """Early-help key-worker FTE-days."""
+
+    @property
+    def placement_days(self) -> Callable[[], Mapping[str, float]]:
+        """Child-days in each placement type."""
+
+
 class CostLedger:
-    """Turns a month's staffing, early help and placements into money."""
+    """Turns a month's staffing, early help and placements into money (a month-end observer)."""
 
     def __init__(
         self,
         scenario: Scenario,
         calendar: Calendar,
         recorder: Recorder,
-        pathway: Pathway,
-        workforce: Workforce | None,
+        drivers: CostDrivers,
     ) -> None:
         self.s = scenario
         self.cal = calendar
         self.rec = recorder
-        self.pathway = pathway
-        self.workforce = workforce
+        self.drivers = drivers
 
     def update(self, scenario: Scenario) -> None:
         """Unit costs in force from now (a time-phased change, e.g. a new agency cap)."""
         self.s = scenario
 
-    def month_end(self, month: int, start: float, end: float) -> None:
+    def month_end(self, event: _MonthEnd) -> None:
+        """Cost the month that ends with ``event``."""
+        self.cost_month(event.month, event.previous, event.time)
+
+    def cost_month(self, month: int, start: float, end: float) -> None:
+        """Record the costs of month ``month``, from ``start`` to ``end`` (simulation days)."""
         c = self.s.costs
         if c is None:
             return
         uplift = inflation_factor(self.s, self.cal, (start + end) / 2)
         add = self.rec.add
         total = 0.0
-        if self.workforce is not None:
-            fte = self.workforce.take_fte_area()
+        staff_days = self.drivers.staff_days
+        if staff_days is not None:
+            fte = staff_days()
             sal = c.salary
             experienced = (
                 1 - sal.senior_share
@@ -108,11 +135,11 @@ class CostLedger:
             add("cost_recruitment_retention", month, rr)
             add("cost_staff_agency", month, agency)
             total += permanent + rr + agency
-        eh = self.pathway.take_eh_area() * c.early_help_worker / DAYS_PER_YEAR * uplift
+        eh = self.drivers.key_worker_days() * c.early_help_worker / DAYS_PER_YEAR * uplift
         add("cost_early_help", month, eh)
         weekly = c.placements_weekly
         placements = 0.0
-        for kind, days in self.pathway.take_placement_area().items():
+        for kind, days in self.drivers.placement_days().items():
             money = days * float(getattr(weekly, kind)) / 7.0 * uplift
             add(f"cost_placements_{kind}", month, money)
             placements += money

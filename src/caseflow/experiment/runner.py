@@ -24,7 +24,7 @@ from caseflow.experiment.executors import ExecutorSpec, batched, map_tasks
 from caseflow.experiment.results import Results
 from caseflow.experiment.store import ReplicationStore
 from caseflow.metrics import compute_kpis
-from caseflow.model.simulation import simulate
+from caseflow.replication import simulate
 from caseflow.scenario.loader import load_scenario
 from caseflow.scenario.schema import Scenario
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 from caseflow.distributions import BranchSampler
 from caseflow.model.arrivals import mean_family_size
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR
-from caseflow.model.pathway import Pathway, draw_age
+from caseflow.model.families import draw_age
+from caseflow.model.pathway import Pathway
 from caseflow.model.steady_state import CLOSURE_KINDS, recontact_chances, steady_state
 from caseflow.streams import Streams
 
@@ -79,7 +80,7 @@ def seed_history(pathway: Pathway, streams: Streams, months: float) -> int:
             if back <= 0:
                 continue
             k = int(sizes.sample(r))
-            family = pathway.new_family(closed, [draw_age(ages, r) for _ in range(k)], draws=draws)
+            family = pathway.families.new_family(closed, [draw_age(ages, r) for _ in range(k)], draws=draws)
             if kind in referral_before_close:
                 for child in family.children:
                     child.last_referral = closed - referral_before_close[kind]
@@ -90,6 +91,6 @@ def seed_history(pathway: Pathway, streams: Streams, months: float) -> int:
             if kind == "early_help":
                 family.protected_from = closed - eh_days + eh.effect_lag_months * DAYS_PER_MONTH
                 family.protected_to = family.protected_from + eh.effect_months * DAYS_PER_MONTH
-            pathway.env.process(pathway.contact(family, rc.to_mash, source="returning", delay=back))
+            pathway.env.process(pathway.route("contact", family, rc.to_mash, source="returning", delay=back))
             scheduled += 1
     return scheduled

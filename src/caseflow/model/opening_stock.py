@@ -19,8 +19,10 @@ from collections.abc import Callable
 import numpy as np
 
 from caseflow.distributions import BandedSampler, BranchSampler
-from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child, Family, Stage
-from caseflow.model.pathway import Pathway, draw_age
+from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Activity, CareEntry, Child, Family, Stage
+from caseflow.model.families import draw_age
+from caseflow.model.pathway import Pathway
+from caseflow.model.stages.looked_after import LookedAfter
 from caseflow.scenario.schema import TIME_ON_PLAN_MONTHS, TimeOnPlan
 from caseflow.streams import Stream, Streams
 
@@ -97,11 +99,11 @@ def _families(pathway: Pathway, n_children: int, stream: Stream) -> list[Family]
     """Families of sampled sibling-group sizes holding exactly ``n_children`` children."""
     out = []
     left = n_children
-    sizes = pathway._sibling_sizes
+    sizes = pathway.families.sizes
     while left > 0:
         k = min(int(sizes.sample(stream)), left)
-        ages = [draw_age(pathway._child_age, stream) for _ in range(k)]
-        out.append(pathway.new_family(0.0, ages))
+        ages = [draw_age(pathway.families.child_age, stream) for _ in range(k)]
+        out.append(pathway.families.new_family(0.0, ages))
         left -= k
     return out
 
@@ -123,14 +125,14 @@ def seed_opening_stock(pathway: Pathway, streams: Streams) -> None:
     for fam, (total, elapsed) in zip(fams, cp_pairs, strict=True):
         for c in fam.children:
             c.cp_plans = 1
-        env.process(pathway.cp_plan(fam, list(fam.children), started=-elapsed, duration=total))
+        env.process(pathway.route("cp_plan", fam, list(fam.children), started=-elapsed, duration=total))
 
     cin_len = BandedSampler(s.cin_plan.duration_months, DAYS_PER_MONTH)
     fams = _families(pathway, stock.cin_plans, r)
     for fam, (total, elapsed) in zip(
         fams, length_biased(lambda: cin_len.sample(r), len(fams), r), strict=True
     ):
-        env.process(pathway.cin_plan(fam, list(fam.children), started=-elapsed, duration=total))
+        env.process(pathway.route("cin_plan", fam, list(fam.children), started=-elapsed, duration=total))
 
     wd = BandedSampler(s.assessment.duration_wd)
     fams = _families(pathway, stock.in_assessment, r)
@@ -140,9 +142,9 @@ def seed_opening_stock(pathway: Pathway, streams: Streams) -> None:
         pathway.move(kids, Stage.ASSESSMENT)
         for c in kids:
             c.last_referral = c.since = referred
-        pathway.capacity.assign(kids, "assessment")
-        pathway._age_out_before(kids, DAYS_PER_YEAR)
-        env.process(pathway.assess_and_decide(fam, kids, referred, working_days=total))
+        pathway.capacity.assign(kids, Activity.ASSESSMENT)
+        pathway.age_out_before(kids, DAYS_PER_YEAR)
+        env.process(pathway.route("assessment", fam, kids, referred, working_days=total))
 
     _seed_looked_after(pathway, stock.looked_after, streams["opening_stock.looked_after"])
 
@@ -151,11 +153,13 @@ def _seed_looked_after(pathway: Pathway, n: int, r: Stream) -> None:
     if n <= 0:
         return
     entry_age = BranchSampler(pathway.s.opening_stock.looked_after_age)
+    care = pathway.stages["looked_after"]
+    assert isinstance(care, LookedAfter)
     pool = []
     for _ in range(max(20 * n, 2000)):
         age = draw_age(entry_age, r)
         probe = Child(-1, dob=-age * DAYS_PER_YEAR)
-        pool.append((age, pathway.care_episode(probe, 0.0, r)))
+        pool.append((age, care.care_episode(probe, 0.0, r)))
     totals = np.array([ep[2] for _, ep in pool])
     gen = r.generator
     picks = gen.choice(len(pool), size=n, p=totals / totals.sum())
@@ -163,7 +167,7 @@ def _seed_looked_after(pathway: Pathway, n: int, r: Stream) -> None:
     for i, u in zip(picks.tolist(), fractions.tolist(), strict=True):
         age, episode = pool[i]
         elapsed = episode[2] * u
-        fam = pathway.new_family(0.0, [age + elapsed / DAYS_PER_YEAR])
+        fam = pathway.families.new_family(0.0, [age + elapsed / DAYS_PER_YEAR])
         pathway.env.process(
-            pathway.looked_after(fam.children[0], fam, entry="opening", episode=episode, started=-elapsed)
+            care.episode(fam.children[0], fam, entry=CareEntry.OPENING, episode=episode, started=-elapsed)
         )

@@ -1,32 +1,60 @@
-"""One replication: build the environment, seed the opening caseload, run, return the records."""
+"""One replication of the model: the composition root that builds it, runs it and returns its records.
+
+:func:`run_model` builds the parts of one replication (calendar, random streams, recorder, the capacity
+that does statutory work, the pathway's stage modules and census), seeds the opening caseload and its
+recent history, runs the arrivals, applies time-phased changes, and announces each month end to its
+observers. Everything it wires can be replaced by passing an object in:
+
+- ``capacity``: a factory ``(Setting) -> Capacity``; by default the workforce model when the scenario
+  has an enabled ``[workforce]``, otherwise durations sampled from published distributions
+  (:func:`default_capacity`);
+- ``observers``: factories ``(Replication) -> MonthEndObserver``, each told of every month end (and of
+  scenario changes if it has an ``update(scenario)`` method). Costs are one such observer, attached by
+  :func:`caseflow.simulate` (:mod:`caseflow.replication`); the model itself knows nothing of money;
+- ``stages``: the stage groups of the pathway (:data:`caseflow.model.stages.DEFAULT_STAGES`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, cast
 
 import pandas as pd
 import simpy
 
 from caseflow.calendar import Calendar
-from caseflow.costs import CostLedger
 from caseflow.model.arrivals import draw_arrivals
 from caseflow.model.capacity import Capacity, SampledDurations
+from caseflow.model.census import Census
 from caseflow.model.history import seed_history
 from caseflow.model.opening_stock import seed_opening_stock
 from caseflow.model.pathway import Pathway
+from caseflow.model.stages import DEFAULT_STAGES, StageGroup
+from caseflow.model.stages.front_door import FrontDoor
+from caseflow.model.stages.looked_after import LookedAfter
 from caseflow.model.workforce.capacity import CHANGE_OFFSET, Workforce
 from caseflow.records import Recorder
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.timeline import change_points
 from caseflow.streams import Streams
 
-__all__ = ["ReplicationOutput", "simulate"]
+__all__ = [
+    "CapacityFactory",
+    "MonthEnd",
+    "MonthEndObserver",
+    "ObserverFactory",
+    "Replication",
+    "ReplicationOutput",
+    "Setting",
+    "default_capacity",
+    "horizon_days",
+    "run_model",
+]
 
 _LEAD_DAYS = 400  # calendar history before day 0 for the opening caseload's working-day clocks
 _TAIL_DAYS = 3 * 366  # calendar after the horizon, so due dates past the end can be computed
@@ -64,6 +92,93 @@ def _collector_tuned() -> Iterator[None]:
                 gc.set_threshold(*_gc_saved)
 
 
+@dataclass(frozen=True)
+class Setting:
+    """What every part of a replication is built from."""
+
+    env: simpy.Environment
+    calendar: Calendar
+    scenario: Scenario
+    streams: Streams
+    recorder: Recorder
+
+
+@dataclass(frozen=True)
+class Replication(Setting):
+    """A built replication: its setting, the capacity doing the work, and the pathway."""
+
+    capacity: Capacity
+    pathway: Pathway
+
+    @property
+    def census(self) -> Census:
+        return self.pathway.census
+
+    @property
+    def front_door(self) -> FrontDoor:
+        group = self.pathway.stages["front_door"]
+        assert isinstance(group, FrontDoor)
+        return group
+
+    @property
+    def looked_after(self) -> LookedAfter:
+        group = self.pathway.stages["looked_after"]
+        assert isinstance(group, LookedAfter)
+        return group
+
+
+@dataclass(frozen=True)
+class MonthEnd:
+    """The end of month ``month`` (0-based) at simulation time ``time``."""
+
+    month: int
+    time: float
+    previous: float  # time of the previous month end (0 for the first month)
+    census: Census
+
+    @property
+    def days(self) -> float:
+        """Length of the month in days."""
+        return self.time - self.previous
+
+
+class MonthEndObserver(Protocol):
+    """Told of every month end, after the pathway's stocks are recorded."""
+
+    def month_end(self, event: MonthEnd) -> None: ...
+
+
+#: Builds the capacity that does a replication's statutory work.
+CapacityFactory = Callable[[Setting], Capacity]
+#: Builds an observer of a replication's month ends.
+ObserverFactory = Callable[[Replication], MonthEndObserver]
+
+
+def default_capacity(setting: Setting) -> Capacity:
+    """The workforce model when the scenario has an enabled ``[workforce]``, else sampled durations."""
+    s = setting.scenario
+    if s.workforce is not None and s.workforce.enabled:
+        return Workforce(setting.env, setting.calendar, s, setting.streams, setting.recorder)
+    return SampledDurations(setting.env, setting.calendar, s, setting.streams)
+
+
+class _WorkforceMonthEnd:
+    """Adapts the workforce's month-end snapshot to the observer protocol."""
+
+    def __init__(self, workforce: Workforce) -> None:
+        self.workforce = workforce
+
+    def month_end(self, event: MonthEnd) -> None:
+        self.workforce.snapshot(event.month, event.days, list(event.census.looked_after.values()))
+
+
+def _capacity_observer(capacity: Capacity) -> MonthEndObserver | None:
+    if isinstance(capacity, Workforce):
+        return _WorkforceMonthEnd(capacity)
+    month_end = getattr(capacity, "month_end", None)
+    return capacity if callable(month_end) else None  # type: ignore[return-value]
+
+
 @dataclass
 class ReplicationOutput:
     """Everything one replication produced, before it is turned into KPIs."""
@@ -93,7 +208,7 @@ def horizon_days(scenario: Scenario, years: int | None = None) -> tuple[int, int
 
 
 @_collector_tuned()
-def simulate(
+def run_model(
     scenario: Scenario,
     *,
     seed: int = 0,
@@ -102,13 +217,18 @@ def simulate(
     track_children: bool = False,
     audit_every_month: bool = False,
     records: bool = False,
+    capacity: CapacityFactory = default_capacity,
+    observers: Sequence[ObserverFactory] = (),
+    stages: Sequence[type[StageGroup]] = DEFAULT_STAGES,
 ) -> ReplicationOutput:
-    """Run one replication of ``scenario`` and return its records.
+    """Run one replication of ``scenario``'s model and return its records (no costs: see
+    :func:`caseflow.simulate`, which adds them).
 
     ``years`` overrides the scenario's reported years. ``track_children`` keeps every child object
     (for tests and per-case analysis); ``audit_every_month`` checks conservation at each month end;
     ``records`` keeps one row per stage episode of every child (open ones included at the end).
     Without ``records`` memory is bounded by the open caseload and the number of months.
+    ``capacity``, ``observers`` and ``stages`` replace or extend the parts (module docstring).
     """
     days, warm_days = horizon_days(scenario, years)
     cal = Calendar(scenario.run.start_date, days + _TAIL_DAYS, lead_days=_LEAD_DAYS)
@@ -117,18 +237,27 @@ def simulate(
     month_ends = [t for t in cal.month_ends if t <= days]
     n_months = len(month_ends)
     recorder = Recorder(n_months, cal.month_index[:days])
-    workforce: Workforce | None = None
-    if scenario.workforce is not None and scenario.workforce.enabled:
-        workforce = Workforce(env, cal, scenario, streams, recorder)
-        capacity: Capacity = workforce
-    else:
-        capacity = SampledDurations(env, cal, scenario, streams)
+    setting = Setting(env, cal, scenario, streams, recorder)
+    work = capacity(setting)
     pathway = Pathway(
-        env, cal, scenario, streams, recorder, capacity, track_children=track_children, records=records
+        env,
+        cal,
+        scenario,
+        streams,
+        recorder,
+        work,
+        track_children=track_children,
+        records=records,
+        stages=stages,
     )
     seed_opening_stock(pathway, streams)
     seed_history(pathway, streams, scenario.run.history_months)
-    ledger = CostLedger(scenario, cal, recorder, pathway, workforce) if scenario.costs is not None else None
+    built = Replication(env, cal, scenario, streams, recorder, work, pathway)
+    watchers: list[MonthEndObserver] = []
+    if (own := _capacity_observer(work)) is not None:
+        watchers.append(own)
+    watchers += [make(built) for make in observers]
+    followers: list[object] = [work, *(w for w in watchers if w is not cast(object, work))]
 
     points = change_points(scenario)
     segments = [(max(0, int(cal.time(p.date))), p.scenario) for p in points]
@@ -145,24 +274,24 @@ def simulate(
         events=0,
         pathway=pathway if track_children else None,
     )
+    families = pathway.families
 
     def arrivals() -> Generator[simpy.Event, Any, None]:
         for t, i in zip(times.tolist(), sources.tolist(), strict=True):
             yield env.timeout(t - env.now)
-            family = pathway.sample_family(t)
+            family = families.sample_family(t)
             # the source's current share passed to MASH (a time-phased change may have altered it)
             to_mash = pathway.s.demand.sources[names[i]].to_mash
-            env.process(pathway.contact(family, to_mash, source=names[i]))
+            env.process(pathway.route("contact", family, to_mash, source=names[i]))
 
-    def month_end_snapshots() -> Generator[simpy.Event, Any, None]:
+    def month_ends_() -> Generator[simpy.Event, Any, None]:
         previous = 0.0
         for k, t in enumerate(month_ends):
             yield env.timeout(t - env.now)
-            pathway.stock_snapshot(k)
-            if workforce is not None:
-                workforce.snapshot(k, t - previous, list(pathway.cla_children.values()))
-            if ledger is not None:
-                ledger.month_end(k, previous, t)
+            pathway.snapshot(k)
+            event = MonthEnd(k, t, previous, pathway.census)
+            for watcher in watchers:
+                watcher.month_end(event)
             previous = t
             if audit_every_month:
                 out.audits.append(pathway.audit())
@@ -172,24 +301,26 @@ def simulate(
             if at > env.now:
                 yield env.timeout(at - env.now)
             pathway.update(variant)
-            if workforce is not None:
-                workforce.update(variant)
-            if ledger is not None:
-                ledger.update(variant)
+            for follower in followers:
+                update = getattr(follower, "update", None)
+                if update is not None:
+                    update(variant)
             recorder.count("scenario_changes_applied", env.now)
 
     env.process(arrivals())
     if segments:
         env.process(apply_changes())
-    env.process(pathway.uasc_arrivals(days))
-    env.process(month_end_snapshots())
+    care = built.looked_after
+    env.process(care.uasc_arrivals(days))
+    env.process(month_ends_())
     env.run(until=days + 0.5)
     out.audits.append(pathway.audit())
     out.events = next(env._eid)  # SimPy's event counter: events scheduled in this run
     out.stream_names = streams.names
-    if records and pathway.case_records is not None:
+    census = pathway.census
+    if records and census.case_records is not None:
         out.case_records = pd.DataFrame(
-            pathway.case_records + pathway.open_case_records(),
+            census.case_records + census.open_case_records(),
             columns=["child", "family", "stage", "start_day", "end_day", "next_stage"],
         )
         out.case_records.insert(0, "replication", replication)

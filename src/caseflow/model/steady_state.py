@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from caseflow.model.arrivals import mean_family_size
-from caseflow.model.entities import DAYS_PER_YEAR
+from caseflow.model.entities import DAYS_PER_YEAR, ClosureKind
 from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS, AgeMix, Scenario
 
 __all__ = ["CareExits", "SteadyState", "care_exits", "steady_state"]
 
 #: Closure kinds that decide the chance a family comes back (``recontact.after_*``).
-CLOSURE_KINDS: tuple[str, ...] = ("front_door", "early_help", "assessment", "plan")
+CLOSURE_KINDS: tuple[ClosureKind, ...] = tuple(ClosureKind)
 
 _WORKING_DAYS_PER_YEAR = 253.0
 

@@ -1,0 +1,56 @@
+"""What every stage module is: a group of stage processes that registers the outcomes it handles.
+
+A stage group (front door, assessment, child protection, …) owns its parameters' samplers and its
+SimPy processes. It never calls another group directly: when one of its children's episodes ends with
+an outcome (``"cin_plan"``, ``"s47"``, ``"looked_after"``, ``"closure"``…), it hands the family to
+:meth:`Pathway.route <caseflow.model.pathway.Pathway.route>`, which finds the group registered for
+that outcome. So a new stage is one module (a :class:`StageGroup`), one registration (a name in
+:meth:`StageGroup.routes`) and one outcome in its predecessor's branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from caseflow.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from caseflow.model.pathway import Pathway
+
+__all__ = ["Entry", "Proc", "StageGroup"]
+
+Proc = Generator[simpy.Event, Any, None]
+#: How a stage is entered: a generator function whose first argument is the family (processes that
+#: end at once, such as starting one care episode per child, simply return without yielding).
+Entry = Callable[..., Proc]
+
+
+class StageGroup:
+    """Base class of a stage module: a name, samplers compiled from the scenario, and entries."""
+
+    #: unique name of the group (``"child_protection"``)
+    name: str = ""
+
+    def __init__(self, pathway: Pathway) -> None:
+        self.pathway = pathway
+        self.env = pathway.env
+        self.cal = pathway.cal
+        self.rec = pathway.rec
+        self.capacity = pathway.capacity
+        self.census = pathway.census
+        self.s = pathway.s
+        self.compile(pathway.s)
+
+    def compile(self, scenario: Scenario) -> None:
+        """Build the group's samplers from the scenario in force (again when a change applies)."""
+        self.s = scenario
+
+    def routes(self) -> Mapping[str, Entry]:
+        """The outcomes this group handles, each with the process that starts it."""
+        return {}
+
+    def tick(self) -> None:
+        """Bring time-weighted accounting up to now (before the scenario changes)."""

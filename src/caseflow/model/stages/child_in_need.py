@@ -1,0 +1,68 @@
+"""Child in need plans (Children Act 1989 s17).
+
+A CIN plan lasts a sampled time and ends in closure, step-down to early help, an s47 enquiry or care;
+early help the family had may stop the escalation.
+
+Outcome routed here: ``"cin_plan"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from caseflow.distributions import BandedSampler, BranchSampler
+from caseflow.model.entities import DAYS_PER_MONTH, Activity, CareEntry, Child, ClosureKind, Family, Stage
+from caseflow.model.stages.base import Entry, Proc, StageGroup
+from caseflow.scenario.schema import Scenario
+
+__all__ = ["ChildInNeed"]
+
+
+class ChildInNeed(StageGroup):
+    name = "child_in_need"
+
+    def compile(self, scenario: Scenario) -> None:
+        super().compile(scenario)
+        self._cin_end = BranchSampler(scenario.cin_plan.end)
+        self._cin_len = BandedSampler(scenario.cin_plan.duration_months, DAYS_PER_MONTH)
+
+    def routes(self) -> Mapping[str, Entry]:
+        return {"cin_plan": self.cin_plan}
+
+    def cin_plan(
+        self,
+        family: Family,
+        kids: list[Child],
+        *,
+        started: float | None = None,
+        duration: float | None = None,
+    ) -> Proc:
+        """A CIN plan; ``started``/``duration`` are given for the opening caseload."""
+        env, rec, p = self.env, self.rec, self.pathway
+        now = env.now
+        if started is None:
+            started = now
+            rec.count("cin_plans_started", now, len(kids))
+        if duration is None:
+            duration = self._cin_len.sample(family)
+        p.move(kids, Stage.CIN_PLAN)
+        for c in kids:
+            c.since = started  # earlier than now for the opening caseload
+        self.capacity.assign(kids, Activity.CIN_PLAN)
+        p.age_out_before(kids, started + duration)
+        yield env.timeout(max(0.0, started + duration - now))
+        kids = p.current(kids)
+        if not kids:
+            return
+        rec.count("cin_plans_ended", env.now, len(kids))
+        outcome = self._cin_end.sample(family)
+        if outcome in ("s47", "looked_after") and p.escalation_prevented(family):
+            outcome = "closure"
+        if outcome == "closure":
+            p.close(kids, ClosureKind.PLAN, family)
+        elif outcome == "step_down":
+            yield from p.route("early_help", family, kids, otherwise=ClosureKind.PLAN)
+        elif outcome == "s47":
+            yield from p.route("s47", family, kids, since=env.now)
+        else:
+            yield from p.route("looked_after", family, kids, entry=CareEntry.FROM_CIN_PLAN)
