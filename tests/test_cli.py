@@ -1,4 +1,5 @@
-"""Tests for the command line (:mod:`caseflow.cli`, DESIGN §8) and atomic writing (:mod:`caseflow.output`)."""
+"""Tests for the command line (:mod:`caseflow.cli`, DESIGN §8), the report folder
+(:mod:`caseflow.present.report`) and atomic writing (:mod:`caseflow.present.files`)."""
 
 from __future__ import annotations
 
@@ -17,19 +18,22 @@ import pandas as pd
 import pytest
 
 import caseflow.cli
-import caseflow.output
+import caseflow.present.files
+import caseflow.present.report
 from caseflow.cli import main
 from caseflow.experiment.results import Results
-from caseflow.metrics import KPIS
-from caseflow.output import atomic_write_text, write_json, write_report
+from caseflow.metrics import KPIS, Catalogue
+from caseflow.present.files import atomic_write_text, write_json
+from caseflow.present.report import write_report
 from caseflow.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.toml"
 
-# write_report's documented files (see caseflow.output.write_report).
+# write_report's documented files (see caseflow.present.report.write_report).
 REPORT_FILES = {
     "kpis.csv",
+    "kpi_definitions.csv",
     "summary_financial_year.csv",
     "summary_month.csv",
     "headline.csv",
@@ -277,9 +281,38 @@ def test_run_exits_0_and_prints_table(cli_run: CliRun) -> None:
     warmup = load_scenario(BASELINE).run.warmup_years
     assert f"baseline: 2 replications × 1 financial years after {warmup} warm-up (seed 3)" in out
     assert "95% CI" in out
-    assert any(line.startswith("contacts ") for line in out.splitlines())
+    (contacts,) = [line for line in out.splitlines() if line.endswith(" contacts")]
+    assert contacts.strip().startswith("Contacts received (children)")
+    assert " children " in contacts
     assert f"wrote {cli_run.json_file}" in out
     assert f"wrote {cli_run.out_dir}/" in out
+
+
+def test_run_table_names_every_kpi_by_its_label_and_unit(cli_run: CliRun) -> None:
+    """A council officer reads labels and units; the name is only a last column, for ``--kpis``."""
+    catalogue = Catalogue()
+    rows = [line.split() for line in cli_run.stdout.splitlines() if line.startswith("  ")]
+    named = {r[-1] for r in rows if r[-1] in set(cli_run.results.kpis["kpi"])}
+    assert named == set(cli_run.results.kpis["kpi"])
+    for line in cli_run.stdout.splitlines():
+        words = line.split()
+        if words and words[-1] in named:
+            kpi = catalogue[words[-1]]
+            assert line.strip().startswith(kpi.label[:30]), line
+            assert kpi.unit_label in line, line
+    sections = [s for s in ("Demand", "Timeliness", "Workforce", "Costs (£ a year)") if s in cli_run.stdout]
+    assert len(sections) == 4
+
+
+def test_run_intervals_respect_bounds(cli_run: CliRun) -> None:
+    data = _strict_json(cli_run.json_file)["kpis"]
+    catalogue = Catalogue()
+    for name, k in data.items():
+        lower, upper = catalogue.bounds(name)
+        if k["ci_low"] is not None and lower is not None:
+            assert k["ci_low"] >= lower, name
+        if k["ci_high"] is not None and upper is not None:
+            assert k["ci_high"] <= upper, name
 
 
 def test_run_passes_flags_through(cli_run: CliRun) -> None:
@@ -362,9 +395,19 @@ def test_run_out_folder_contents(cli_run: CliRun) -> None:
 
     head = pd.read_csv(out / "headline.csv", index_col=0)
     assert set(head.index) == set(_strict_json(cli_run.json_file)["kpis"])
+    assert list(head.columns[:3]) == ["label", "unit", "section"]
+    assert head.loc["cp_per_10k_end", "label"] == "Child protection plans per 10,000 children, 31 March"
+    assert head.loc["cp_per_10k_end", "unit"] == "per 10,000 children aged 0–17"
+    assert {"label", "unit", "section"} <= set(fy.columns)
     md = (out / "headline.md").read_text(encoding="utf-8")
     assert md.startswith("# baseline")
-    assert "| `contacts` |" in md
+    assert "| Contacts received (children) | " in md
+    assert "## Timeliness" in md
+    assert "`contacts`" not in md
+    definitions = pd.read_csv(out / "kpi_definitions.csv", index_col="kpi")
+    assert set(definitions.index) == set(head.index)
+    assert definitions.loc["assessment_within_45wd_pct", "benchmark"] == 85.7
+    assert definitions.loc["assessment_within_45wd_pct", "upper_bound"] == 100
 
 
 def test_write_report_replaces_existing_folder(cli_run: CliRun, tmp_path: Path) -> None:
@@ -387,7 +430,7 @@ def test_write_report_failure_keeps_previous_folder(
         raise RuntimeError("disk on fire")
 
     # fails after kpis.csv and the summaries have been written into the temporary folder
-    monkeypatch.setattr(caseflow.output, "headline_markdown", boom)
+    monkeypatch.setattr(caseflow.present.report, "headline_markdown", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_report(cli_run.results, out)
     assert [p.name for p in out.iterdir()] == ["previous.txt"]
@@ -419,7 +462,7 @@ def test_atomic_write_text_failure_keeps_previous_content(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise OSError("simulated failure")
 
-    monkeypatch.setattr(caseflow.output.os, failing, boom)
+    monkeypatch.setattr(caseflow.present.files.os, failing, boom)
     with pytest.raises(OSError, match="simulated failure"):
         atomic_write_text(target, "new content that must not appear")
     monkeypatch.undo()
@@ -443,7 +486,7 @@ def test_atomic_write_text_failure_without_previous_file_leaves_nothing(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(caseflow.output.os, "replace", boom)
+    monkeypatch.setattr(caseflow.present.files.os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
         atomic_write_text(tmp_path / "new.txt", "content")
     monkeypatch.undo()

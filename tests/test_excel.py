@@ -1,4 +1,4 @@
-"""Tests for the Excel workbook (:mod:`caseflow.excel`): written, then read back with openpyxl."""
+"""Tests for the Excel workbook (:mod:`caseflow.present.excel`): written, then read back with openpyxl."""
 
 from __future__ import annotations
 
@@ -16,18 +16,18 @@ import pytest
 import caseflow
 import caseflow.cli
 from caseflow.costs import COST_KPIS
-from caseflow.excel import (
+from caseflow.experiment.compare import Comparison
+from caseflow.experiment.results import Results
+from caseflow.metrics import KPIS, Catalogue
+from caseflow.present._comment_sources import parameter_comments
+from caseflow.present.excel import (
     COST_COLUMNS,
     _quarter_label,
     flatten_parameters,
-    parameter_comments,
     parameter_source,
     write_workbook,
 )
-from caseflow.experiment.compare import Comparison
-from caseflow.experiment.results import Results
-from caseflow.metrics import KPIS
-from caseflow.output import write_report
+from caseflow.present.report import write_report
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -76,6 +76,13 @@ def _find_row(ws: Any, first: str, col: int = 1) -> int:
         if ws.cell(row=row, column=col).value == first:
             return row
     raise AssertionError(f"no row starting {first!r} in {ws.title}")
+
+
+def _kpi_row(ws: Any, name: str) -> int:
+    """The row of KPI ``name`` (in the "Name" column)."""
+    header = _find_row(ws, "KPI") if ws.title == "Summary" else 2
+    col = next(c for c in range(1, ws.max_column + 1) if ws.cell(row=header, column=c).value == "Name")
+    return _find_row(ws, name, col)
 
 
 def _columns(ws: Any, header_row: int, group_row: int | None) -> list[tuple[str | None, str]]:
@@ -144,21 +151,29 @@ def test_summary_values_equal_headline(run_book: Any, results: Results) -> None:
     ws = run_book["Summary"]
     rows = [r for r in _records(ws, _find_row(ws, "KPI"), None) if r["Unit"] is not None]
     head = results.headline()
+    catalogue = Catalogue()
     assert len(rows) >= 25
     for r in rows:
-        kpi = r["KPI"]
+        kpi = r["Name"]
+        assert r["KPI"] == catalogue[kpi].label  # the plain label, not the variable name
+        assert r["Unit"] == catalogue[kpi].unit_label
         for label, col in (("Mean", "mean"), ("95% CI low", "ci_low"), ("95% CI high", "ci_high")):
             assert _close(r[label], _scaled(kpi, head.loc[kpi, col])), (kpi, label)
         assert r["Definition"] == next(k.description for k in KPIS if k.name == kpi)
-    shown = {r["KPI"] for r in rows}
+        benchmark = catalogue[kpi].benchmark
+        assert _close(r["Benchmark"], _scaled(kpi, benchmark.value) if benchmark else None), kpi
+    shown = {r["Name"] for r in rows}
     assert {"assessment_within_45wd_pct", "caseload_mean", "unallocated_cases_mean"} <= shown
     assert {"sw_vacancy_pct", "cp_per_10k_end", "cla_per_10k_end", *COST_KPIS} <= shown
 
 
 def test_number_formats_and_frozen_headers(run_book: Any) -> None:
     ws = run_book["Summary"]
-    pct = _find_row(ws, "assessment_within_45wd_pct")
-    money = _find_row(ws, "cost_total")
+    pct = _kpi_row(ws, "assessment_within_45wd_pct")
+    money = _kpi_row(ws, "cost_total")
+    count = _kpi_row(ws, "contacts")
+    assert ws.cell(row=count, column=3).number_format == "#,##0"
+    assert ws.cell(row=pct, column=1).value == "Assessments completed within 45 working days"
     assert ws.cell(row=pct, column=3).number_format == "0.0%"
     assert "£" in ws.cell(row=money, column=3).number_format
     assert "#,##0" in ws.cell(row=money, column=3).number_format
@@ -173,11 +188,23 @@ def test_kpis_by_year_equal_summary(run_book: Any, results: Results) -> None:
     ws = run_book["KPIs by year"]
     rows = _records(ws, 2, 1)
     summary = results.summary("financial_year").set_index(["kpi", "period"])
-    assert {r["KPI"] for r in rows} == set(results.kpis["kpi"])  # every KPI, per-team ones included
+    assert {r["Name"] for r in rows} == set(results.kpis["kpi"])  # every KPI, per-team ones included
+    catalogue = Catalogue()
     for r in rows:
-        s = summary.loc[(r["KPI"], REPORTED_FY)]
-        assert _close(r[(REPORTED_FY, "Mean")], _scaled(r["KPI"], s["mean"])), r["KPI"]
-        assert _close(r[(REPORTED_FY, "95% CI high")], _scaled(r["KPI"], s["ci_high"])), r["KPI"]
+        name = r["Name"]
+        assert r["KPI"] == catalogue[name].label
+        assert r["Section"] == catalogue[name].section
+        s = summary.loc[(name, REPORTED_FY)]
+        assert _close(r[(REPORTED_FY, "Mean")], _scaled(name, s["mean"])), name
+        assert _close(r[(REPORTED_FY, "95% CI high")], _scaled(name, s["ci_high"])), name
+        lower, upper = catalogue.bounds(name)
+        if r[(REPORTED_FY, "95% CI low")] is not None:
+            assert r[(REPORTED_FY, "95% CI low")] >= _scaled(name, lower or 0.0), name
+        if r[(REPORTED_FY, "95% CI high")] is not None and upper is not None:
+            assert r[(REPORTED_FY, "95% CI high")] <= _scaled(name, upper), name
+    assert _kpi_row(run_book["KPIs by year"], "caseload_mean_cin_cp") > 2
+    labels = [r["KPI"] for r in rows]
+    assert "Average caseload, CIN/CP team: children per social worker (FTE), 31 March" in labels
 
 
 def _cost_rows(book: Any) -> list[dict[Any, Any]]:
@@ -201,7 +228,8 @@ def test_costs_year_is_sum_of_quarters_and_equals_kpis(run_book: Any, results: R
     months = results.reported("month")
     q1 = months[(months["kpi"] == "cost_total") & months["period"].isin(["2026-04", "2026-05", "2026-06"])]
     assert q1.groupby("replication")["value"].sum().size == 2
-    assert rows[("baseline", "cost", quarters[0])][("Total", "Mean")] == pytest.approx(
+    total = dict(COST_COLUMNS)["cost_total"]
+    assert rows[("baseline", "cost", quarters[0])][(total, "Mean")] == pytest.approx(
         q1.groupby("replication")["value"].sum().mean(), rel=1e-12
     )
 
@@ -245,7 +273,7 @@ def test_about_sheet_explains(run_book: Any, results: Results) -> None:
 def test_comparison_summary_side_by_side(compare_book: Any, comparison: Comparison) -> None:
     ws = compare_book["Summary"]
     header = _find_row(ws, "KPI")
-    rows = {r["KPI"]: r for r in _records(ws, header, header - 1) if r["Unit"] is not None}
+    rows = {r["Name"]: r for r in _records(ws, header, header - 1) if r["Unit"] is not None}
     scenarios = _records(ws, _find_row(ws, "Scenario"), None)
     assert [(s["Scenario"], s["Role"]) for s in scenarios] == [
         ("baseline", "baseline"),

@@ -1,4 +1,4 @@
-"""Charts (caseflow.plots): every function returns a Figure that draws what the results say."""
+"""Charts (caseflow.present.charts): every function returns a Figure that draws what the results say."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 import caseflow
-from caseflow import plots
 from caseflow.experiment import Comparison, Results
+from caseflow.present import charts
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -74,7 +74,7 @@ def test_import_uses_no_pyplot_and_sets_no_backend() -> None:
     code = (
         "import sys, matplotlib as mpl\n"
         "before = mpl.rcParams._get_backend_or_none()\n"
-        "import caseflow.plots\n"
+        "import caseflow.present.charts\n"
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
         "assert mpl.rcParams._get_backend_or_none() == before, 'backend changed'\n"
         "print('ok')\n"
@@ -87,7 +87,7 @@ def test_import_uses_no_pyplot_and_sets_no_backend() -> None:
 
 def test_style_does_not_leak_into_global_rcparams(results: Results) -> None:
     before = dict(mpl.rcParams)
-    plots.caseload_by_team(results)
+    charts.caseload_by_team(results)
     assert mpl.rcParams["axes.spines.top"] == before["axes.spines.top"]
     assert mpl.rcParams["axes.prop_cycle"] == before["axes.prop_cycle"]
 
@@ -96,7 +96,7 @@ def test_style_does_not_leak_into_global_rcparams(results: Results) -> None:
 
 
 def test_pathway_flow_boxes_volumes_and_rates(results: Results) -> None:
-    fig = plots.pathway_flow(results)
+    fig = charts.pathway_flow(results)
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 1
     ax = fig.axes[0]
@@ -129,7 +129,7 @@ def test_pathway_flow_boxes_volumes_and_rates(results: Results) -> None:
 
 def test_kpi_timeseries_lines_bands_and_target(results: Results) -> None:
     kpis = ["assessment_within_45wd_pct", "icpc_within_15wd_pct", "assessment_median_wd"]
-    fig = plots.kpi_timeseries(results, kpis, targets={"assessment_within_45wd_pct": 85.7})
+    fig = charts.kpi_timeseries(results, kpis, targets={"assessment_within_45wd_pct": 85.7})
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 2  # one panel per unit: % and working days
     pct, wd = fig.axes
@@ -154,7 +154,7 @@ def test_kpi_timeseries_lines_bands_and_target(results: Results) -> None:
 
 
 def test_kpi_timeseries_by_financial_year_and_labelled_target(results: Results) -> None:
-    fig = plots.kpi_timeseries(
+    fig = charts.kpi_timeseries(
         results,
         "assessment_within_45wd_pct",
         targets={"assessment_within_45wd_pct": (85.7, "England 2025"), "caseload_mean": 15.2},
@@ -170,13 +170,13 @@ def test_kpi_timeseries_by_financial_year_and_labelled_target(results: Results) 
 
 def test_kpi_timeseries_rejects_unknown_kpi_and_period(results: Results) -> None:
     with pytest.raises(ValueError, match="no_such_kpi"):
-        plots.kpi_timeseries(results, ["no_such_kpi"])
+        charts.kpi_timeseries(results, ["no_such_kpi"])
     with pytest.raises(ValueError, match="period_type"):
-        plots.kpi_timeseries(results, ["contacts"], period_type="quarter")
+        charts.kpi_timeseries(results, ["contacts"], period_type="quarter")
 
 
-def test_bands_are_clipped_to_possible_values(results: Results) -> None:
-    fig = plots.kpi_timeseries(results, ["icpc_within_15wd_pct"])
+def test_bands_stay_within_possible_values(results: Results) -> None:
+    fig = charts.kpi_timeseries(results, ["icpc_within_15wd_pct"])
     (band,) = by_gid(fig.axes[0].collections, "ci:")
     ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
     assert ys.min() >= 0.0
@@ -187,7 +187,7 @@ def test_bands_are_clipped_to_possible_values(results: Results) -> None:
 
 
 def test_caseload_by_team_bars_match_headline(results: Results) -> None:
-    fig = plots.caseload_by_team(results)
+    fig = charts.caseload_by_team(results)
     (ax,) = fig.axes
     bars = {p.get_gid()[4:]: p for p in by_gid(ax.patches, "bar:")}
     workforce = results.scenario.workforce
@@ -203,7 +203,7 @@ def test_caseload_by_team_bars_match_headline(results: Results) -> None:
 
 def test_unallocated_has_two_panels_with_lines(comparison: Comparison) -> None:
     res = comparison.results["vacancies"]
-    fig = plots.unallocated(res)
+    fig = charts.unallocated(res)
     assert len(fig.axes) == 2
     top, bottom = fig.axes
     assert {ln.get_gid() for ln in lines(top, "kpi:")} == {
@@ -222,16 +222,16 @@ def test_unallocated_has_two_panels_with_lines(comparison: Comparison) -> None:
 
 def test_workforce_charts_say_so_when_workforce_is_off(no_workforce: Results) -> None:
     assert math.isnan(headline_mean(no_workforce, "caseload_mean"))
-    fig = plots.caseload_by_team(no_workforce)
+    fig = charts.caseload_by_team(no_workforce)
     (ax,) = fig.axes
     assert not by_gid(ax.patches, "bar:")
     assert "not modelled" in by_gid(ax.texts, "na")[0].get_text()
 
-    fig = plots.unallocated(no_workforce)
+    fig = charts.unallocated(no_workforce)
     assert all(not lines(ax, "kpi:") for ax in fig.axes)
     assert all(by_gid(ax.texts, "na") for ax in fig.axes)
 
-    fig = plots.kpi_timeseries(no_workforce, ["assessment_within_45wd_pct", "cp_visits_on_time_pct"])
+    fig = charts.kpi_timeseries(no_workforce, ["assessment_within_45wd_pct", "cp_visits_on_time_pct"])
     (ax,) = fig.axes
     assert [ln.get_gid() for ln in lines(ax, "kpi:")] == ["kpi:assessment_within_45wd_pct"]
     assert "CP visits on time" in by_gid(ax.texts, "na")[0].get_text()
@@ -243,7 +243,7 @@ def test_workforce_charts_say_so_when_workforce_is_off(no_workforce: Results) ->
 def test_comparison_effects_forest_plot(comparison: Comparison) -> None:
     effects = comparison.effects().set_index("kpi")
     kpis = ["assessment_within_45wd_pct", "unallocated_cases_mean", "cost_staff_permanent"]
-    fig = plots.comparison_effects(comparison, kpis)
+    fig = charts.comparison_effects(comparison, kpis)
     assert len(fig.axes) == len(kpis)
     for ax, kpi in zip(fig.axes, kpis, strict=True):
         (point,) = lines(ax, "effect:")
@@ -256,12 +256,12 @@ def test_comparison_effects_forest_plot(comparison: Comparison) -> None:
 
 
 def test_comparison_effects_default_kpis_and_unknown(comparison: Comparison) -> None:
-    fig = plots.comparison_effects(comparison)
-    expected = [k for k in plots.DEFAULT_EFFECT_KPIS if k in set(comparison.effects()["kpi"])]
+    fig = charts.comparison_effects(comparison)
+    expected = [k for k in charts.DEFAULT_EFFECT_KPIS if k in set(comparison.effects()["kpi"])]
     assert len(fig.axes) == len(expected)
     assert all(len(lines(ax, "effect:")) == 1 for ax in fig.axes)
     with pytest.raises(ValueError, match="no_such_kpi"):
-        plots.comparison_effects(comparison, ["no_such_kpi"])
+        charts.comparison_effects(comparison, ["no_such_kpi"])
 
 
 # ---------------------------------------------------------------------------------------------- costs
@@ -276,20 +276,20 @@ def stacks(ax: Axes) -> dict[tuple[str, str], dict[str, float]]:
 
 
 def test_costs_by_year_stacks_sum_to_total(results: Results) -> None:
-    fig = plots.costs_by_year(results)
+    fig = charts.costs_by_year(results)
     (ax,) = fig.axes
     got = stacks(ax)
     means = fy_summary(results)
     assert list(got) == [("baseline", "2026-27")]
     for (_, year), parts in got.items():
-        assert set(parts) == set(plots.COST_TYPES)
+        assert set(parts) == set(charts.COST_TYPES)
         assert sum(parts.values()) == pytest.approx(means[(year, "cost_total")], rel=1e-9)
         assert parts["cost_staff_agency"] == pytest.approx(means[(year, "cost_staff_agency")])
     assert ax.get_ylabel() == "£ million"
 
 
 def test_costs_by_year_one_group_per_scenario(comparison: Comparison) -> None:
-    fig = plots.costs_by_year(comparison)
+    fig = charts.costs_by_year(comparison)
     (ax,) = fig.axes
     got = stacks(ax)
     assert {s for s, _ in got} == {"baseline", "vacancies"}
@@ -300,7 +300,7 @@ def test_costs_by_year_one_group_per_scenario(comparison: Comparison) -> None:
 
 
 def test_costs_without_staff_costs_stack_what_there_is(no_workforce: Results) -> None:
-    fig = plots.costs_by_year(no_workforce)
+    fig = charts.costs_by_year(no_workforce)
     got = stacks(fig.axes[0])
     ((_, year), parts), *_ = got.items()
     assert parts["cost_staff_agency"] == 0.0  # NaN without a workforce: drawn as nothing
@@ -310,12 +310,12 @@ def test_costs_without_staff_costs_stack_what_there_is(no_workforce: Results) ->
 # ---------------------------------------------------------------------------------------------- files
 
 CHARTS: dict[str, Callable[[Results, Comparison], Figure]] = {
-    "pathway_flow": lambda r, c: plots.pathway_flow(r),
-    "kpi_timeseries": lambda r, c: plots.kpi_timeseries(r, ["assessment_within_45wd_pct"]),
-    "caseload_by_team": lambda r, c: plots.caseload_by_team(r),
-    "unallocated": lambda r, c: plots.unallocated(r),
-    "comparison_effects": lambda r, c: plots.comparison_effects(c),
-    "costs_by_year": lambda r, c: plots.costs_by_year(c),
+    "pathway_flow": lambda r, c: charts.pathway_flow(r),
+    "kpi_timeseries": lambda r, c: charts.kpi_timeseries(r, ["assessment_within_45wd_pct"]),
+    "caseload_by_team": lambda r, c: charts.caseload_by_team(r),
+    "unallocated": lambda r, c: charts.unallocated(r),
+    "comparison_effects": lambda r, c: charts.comparison_effects(c),
+    "costs_by_year": lambda r, c: charts.costs_by_year(c),
 }
 
 
@@ -331,7 +331,7 @@ def test_each_chart_saves_a_png(name: str, results: Results, comparison: Compari
 
 def test_save_all_writes_every_applicable_chart(results: Results, tmp_path: Path) -> None:
     folder = tmp_path / "charts"
-    paths = plots.save_all(results, folder)
+    paths = charts.save_all(results, folder)
     assert [p.name for p in paths] == [
         "pathway_flow.png",
         "timeliness.png",
@@ -347,6 +347,6 @@ def test_save_all_writes_every_applicable_chart(results: Results, tmp_path: Path
 
 
 def test_save_all_skips_charts_that_do_not_apply(no_workforce: Results, tmp_path: Path) -> None:
-    paths = plots.save_all(no_workforce, tmp_path)
+    paths = charts.save_all(no_workforce, tmp_path)
     assert [p.name for p in paths] == ["pathway_flow.png", "timeliness.png", "costs_by_year.png"]
     assert all(p.stat().st_size > 0 for p in paths)

@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 
 from caseflow.cli_authority import add_commands, run_command
 from caseflow.data.errors import DataError
-from caseflow.excel import write_workbook
 from caseflow.experiment.compare import compare
 from caseflow.experiment.runner import run
-from caseflow.output import format_effects, format_headline, write_json, write_report
+from caseflow.present.files import write_json
+from caseflow.present.text import format_effects, format_headline
 from caseflow.scenario.loader import ScenarioError, load_scenario
 
 __all__ = ["main"]
@@ -122,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_json(args.json, results.to_json_dict())
             print(f"\nwrote {args.json}")
         if args.out:
+            from caseflow.present.report import write_report  # loads matplotlib and openpyxl
+
             write_report(results, args.out)
             print(f"wrote {args.out}/")
         return EXIT_OK
@@ -198,6 +200,8 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
         )
         print(f"\nwrote {args.json}")
     if args.excel:
+        from caseflow.present.excel import write_workbook  # loads openpyxl
+
         write_workbook(comparison, args.excel)
         print(f"wrote {args.excel}")
     return EXIT_OK

@@ -6,15 +6,17 @@ is safe on a server or in a test (``MPLBACKEND=Agg``). In Jupyter, run ``%matplo
 a returned figure displays itself; elsewhere save it with ``fig.savefig("chart.png", dpi=120)``.
 
 >>> import caseflow
->>> from caseflow import plots
+>>> from caseflow.present import charts
 >>> results = caseflow.run("scenarios/baseline.toml", years=2, replications=5)  # doctest: +SKIP
->>> plots.kpi_timeseries(results, ["assessment_within_45wd_pct"],
-...                      targets=plots.ENGLAND_2025)  # doctest: +SKIP
->>> plots.save_all(results, "runs/baseline/charts")  # doctest: +SKIP
+>>> charts.kpi_timeseries(results, ["assessment_within_45wd_pct"],
+...                       targets=charts.ENGLAND_2025)  # doctest: +SKIP
+>>> charts.save_all(results, "runs/baseline/charts")  # doctest: +SKIP
 
 Means are over replications (and, for annual charts, over the reported financial years, warm-up
-excluded); bands and whiskers are t-based 95% confidence intervals over replications, as in
-:meth:`caseflow.Results.summary`. KPIs that a scenario cannot produce (workforce KPIs with the
+excluded); bands and whiskers are 95% confidence intervals over replications that respect each KPI's
+bounds, as in :meth:`caseflow.Results.summary`. Labels, units and England benchmarks come from the KPI
+catalogue (:mod:`caseflow.metrics.catalogue`), including a user's own KPIs
+(``Results.kpi_definitions``). KPIs that a scenario cannot produce (workforce KPIs with the
 workforce switched off, costs without a ``[costs]`` table) are NaN; the charts skip them and say so
 on the chart rather than failing.
 """
@@ -22,8 +24,6 @@ on the chart rather than failing.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from functools import wraps
 from pathlib import Path
@@ -40,7 +40,8 @@ from matplotlib.text import Text
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
 from caseflow.experiment.stats import summarise
-from caseflow.metrics import describe
+from caseflow.metrics.catalogue import KPIS, UNIT_LABELS, Catalogue
+from caseflow.present.files import atomic_path
 
 __all__ = [
     "COST_TYPES",
@@ -60,18 +61,10 @@ __all__ = [
 
 P = ParamSpec("P")
 
-#: England figures for the year to 31 March 2025, for target lines
-#: (``reference/england-figures.md``: DfE CIN census C2 and C4, DfE children's social work workforce).
-ENGLAND_2025: dict[str, float] = {
-    "assessment_within_45wd_pct": 85.7,
-    "icpc_within_15wd_pct": 81.4,
-    "re_referrals_12m_pct": 22.6,
-    "referral_nfa_pct": 6.5,
-    "caseload_mean": 15.2,
-    "sw_vacancy_pct": 14.2,
-    "sw_agency_pct": 13.0,
-    "sw_turnover_pct": 11.8,
-}
+#: England figures for the year to 31 March 2025, for target lines: each KPI's benchmark in the
+#: catalogue (``reference/england-figures.md``: DfE CIN census C2 and C4, DfE children's social work
+#: workforce).
+ENGLAND_2025: dict[str, float] = {k.name: k.benchmark.value for k in KPIS if k.benchmark is not None}
 
 #: The statutory-timeliness KPIs charted by :func:`save_all`.
 TIMELINESS_KPIS: tuple[str, ...] = (
@@ -126,62 +119,6 @@ _STYLE: dict[Any, Any] = {
 }
 _NA_COLOUR = "#777777"
 
-_SHORT: dict[str, str] = {
-    "contacts": "Contacts",
-    "contact_decision_within_1wd_pct": "Contact decisions within 1 working day",
-    "contact_to_referral_pct": "Contacts becoming referrals",
-    "early_help_starts": "Early help starts",
-    "referrals": "Referrals",
-    "referrals_per_10k": "Referrals per 10,000",
-    "re_referrals_12m_pct": "Re-referrals within 12 months",
-    "referral_nfa_pct": "Referrals with no further action",
-    "assessments_completed": "Assessments completed",
-    "assessment_within_45wd_pct": "Assessments within 45 working days",
-    "assessment_median_wd": "Median assessment duration",
-    "s47_enquiries": "Section 47 enquiries",
-    "icpcs": "Initial CP conferences",
-    "icpc_within_15wd_pct": "ICPCs within 15 working days",
-    "cp_plans_started": "CP plans started",
-    "cp_plans_open_end": "Children on CP plans",
-    "cp_visits_on_time_pct": "CP visits on time",
-    "cin_visits_on_time_pct": "CIN visits on time",
-    "cla_visits_on_time_pct": "CLA visits on time",
-    "cin_plans_started": "CIN plans started",
-    "cla_starts": "Children starting care",
-    "cla_open_end": "Children looked after",
-    "sw_fte_in_post": "Social workers in post",
-    "sw_vacancy_pct": "Vacancy rate",
-    "sw_agency_pct": "Agency rate",
-    "sw_turnover_pct": "Turnover",
-    "caseload_mean": "Caseload per FTE (all teams)",
-    "caseload_p90": "Caseload per FTE, 90th percentile",
-    "caseload_max": "Highest caseload per FTE",
-    "unallocated_cases_mean": "Unallocated (mean over the month)",
-    "unallocated_cases_end": "Unallocated (at month end)",
-    "allocation_wait_median_wd": "Median wait for a worker",
-    "allocation_wait_mean_wd": "Mean wait for a worker",
-    "cost_staff_permanent": "Permanent staff",
-    "cost_staff_agency": "Agency staff",
-    "cost_early_help": "Early help",
-    "cost_placements": "Placements",
-    "cost_total": "Total cost",
-}
-
-_TEAMS: dict[str, str] = {
-    "front_door": "front door",
-    "assessment": "assessment",
-    "cin_cp": "CIN/CP",
-    "children_in_care": "children in care",
-    "care_leavers": "care leavers",
-}
-
-_UNIT_LABEL: dict[str, str] = {
-    "%": "%",
-    "per 10k": "per 10,000 children aged 0–17",
-    "£": "£ million",
-}
-
-
 # ---------------------------------------------------------------------------------------------- helpers
 
 
@@ -196,32 +133,23 @@ def _styled(fn: Callable[P, Figure]) -> Callable[P, Figure]:
     return wrapper
 
 
-def kpi_label(name: str) -> str:
-    """A short, readable label for a KPI (``caseload_mean_cin_cp`` → ``"Cin cp team"``)."""
-    if name in _SHORT:
-        return _SHORT[name]
-    for prefix, what in (("caseload_mean_", "team"), ("unallocated_end_", "team, unallocated")):
-        if name.startswith(prefix):
-            team = name[len(prefix) :]
-            words = _TEAMS.get(team, team.replace("_", " "))
-            return f"{words[:1].upper()}{words[1:]} {what}"
-    return name.replace("_", " ").capitalize()
+def kpi_label(name: str, catalogue: Catalogue | None = None) -> str:
+    """The short label charts give a KPI (``caseload_mean_cin_cp`` → ``"CIN/CP team"``).
+
+    From the KPI catalogue, or from ``catalogue`` (for example ``results.catalogue()``, which knows a
+    user's own KPIs); a name nobody defined is turned into words.
+    """
+    return (catalogue or Catalogue())[name].short
 
 
-def kpi_unit(name: str) -> str:
-    """The KPI's unit as defined in :mod:`caseflow.metrics` (per-team KPIs included)."""
-    try:
-        return describe(name).unit
-    except KeyError:
-        if name.startswith("caseload_mean_"):
-            return "children per FTE"
-        if name.startswith("unallocated_end_"):
-            return "children"
-        return ""
+def kpi_unit(name: str, catalogue: Catalogue | None = None) -> str:
+    """The KPI's unit as defined in the catalogue (per-team KPIs included; "" if nobody defined it)."""
+    return (catalogue or Catalogue())[name].unit
 
 
 def _unit_label(unit: str) -> str:
-    return _UNIT_LABEL.get(unit, unit)
+    """Axis label of a unit: money is drawn in £ million."""
+    return "£ million" if unit == "£" else UNIT_LABELS.get(unit, unit)
 
 
 def _scale(unit: str) -> float:
@@ -275,7 +203,7 @@ def _headline(results: Results, kpis: Sequence[str] | None = None) -> pd.DataFra
         per_rep = per_rep[per_rep["kpi"].isin(list(kpis))]
     if per_rep.empty:
         return pd.DataFrame(columns=["mean", "std", "ci_low", "ci_high", "n"])
-    return summarise(per_rep, ["kpi"]).set_index("kpi")
+    return summarise(per_rep, ["kpi"], bounds=results.catalogue().bounds).set_index("kpi")
 
 
 def _summary(results: Results, kpis: Sequence[str], period_type: str) -> pd.DataFrame:
@@ -284,7 +212,7 @@ def _summary(results: Results, kpis: Sequence[str], period_type: str) -> pd.Data
     frame = frame[frame["kpi"].isin(list(kpis))]
     if frame.empty:
         return pd.DataFrame(columns=["period", "kpi", "mean", "std", "ci_low", "ci_high", "n"])
-    return summarise(frame, ["period", "kpi"])
+    return summarise(frame, ["period", "kpi"], bounds=results.catalogue().bounds)
 
 
 def _periods(results: Results, period_type: str) -> list[str]:
@@ -336,21 +264,21 @@ def _draw_series(
     periods: Sequence[str],
     kpi: str,
     colour: str,
+    catalogue: Catalogue,
     scale: float = 1.0,
 ) -> bool:
     """One KPI's mean line and CI band on ``ax``; False (and nothing drawn) if it is all NaN.
 
-    Every KPI is non-negative and percentages are at most 100, so the band is clipped to that range
-    (with two or three replications a t interval can be far wider than what is possible).
+    The band is the summary's interval, which already respects the KPI's bounds (percentages within
+    0–100, counts at least 0), however few the replications.
     """
     s = summary[summary["kpi"] == kpi].set_index("period").reindex(list(periods))
     mean = s["mean"].to_numpy(dtype=float) * scale
     if not np.isfinite(mean).any():
         return False
     x = np.arange(len(periods))
-    upper = 100.0 if kpi_unit(kpi) == "%" else np.inf
-    lo = np.clip(s["ci_low"].to_numpy(dtype=float) * scale, 0.0, upper)
-    hi = np.clip(s["ci_high"].to_numpy(dtype=float) * scale, 0.0, upper)
+    lo = s["ci_low"].to_numpy(dtype=float) * scale
+    hi = s["ci_high"].to_numpy(dtype=float) * scale
     ok = np.isfinite(lo) & np.isfinite(hi)
     if ok.any():
         ax.fill_between(x, lo, hi, where=ok, color=colour, alpha=0.18, linewidth=0, gid=f"ci:{kpi}")
@@ -361,7 +289,7 @@ def _draw_series(
         linewidth=1.6,
         marker="o",
         markersize=2.5,
-        label=kpi_label(kpi),
+        label=catalogue[kpi].short,
         gid=f"kpi:{kpi}",
     )
     return True
@@ -369,15 +297,8 @@ def _draw_series(
 
 def _save(fig: Figure, path: Path, dpi: int) -> Path:
     """Write a PNG atomically: a temporary file in the same folder, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".png")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -526,12 +447,13 @@ def kpi_timeseries(
         raise ValueError(f"period_type must be 'month' or 'financial_year', not {period_type!r}")
     _check_kpis(results, names)
     targets = dict(targets or {})
+    catalogue = results.catalogue()
     summary = _summary(results, names, period_type)
     periods = _periods(results, period_type)
 
     units: dict[str, list[str]] = {}
     for name in names:
-        units.setdefault(kpi_unit(name), []).append(name)
+        units.setdefault(catalogue[name].unit, []).append(name)
 
     fig = Figure(figsize=(10, 1.0 + 3.0 * len(units)), layout="constrained")
     axes = fig.subplots(len(units), 1, sharex=True, squeeze=False)[:, 0]
@@ -541,7 +463,7 @@ def kpi_timeseries(
         missing = []
         for name in group:
             colour = next(colours)
-            if not _draw_series(ax, summary, periods, name, colour, scale):
+            if not _draw_series(ax, summary, periods, name, colour, catalogue, scale):
                 missing.append(name)
                 continue
             if name in targets:
@@ -560,7 +482,7 @@ def kpi_timeseries(
             ax.text(
                 0.01,
                 0.02,
-                "Not available in this scenario: " + ", ".join(kpi_label(m) for m in missing),
+                "Not available in this scenario: " + ", ".join(catalogue[m].short for m in missing),
                 transform=ax.transAxes,
                 fontsize=8,
                 color=_NA_COLOUR,
@@ -650,20 +572,23 @@ def caseload_by_team(results: Results) -> Figure:
                     zorder=4,
                     label="soft cap at start" if i == 0 else "_nolegend_",
                 )
-    ax.axhline(
-        ENGLAND_2025["caseload_mean"],
-        color="#555555",
-        linestyle="--",
-        linewidth=1,
-        label=f"England average {ENGLAND_2025['caseload_mean']:.1f} (DfE 2025)",
-        zorder=1,
-    )
+    benchmark = results.catalogue()["caseload_mean"].benchmark
+    if benchmark is not None:
+        ax.axhline(
+            benchmark.value,
+            color="#555555",
+            linestyle="--",
+            linewidth=1,
+            label=f"England average {benchmark.value:.1f} ({benchmark.label})",
+            zorder=1,
+        )
     overall = {
         "caseload_mean": "All teams: mean",
         "caseload_p90": "All teams: 90th percentile",
         "caseload_max": "All teams: highest",
     }
-    ax.set_xticks(x, [overall.get(n, kpi_label(n)) for n in names], rotation=20, ha="right")
+    catalogue = results.catalogue()
+    ax.set_xticks(x, [overall.get(n, catalogue[n].short) for n in names], rotation=20, ha="right")
     ax.set_ylabel("children per case-holding FTE")
     ax.legend(loc="upper left")
     return fig
@@ -694,7 +619,7 @@ def unallocated(results: Results) -> Figure:
         (axes[1], bottom, "working days", "Working days from needing a worker to having one"),
     ):
         drawn = [
-            _draw_series(ax, summary, periods, k, colour)
+            _draw_series(ax, summary, periods, k, colour, results.catalogue())
             for k, colour in zip(group, _PALETTE, strict=False)
             if k in present
         ]
@@ -738,6 +663,7 @@ def comparison_effects(comparison: Comparison, kpis: Sequence[str] | None = None
     if not names:
         raise ValueError("no KPIs to show")
     scenarios = [n for n in comparison.names if n != comparison.baseline]
+    catalogue = Catalogue(k for r in comparison.results.values() for k in r.kpi_definitions)
 
     ncols = 1 if len(names) == 1 else 2
     nrows = math.ceil(len(names) / ncols)
@@ -752,11 +678,11 @@ def comparison_effects(comparison: Comparison, kpis: Sequence[str] | None = None
         ax = fig.add_subplot(nrows, ncols, i + 1)
         ax.grid(False)
         ax.grid(True, axis="x")
-        unit = kpi_unit(kpi)
+        unit = catalogue[kpi].unit
         scale = _scale(unit)
         rows = effects[effects["kpi"] == kpi].set_index("scenario")
         base = float(rows["baseline_mean"].iloc[0]) if len(rows) else math.nan
-        ax.set_title(f"{kpi_label(kpi)}  (baseline {_fmt(base, unit)})", loc="left", fontsize=9)
+        ax.set_title(f"{catalogue[kpi].short}  (baseline {_fmt(base, unit)})", loc="left", fontsize=9)
         ax.axvline(0, color="#555555", linewidth=0.8)
         drawn = 0
         for yi, name in zip(y, scenarios, strict=True):
@@ -920,7 +846,8 @@ def save_all(results: Results, folder: str | Path, dpi: int = 120) -> list[Path]
     charts: list[tuple[str, Callable[[], Figure]]] = [("pathway_flow", lambda: pathway_flow(results))]
     timeliness = [k for k in TIMELINESS_KPIS if k in known]
     if timeliness:
-        england = {k: (v, "England 2025") for k, v in ENGLAND_2025.items()}
+        catalogue = results.catalogue()
+        england = {k: (b.value, b.label) for k in timeliness if (b := catalogue[k].benchmark) is not None}
         charts.append(("timeliness", lambda: kpi_timeseries(results, timeliness, targets=england)))
     if has("caseload_mean", "caseload_p90", "caseload_max"):
         charts.append(("caseload_by_team", lambda: caseload_by_team(results)))

@@ -11,20 +11,18 @@
 - **Assumptions**: every parameter of each scenario as run, with its source and the file that set it. The
   source is the scenario's ``[provenance]`` entry for the parameter when it has one (method, file, measure,
   year, LA code: see :meth:`Scenario.source_of`), otherwise the scenario file's comment (see
-  :func:`parameter_comments`).
+  :func:`caseflow.present._comment_sources.parameter_comments`).
 - **About**: what the workbook contains and how its figures are defined.
 
-Percentages are stored as fractions and shown as percentages (86.6%), so they calculate correctly in Excel.
+Every KPI is named by its plain label with its unit (and its name in the last column), grouped and shown
+as the KPI catalogue (:mod:`caseflow.metrics.catalogue`) says. Percentages are stored as fractions and
+shown as percentages (86.6%), so they calculate correctly in Excel.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import re
-import secrets
-import tomllib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,92 +34,36 @@ from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
 
 from caseflow.calendar import quarter_label
-from caseflow.costs import COST_KPIS
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
-from caseflow.experiment.stats import t_interval
-from caseflow.metrics import KPIS
+from caseflow.experiment.stats import bounded_interval, t_interval
+from caseflow.metrics.catalogue import KPI, KPIS, SECTIONS, Catalogue, Display, cost_kpis, headline_kpis
+from caseflow.present._comment_sources import lookup, parameter_notes
+from caseflow.present.files import atomic_path
 from caseflow.scenario.schema import Scenario
 
 __all__ = [
+    "COST_COLUMNS",
     "HEADLINE_KPIS",
     "build_workbook",
     "cost_periods",
     "flatten_parameters",
-    "parameter_comments",
     "parameter_source",
     "write_workbook",
 ]
 
-#: KPIs on the Summary sheet, in sections (any that a run does not produce are left out).
-HEADLINE_KPIS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "Demand",
-        ("contacts", "referrals_per_10k", "re_referrals_12m_pct"),
-    ),
-    (
-        "Timeliness",
-        (
-            "contact_decision_within_1wd_pct",
-            "assessment_within_45wd_pct",
-            "assessment_median_wd",
-            "icpc_within_15wd_pct",
-            "cp_visits_on_time_pct",
-        ),
-    ),
-    (
-        "Caseloads and unallocated work",
-        (
-            "caseload_mean",
-            "caseload_p90",
-            "unallocated_cases_mean",
-            "unallocated_cases_end",
-            "allocation_wait_median_wd",
-        ),
-    ),
-    (
-        "Workforce",
-        ("sw_fte_in_post", "sw_agency_fte", "sw_vacancy_pct", "sw_agency_pct", "sw_turnover_pct"),
-    ),
-    (
-        "Children at 31 March",
-        ("cin_per_10k_end", "cp_per_10k_end", "cla_per_10k_end", "cla_open_end"),
-    ),
-    (
-        "Costs (£ a year)",
-        (
-            "cost_staff_permanent",
-            "cost_recruitment_retention",
-            "cost_staff_agency",
-            "cost_early_help",
-            "cost_placements",
-            "cost_total",
-        ),
-    ),
-)
+#: The built-in KPIs on the Summary sheet, in sections (from the catalogue: ``KPI.headline``).
+HEADLINE_KPIS: tuple[tuple[str, tuple[str, ...]], ...] = headline_kpis()
 
-#: Cost KPIs on the Costs sheet, in column order, with their column labels.
-COST_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("cost_staff_permanent", "Permanent staff (incl. recruitment & retention)"),
-    ("cost_recruitment_retention", "of which recruitment & retention"),
-    ("cost_staff_agency", "Agency staff"),
-    ("cost_early_help", "Early help"),
-    ("cost_placements", "Placements"),
-    ("cost_total", "Total"),
-)
-assert {k for k, _ in COST_COLUMNS} == set(COST_KPIS)
-
-_KPI_BY_NAME = {k.name: k for k in KPIS}
-_TEAM_PREFIXES = {
-    "caseload_mean_": ("children per FTE", "Children per case-holding FTE at period end, team {}"),
-    "unallocated_end_": ("children", "Children waiting for a worker at period end, team {}"),
-}
+#: Cost KPIs on the Costs sheet, in column order, with their column labels (from the catalogue).
+COST_COLUMNS: tuple[tuple[str, str], ...] = tuple((k.name, k.label) for k in KPIS if k.name in cost_kpis())
 
 # ---- formats and styles
 MONEY = '"£"#,##0;-"£"#,##0'
 PERCENT = "0.0%"
 NUMBER = "#,##0.0"
-INTEGER = "0"
+INTEGER = "#,##0"
+_FORMATS = {Display.PERCENT: PERCENT, Display.MONEY: MONEY, Display.COUNT: INTEGER}
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
 HEADING = Font(bold=True, size=12)
@@ -135,210 +77,7 @@ Sheet = Any  # openpyxl worksheets are untyped
 
 
 # ======================================================================================================
-# Parameter sources: comments in the scenario TOML files
-
-
-def _unquoted(text: str) -> Iterator[tuple[int, str]]:
-    """``(index, character)`` for each character of a TOML line outside quoted strings."""
-    quote = ""
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\" and quote == '"':
-                i += 2
-                continue
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        else:
-            yield i, ch
-        i += 1
-
-
-def _split_comment(line: str) -> tuple[str, str]:
-    """``(code, comment)`` of one TOML line: the comment starts at the first ``#`` outside a string."""
-    for i, ch in _unquoted(line):
-        if ch == "#":
-            return line[:i], line[i + 1 :].strip()
-    return line, ""
-
-
-def _split_dotted(key: str) -> list[str]:
-    """``a."b.c".d`` → ``["a", "b.c", "d"]`` (bare and quoted TOML keys)."""
-    parts: list[str] = []
-    buf = ""
-    quote = ""
-    for ch in key:
-        if quote:
-            if ch == quote:
-                quote = ""
-            else:
-                buf += ch
-        elif ch in "\"'":
-            quote = ch
-        elif ch == ".":
-            parts.append(buf.strip())
-            buf = ""
-        else:
-            buf += ch
-    parts.append(buf.strip())
-    return parts
-
-
-def _key_and_value(code: str) -> tuple[str, str] | None:
-    """Split ``key = value`` at the first ``=`` outside a quoted key."""
-    quote = ""
-    for i, ch in enumerate(code):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "=":
-            return code[:i], code[i + 1 :]
-    return None
-
-
-def _bracket_depth(text: str) -> int:
-    """Net ``[``/``{`` nesting opened by ``text`` (outside strings and comments)."""
-    code, _ = _split_comment(text)
-    return sum((ch in "[{") - (ch in "]}") for _, ch in _unquoted(code))
-
-
-_RULE = re.compile(r"^[\s=\-*_~#]*$")
-
-
-@dataclass
-class _FileNotes:
-    notes: dict[str, str]  # dotted key → comment
-    replaced: list[str]  # keys and arrays of tables whose whole value this file sets
-    extends: str | None
-
-
-def _scan(text: str) -> _FileNotes:
-    """Comments of every key one TOML file sets (no ``extends`` handling)."""
-    notes: dict[str, str] = {}
-    replaced: list[str] = []
-    table: list[str] = []
-    table_note = ""
-    group_parent: list[str] | None = None
-    group_note = ""
-    first_key = True
-    pending: list[str] = []
-    array_counts: dict[str, int] = {}
-    depth = 0
-    string_end = ""
-    for raw in text.splitlines():
-        if string_end:  # inside a multi-line string value
-            if string_end in raw:
-                string_end = ""
-            continue
-        if depth > 0:  # inside a multi-line array or inline table
-            depth += _bracket_depth(raw)
-            continue
-        line = raw.strip()
-        if not line:
-            pending = []
-            continue
-        if line.startswith("#"):
-            body = line.lstrip("#").strip()
-            if not _RULE.match(body):
-                pending.append(body)
-            continue
-        code, comment = _split_comment(line)
-        code = code.strip()
-        if code.startswith("[["):
-            name = ".".join(_split_dotted(code[2:].rstrip().removesuffix("]]")))
-            index = array_counts.get(name, 0)
-            array_counts[name] = index + 1
-            if index == 0:
-                replaced.append(name)
-            table = [*_split_dotted(name), str(index)]
-            table_note, first_key, pending = comment or " ".join(pending), True, []
-            group_parent, group_note = None, ""
-            continue
-        if code.startswith("["):
-            table = _split_dotted(code[1:].rstrip().removesuffix("]"))
-            own = comment or " ".join(pending)
-            if own:  # also describes the sibling tables that follow (same parent, no comment of their own)
-                group_parent, group_note = table[:-1], own
-            elif group_parent != table[:-1]:
-                group_parent, group_note = None, ""
-            table_note, first_key, pending = own or group_note, True, []
-            continue
-        kv = _key_and_value(code)
-        if kv is None:  # not TOML we understand: ignore the line
-            pending = []
-            continue
-        key = ".".join([*table, *_split_dotted(kv[0])])
-        block = " ".join(pending)
-        if table and first_key and block and not table_note:
-            table_note = block  # a comment block opening a table describes the table
-        notes[key] = comment or block or (table_note if table else "")
-        replaced.append(key)
-        first_key, pending = False, []
-        value = kv[1].strip()
-        for delim in ('"""', "'''"):
-            if value.startswith(delim) and value.count(delim) == 1:
-                string_end = delim
-        if not string_end:
-            depth = max(_bracket_depth(value), 0)
-    extends = None
-    try:
-        parent = tomllib.loads(text).get("extends")
-        extends = parent if isinstance(parent, str) and parent else None
-    except tomllib.TOMLDecodeError:
-        pass
-    notes.pop("extends", None)
-    return _FileNotes(notes, replaced, extends)
-
-
-def _parameter_notes(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, tuple[str, str]]:
-    """``{dotted key: (comment, file name that set it)}`` following ``extends`` (children win)."""
-    p = Path(path).resolve()
-    if p in _chain:
-        raise ValueError(f"extends forms a cycle at {p}")
-    own = _scan(p.read_text(encoding="utf-8"))
-    merged: dict[str, tuple[str, str]] = {}
-    if own.extends is not None:
-        parent = _parameter_notes(p.parent / own.extends, (*_chain, p))
-        merged = {
-            k: v
-            for k, v in parent.items()
-            if not any(k.startswith(r + ".") for r in own.replaced if r != "extends")
-        }
-    merged.update({k: (c, p.name) for k, c in own.notes.items()})
-    return merged
-
-
-def parameter_comments(path: str | Path) -> dict[str, str]:
-    """The source comment of every parameter set in a scenario TOML file and the files it extends.
-
-    Keys are dotted paths (``workforce.dynamics.turnover_rate``); arrays of tables are numbered
-    (``changes.0.value``); an inline table maps to its key (``assessment.duration_wd``). The comment is
-    the trailing ``# comment`` on the key's line, or else the block of comment lines immediately above
-    the key, or else the comment of its table: the trailing comment on the ``[table]`` header, the block
-    immediately above it (which also describes the sibling tables that follow it without a comment of
-    their own, as in ``[looked_after.placements.under_1]`` … ``age_16_17``) or the block opening the
-    table's body. Otherwise (and for top-level keys without their own comment) it is empty.
-
-    A file that ``extends`` another overrides its parent's entries for the keys it sets, even with an
-    empty comment, since the parent's source no longer applies; an array of tables it sets (such as
-    ``[[changes]]``) replaces the parent's entries for that array, as the loader replaces the array.
-    """
-    return {k: c for k, (c, _) in _parameter_notes(path).items()}
-
-
-def _lookup(notes: Mapping[str, tuple[str, str]], key: str) -> tuple[str, str]:
-    """The note of ``key`` or of its longest dotted prefix (inline tables, array elements)."""
-    parts = key.split(".")
-    for n in range(len(parts), 0, -1):
-        hit = notes.get(".".join(parts[:n]))
-        if hit is not None:
-            return hit
-    return "", ""
+# Parameters
 
 
 def flatten_parameters(scenario: Scenario) -> list[tuple[str, Any]]:
@@ -395,16 +134,6 @@ def _scalar_text(v: Any) -> str:
 # Numbers
 
 
-def _unit_and_definition(kpi: str) -> tuple[str, str]:
-    k = _KPI_BY_NAME.get(kpi)
-    if k is not None:
-        return k.unit, k.description
-    for prefix, (unit, text) in _TEAM_PREFIXES.items():
-        if kpi.startswith(prefix):
-            return unit, text.format(kpi.removeprefix(prefix))
-    return "", ""
-
-
 def _num(x: Any) -> float | None:
     """A finite float, or None (an empty cell) for NaN and missing values."""
     if x is None:
@@ -413,18 +142,15 @@ def _num(x: Any) -> float | None:
     return None if math.isnan(f) or math.isinf(f) else f
 
 
-def _scaled(x: Any, unit: str) -> float | None:
-    """Cell value of a KPI in ``unit``: percentages become fractions (shown with a % format)."""
+def _scaled(x: Any, kpi: KPI) -> float | None:
+    """Cell value of a KPI: percentages become fractions (shown with a % format)."""
     v = _num(x)
-    return None if v is None else (v / 100.0 if unit == "%" else v)
+    return None if v is None else (v / 100.0 if kpi.shown_as is Display.PERCENT else v)
 
 
-def _format(unit: str) -> str:
-    if unit == "%":
-        return PERCENT
-    if unit == "£":
-        return MONEY
-    return NUMBER
+def _format(kpi: KPI) -> str:
+    """The Excel number format of a KPI: 86.6%, £1,234, 14,338 or 16.2."""
+    return _FORMATS.get(kpi.shown_as, NUMBER)
 
 
 def _fy_labels(res: Results) -> list[str]:
@@ -449,7 +175,7 @@ def cost_periods(res: Results) -> tuple[pd.DataFrame, list[str]]:
     Financial-year values are the FY rows of ``res.kpis``; quarters are sums of the reported monthly
     rows. Columns: ``replication``, ``period``, ``kpi``, ``value``.
     """
-    cost = list(COST_KPIS)
+    cost = list(cost_kpis())
     fy = res.reported("financial_year")
     fy = fy[fy["kpi"].isin(cost)][["replication", "period", "kpi", "value"]]
     months = res.reported("month")
@@ -539,6 +265,11 @@ class _Book:
     def others(self) -> list[str]:
         return [n for n in self.runs if n != self.baseline] if self.baseline else []
 
+    @property
+    def catalogue(self) -> Catalogue:
+        """Every run's KPI definitions: the built-in catalogue and any user-defined KPIs."""
+        return Catalogue(k for res in self.runs.values() for k in res.kpi_definitions)
+
 
 def _money_text(s: Scenario) -> str:
     if s.costs is None:
@@ -619,7 +350,8 @@ def _summary(ws: Sheet, book: _Book) -> None:
             (str(e["scenario"]), str(e["kpi"])): {str(k): v for k, v in e.items()}
             for e in eff.to_dict(orient="records")
         }
-    # columns: KPI, Unit, then per scenario Mean/low/high (+ Difference/low/high), then Definition
+    # columns: KPI (label), Unit, then per scenario Mean/low/high (+ Difference/low/high), then
+    # Benchmark, Definition and the KPI's name
     groups: list[tuple[int, int, str]] = []
     sub = ["KPI", "Unit"]
     col = 3
@@ -630,46 +362,54 @@ def _summary(ws: Sheet, book: _Book) -> None:
         if width == 6:
             sub += [f"Difference from {book.baseline}", "95% CI low", "95% CI high"]
         col += width
-    sub.append("Definition")
+    sub += ["Benchmark", "Definition", "Name"]
     _group_row(ws, row, groups)
     _header_row(ws, row + 1, sub)
     row += 2
+    catalogue = book.catalogue
     present = set.intersection(*(set(h.index.astype(str)) for h in heads.values()))
-    for section, kpis in HEADLINE_KPIS:
-        shown = [k for k in kpis if k in present]
+    for section in SECTIONS:
+        shown = [k.name for k in catalogue if k.headline and k.section == section and k.name in present]
         if not shown:
             continue
         _put(ws, row, 1, section, font=Font(bold=True, italic=True))
         row += 1
-        for kpi in shown:
-            unit, definition = _unit_and_definition(kpi)
-            fmt = _format(unit)
-            _put(ws, row, 1, kpi)
-            _put(ws, row, 2, unit)
+        for kpi_name in shown:
+            kpi = catalogue[kpi_name]
+            fmt = _format(kpi)
+            _put(ws, row, 1, kpi.label).alignment = WRAP
+            _put(ws, row, 2, kpi.unit_label)
             c = 3
             for name, head in heads.items():
-                h = head.loc[kpi]
+                h = head.loc[kpi_name]
                 for x in (h["mean"], h["ci_low"], h["ci_high"]):
-                    _put(ws, row, c, _scaled(x, unit), fmt)
+                    _put(ws, row, c, _scaled(x, kpi), fmt)
                     c += 1
                 if book.baseline is not None and name != book.baseline:
-                    e = effects.get((name, kpi), {})
+                    e = effects.get((name, kpi_name), {})
                     for key in ("difference", "ci_low", "ci_high"):
                         _put(
                             ws,
                             row,
                             c,
-                            _scaled(e.get(key), unit),
+                            _scaled(e.get(key), kpi),
                             fmt,
                             font=BOLD if key == "difference" else None,
                         )
                         c += 1
-            _put(ws, row, c, definition).alignment = WRAP
+            if kpi.benchmark is not None:
+                _put(ws, row, c, _scaled(kpi.benchmark.value, kpi), fmt)
+            _put(ws, row, c + 1, kpi.description).alignment = WRAP
+            _put(ws, row, c + 2, kpi_name, font=ITALIC)
             row += 1
-    _widths(ws, {1: 34, 2: 18})
-    for c in range(3, col):
+    benchmarks = sorted({k.benchmark.label for k in catalogue if k.benchmark is not None})
+    if benchmarks:
+        _put(ws, row + 1, 1, f"Benchmark: {', '.join(benchmarks)} (see the About sheet).", font=ITALIC)
+    _widths(ws, {1: 48, 2: 18})
+    for c in range(3, col + 1):
         ws.column_dimensions[get_column_letter(c)].width = 14
-    ws.column_dimensions[get_column_letter(col)].width = 70
+    ws.column_dimensions[get_column_letter(col + 1)].width = 70
+    ws.column_dimensions[get_column_letter(col + 2)].width = 32
 
 
 def _effects(book: _Book) -> pd.DataFrame:
@@ -681,30 +421,35 @@ def _kpis_by_year(ws: Sheet, book: _Book) -> None:
     years = list(dict.fromkeys(y for res in book.runs.values() for y in _fy_labels(res)))
     groups = [(4 + 3 * i, 3, f"{y}") for i, y in enumerate(years)]
     _group_row(ws, 1, [(1, 3, "Mean over replications and 95% CI, per financial year"), *groups])
-    sub = ["Scenario", "KPI", "Unit"] + ["Mean", "95% CI low", "95% CI high"] * len(years) + ["Definition"]
+    sub = ["Scenario", "KPI", "Unit"] + ["Mean", "95% CI low", "95% CI high"] * len(years)
+    sub += ["Section", "Definition", "Name"]
     _header_row(ws, 2, sub)
     row = 3
+    catalogue = book.catalogue
+    last = 4 + 3 * len(years)
     for name, res in book.runs.items():
         summ = res.summary("financial_year")
         table = {(str(r["kpi"]), str(r["period"])): r for r in summ.to_dict(orient="records")}
-        for kpi in dict.fromkeys(summ["kpi"].astype(str)):
-            unit, definition = _unit_and_definition(kpi)
-            fmt = _format(unit)
+        for kpi_name in catalogue.ordered(summ["kpi"].astype(str)):
+            kpi = catalogue[kpi_name]
+            fmt = _format(kpi)
             _put(ws, row, 1, name)
-            _put(ws, row, 2, kpi)
-            _put(ws, row, 3, unit)
+            _put(ws, row, 2, kpi.label)
+            _put(ws, row, 3, kpi.unit_label)
             for i, y in enumerate(years):
-                r = table.get((kpi, y), {})
+                r = table.get((kpi_name, y), {})
                 for j, key in enumerate(("mean", "ci_low", "ci_high")):
-                    _put(ws, row, 4 + 3 * i + j, _scaled(r.get(key), unit), fmt)
-            _put(ws, row, 4 + 3 * len(years), definition)
+                    _put(ws, row, 4 + 3 * i + j, _scaled(r.get(key), kpi), fmt)
+            _put(ws, row, last, kpi.section)
+            _put(ws, row, last + 1, kpi.description)
+            _put(ws, row, last + 2, kpi_name, font=ITALIC)
             row += 1
     ws.freeze_panes = "D3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(sub))}{max(row - 1, 2)}"
-    _widths(ws, {1: 22, 2: 34, 3: 16})
-    for c in range(4, 4 + 3 * len(years)):
+    _widths(ws, {1: 22, 2: 56, 3: 18})
+    for c in range(4, last):
         ws.column_dimensions[get_column_letter(c)].width = 13
-    ws.column_dimensions[get_column_letter(4 + 3 * len(years))].width = 90
+    _widths(ws, {last: 26, last + 1: 90, last + 2: 32})
 
 
 def _costs(ws: Sheet, book: _Book) -> None:
@@ -738,7 +483,8 @@ def _costs(ws: Sheet, book: _Book) -> None:
             cells: list[float | None] = []
             for kpi, _ in COST_COLUMNS:
                 v = values.get((period, kpi))
-                m, lo, hi = t_interval(v.to_numpy()) if v is not None else (math.nan,) * 3
+                bounds = book.catalogue.bounds(kpi)
+                m, lo, hi = bounded_interval(v.to_numpy(), *bounds) if v is not None else (math.nan,) * 3
                 cells += [_num(m), _num(lo), _num(hi)]
             line(name, "cost", period, cells)
     if base is not None:
@@ -794,11 +540,11 @@ def _assumptions(ws: Sheet, book: _Book) -> None:
         notes: dict[str, tuple[str, str]] = {}
         if s.source and Path(s.source).is_file():
             try:
-                notes = _parameter_notes(s.source)
+                notes = parameter_notes(s.source)
             except (OSError, ValueError, UnicodeDecodeError):
                 notes = {}
         for key, value, overridden in _as_run(res):
-            comment, where = _lookup(notes, key)
+            comment, where = lookup(notes, key)
             source = parameter_source(s, key, comment)
             _put(ws, row, 1, name)
             _put(ws, row, 2, key)
@@ -852,9 +598,13 @@ def _about(ws: Sheet, book: _Book) -> None:
         (
             f"Every value is the mean of {n} independent replications (simulated runs with different random "
             "numbers). The 95% confidence interval is t-based: mean ± t(0.975, N−1) × standard deviation ÷ "
-            "√N over the replications. It measures simulation noise only, not uncertainty in the "
-            "assumptions. An empty cell means not defined (a CI from one replication, a percentage with no "
-            "events, or no cost model).",
+            "√N over the replications, built on a scale that keeps it within what the KPI can take: the "
+            "logit scale for a percentage of events (so never below 0% or above 100%), the log scale for "
+            "counts, durations and money (never below 0). Far from those limits it is the usual symmetric "
+            "interval; near them it is longer on the side away from the limit; when every replication "
+            "gives the same value it is that value. It measures simulation noise only, not uncertainty in "
+            "the assumptions. An empty cell means not defined (a CI from one replication, a percentage "
+            "with no events, or no cost model).",
             None,
         ),
         (
@@ -866,7 +616,8 @@ def _about(ws: Sheet, book: _Book) -> None:
         (
             "Comparisons use common random numbers: replication r of every scenario uses the same random "
             "streams, so the difference is the mean of per-replication (paired) differences, with its own "
-            "t-based CI. A CI that excludes zero suggests an effect beyond simulation noise.",
+            "t-based CI (a difference can be negative, so no scale is applied). A CI that excludes zero "
+            "suggests an effect beyond simulation noise.",
             None,
         ),
         ("", None),
@@ -874,7 +625,9 @@ def _about(ws: Sheet, book: _Book) -> None:
         (
             "Definitions follow the DfE statistics: counts are of children; rates are per 10,000 children "
             "aged 0–17; percentages are over the events completed in the period; workforce rates follow the "
-            "DfE children's social work workforce census. Each KPI's definition is beside it. Percentages "
+            "DfE children's social work workforce census. Each KPI is named by its plain label, with its "
+            "unit, its definition and (in the last column) the name caseflow gives it. Benchmarks are "
+            "England figures for the year to 31 March 2025 (workforce: 30 September 2025). Percentages "
             "are stored as fractions and shown as %; a difference of percentages is in percentage points.",
             None,
         ),
@@ -992,17 +745,7 @@ def write_workbook(results_or_comparison: Results | Comparison, path: str | Path
     The workbook is built in memory, saved to a temporary file in the same folder and renamed into
     place, so ``path`` is never half-written and a failure leaves any previous file untouched.
     """
-    path = Path(path)
     wb = build_workbook(results_or_comparison)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a plain exclusive create (not mkstemp) so the file gets the usual permissions (umask), not 0600
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        with open(tmp, "xb"):
-            pass
+    with atomic_path(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)

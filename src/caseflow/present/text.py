@@ -1,0 +1,139 @@
+"""Plain-text tables of results for the command line: each KPI by its plain label, grouped in sections,
+with its unit, and its name (for ``--kpis``) at the end of the line.
+
+Values are shown as the KPI catalogue says (:class:`caseflow.metrics.Display`): percentages and rates
+to one decimal place, counts and money to whole numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Sequence
+from typing import cast
+
+from caseflow.experiment.compare import Comparison
+from caseflow.experiment.results import Results
+from caseflow.metrics.catalogue import KPI, Catalogue, Display
+
+__all__ = ["format_effects", "format_headline", "format_value", "unit_text"]
+
+_LABEL = 58  # label column width; longer labels wrap onto the next lines
+_NA = "–"
+
+
+def format_value(kpi: KPI, x: float | None, *, sign: bool = False, symbol: bool = False) -> str:
+    """``x`` as the catalogue shows ``kpi``: ``14,338``, ``86.6`` (``86.6%`` with ``symbol``), ``£1,234``.
+
+    ``sign`` puts ``+`` before a positive value (for differences). NaN and None are shown as a dash.
+    """
+    if x is None or not math.isfinite(x):
+        return _NA
+    display = kpi.shown_as
+    rounded = round(float(x), display.decimals) + 0.0  # no "-0.0"
+    body = f"{abs(rounded):,.{display.decimals}f}"
+    if display is Display.MONEY and symbol:
+        body = "£" + body
+    if display is Display.PERCENT and symbol:
+        body += "%"
+    if rounded < 0:
+        return "-" + body
+    return ("+" + body) if sign and rounded > 0 else body
+
+
+def unit_text(kpi: KPI, difference: bool = False) -> str:
+    """The unit for a table column: plain words; percentage points for a difference of percentages."""
+    if difference and kpi.unit == "%":
+        return "% (difference: points)"
+    return kpi.unit_label
+
+
+def _interval(kpi: KPI, lo: float, hi: float, sign: bool = False) -> str:
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return _NA
+    return f"{format_value(kpi, lo, sign=sign)} to {format_value(kpi, hi, sign=sign)}"
+
+
+def _label_lines(label: str, width: int) -> list[str]:
+    return textwrap.wrap(label, width) or [""]
+
+
+def _rows(
+    catalogue: Catalogue,
+    names: Sequence[str],
+    cells: dict[str, list[str]],
+    header: list[tuple[str, int]],
+    difference: bool = False,
+) -> list[str]:
+    """Lines of a table: a section heading, then each KPI's label, its cells, unit and name."""
+    lines: list[str] = []
+    section = None
+    ordered = catalogue.ordered(names)
+    unit_width = max((len(unit_text(catalogue[n], difference)) for n in ordered), default=4)
+    for name in ordered:
+        kpi = catalogue[name]
+        if kpi.section != section:
+            section = kpi.section
+            lines.append("")
+            head = "".join(f" {h:>{w}s}" for h, w in header)
+            lines.append(f"{section:{_LABEL + 2}s}{head}  {'unit':{unit_width}s}  name")
+        label = _label_lines(kpi.label, _LABEL)
+        values = "".join(f" {c:>{w}s}" for c, (_, w) in zip(cells[name], header, strict=True))
+        unit = unit_text(kpi, difference)
+        lines.append(f"  {label[0]:{_LABEL}s}{values}  {unit:{unit_width}s}  {name}")
+        lines += [f"  {more}" for more in label[1:]]
+    return lines
+
+
+def format_headline(results: Results) -> str:
+    """Plain-text table: each KPI's mean over the reported years with its 95% CI, by section."""
+    head = cast("dict[str, dict[str, float]]", results.headline().to_dict(orient="index"))
+    catalogue = results.catalogue()
+    cells = {
+        str(name): [
+            format_value(catalogue[str(name)], r["mean"]),
+            _interval(catalogue[str(name)], r["ci_low"], r["ci_high"]),
+        ]
+        for name, r in head.items()
+    }
+    lines = [
+        f"{results.scenario.name}: {results.replications} replications × {results.years} financial "
+        f"years after {results.scenario.run.warmup_years} warm-up (seed {results.seed})",
+        "Means over the reported financial years, with 95% confidence intervals over replications",
+    ]
+    lines += _rows(catalogue, list(cells), cells, [("mean", 12), ("95% CI", 26)])
+    return "\n".join(lines)
+
+
+def format_effects(comparison: Comparison, kpis: list[str]) -> str:
+    """Plain-text table: each scenario's effect on each KPI against the baseline, with 95% CIs."""
+    eff: dict[tuple[str, str], dict[str, float]] = {
+        (str(r["scenario"]), str(r["kpi"])): cast("dict[str, float]", r)
+        for r in comparison.effects().to_dict(orient="records")
+    }
+    base = comparison.baseline
+    first = comparison.results[base]
+    catalogue = Catalogue(k for r in comparison.results.values() for k in r.kpi_definitions)
+    lines = [
+        f"Effects against {base} under common random numbers: {first.replications} replications × "
+        f"{first.years} financial years (seed {first.seed}); paired differences with 95% CIs",
+    ]
+    for name in comparison.names:
+        if name == base:
+            continue
+        lines.append("")
+        lines.append(f"{name} vs {base}")
+        cells: dict[str, list[str]] = {}
+        for k in kpis:
+            if (name, k) not in eff:
+                continue
+            r, kpi = eff[(name, k)], catalogue[k]
+            cells[k] = [
+                format_value(kpi, r["baseline_mean"]),
+                format_value(kpi, r["scenario_mean"]),
+                format_value(kpi, r["difference"], sign=True),
+                _interval(kpi, r["ci_low"], r["ci_high"], sign=True),
+            ]
+        header = [(base[:12], 12), (name[:12], 12), ("difference", 12), ("95% CI", 26)]
+        lines += _rows(catalogue, list(cells), cells, header, difference=True)
+    return "\n".join(lines)

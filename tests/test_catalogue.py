@@ -1,0 +1,199 @@
+"""The KPI catalogue (:mod:`caseflow.metrics.catalogue`): each KPI defined once, read by every table and
+chart, and a user's own KPI shown with its own label."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import caseflow
+from caseflow.costs import COST_KPIS
+from caseflow.experiment.results import Results
+from caseflow.metrics import KPI, KPIS, SECTIONS, Benchmark, Catalogue, Display, compute_kpis, describe
+from caseflow.metrics.catalogue import cost_kpis, headline_kpis
+from caseflow.present import charts, excel, text
+from caseflow.present.report import write_report
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINE = REPO / "scenarios" / "baseline.toml"
+
+#: A KPI defined outside the package, as a user would.
+CP_STARTS_RATE = KPI(
+    "cp_started_per_10k",
+    "Child protection plans started in the period per 10,000 children aged 0–17",
+    "per 10k",
+    "per10k",
+    "cp_plans_started",
+    label="Child protection plans started per 10,000 children",
+    short="CP plans started per 10,000",
+    section="Assessments, enquiries and plans",
+    headline=True,
+    benchmark=Benchmark(51.0, "Statistical neighbours"),
+)
+
+
+# ---------------------------------------------------------------------------------------------- entries
+
+
+def test_names_and_labels_are_unique() -> None:
+    names = [k.name for k in KPIS]
+    assert len(names) == len(set(names))
+    labels = [k.label for k in KPIS]
+    assert len(labels) == len(set(labels))
+
+
+@pytest.mark.parametrize("kpi", KPIS, ids=[k.name for k in KPIS])
+def test_every_kpi_is_fully_described(kpi: KPI) -> None:
+    assert kpi.label
+    assert kpi.label != kpi.name
+    assert "_" not in kpi.label  # plain words, not a variable name
+    assert kpi.short
+    assert kpi.section in SECTIONS
+    assert kpi.section != "Other measures"
+    assert isinstance(kpi.display, Display)
+    assert kpi.unit_label
+    assert kpi.lower == 0.0
+    if kpi.unit == "%":
+        assert kpi.display is Display.PERCENT
+    if kpi.unit == "£":
+        assert kpi.display is Display.MONEY
+
+
+def test_defaults_follow_the_unit_and_kind() -> None:
+    k = KPI("x", "A share of something", "%", "pct_flag", "x")
+    assert (k.label, k.short, k.display, k.bounds) == (
+        "A share of something",
+        "A share of something",
+        Display.PERCENT,
+        (0.0, 100.0),
+    )
+    assert KPI("y", "d", "children", "count", "y").bounds == (0.0, None)
+    assert KPI("z", "d", "children", "count", "z").display is Display.COUNT
+    assert KPI("w", "d", "things", "mean", "w", lower=None).bounds == (None, None)
+
+
+def test_the_copies_are_gone() -> None:
+    """Benchmarks, the Summary sheet's sections, cost columns and labels all come from the catalogue."""
+    assert {k.name: k.benchmark.value for k in KPIS if k.benchmark is not None} == charts.ENGLAND_2025
+    assert charts.ENGLAND_2025["assessment_within_45wd_pct"] == 85.7
+    assert headline_kpis() == excel.HEADLINE_KPIS
+    assert [s for s, _ in excel.HEADLINE_KPIS] == [
+        "Demand",
+        "Timeliness",
+        "Children at 31 March",
+        "Caseloads and unallocated work",
+        "Workforce",
+        "Costs (£ a year)",
+    ]
+    assert {k for k, _ in excel.COST_COLUMNS} == set(cost_kpis()) == set(COST_KPIS)
+    assert charts.kpi_label("assessment_within_45wd_pct") == describe("assessment_within_45wd_pct").short
+    assert charts.kpi_unit("caseload_mean_cin_cp") == "children per FTE"
+
+
+def test_per_team_kpis() -> None:
+    k = describe("caseload_mean_cin_cp")
+    assert k.label == "Average caseload, CIN/CP team: children per social worker (FTE), 31 March"
+    assert k.short == "CIN/CP team"
+    label = describe("unallocated_end_my_team").label
+    assert label.startswith("Children waiting for a social worker, my team")
+    with pytest.raises(KeyError):
+        describe("no_such_kpi")
+
+
+def test_catalogue_lookups() -> None:
+    cat = Catalogue([CP_STARTS_RATE])
+    assert cat["cp_started_per_10k"] is CP_STARTS_RATE
+    assert "cp_started_per_10k" in cat
+    assert "cp_started_per_10k" not in Catalogue()
+    assert list(cat)[-1] is CP_STARTS_RATE
+    assert len(list(cat)) == len(KPIS) + 1
+    unknown = cat["made_up_kpi"]
+    assert (unknown.label, unknown.unit, unknown.bounds) == ("Made up kpi", "", (None, None))
+    assert unknown.section == "Other measures"
+    replaced = KPI("contacts", "mine", "children", "count", "contacts", label="My contacts")
+    assert Catalogue([replaced])["contacts"].label == "My contacts"
+    assert [k.name for k in Catalogue([replaced])].count("contacts") == 1
+    order = Catalogue().ordered(["cost_total", "contacts", "made_up", "sw_agency_pct", "referrals"])
+    assert order == ["contacts", "referrals", "sw_agency_pct", "cost_total", "made_up"]
+
+
+def test_text_formats_follow_the_display() -> None:
+    assert text.format_value(describe("contacts"), 14337.6) == "14,338"
+    assert text.format_value(describe("assessment_within_45wd_pct"), 86.64, symbol=True) == "86.6%"
+    assert text.format_value(describe("cost_total"), 1234.4, symbol=True) == "£1,234"
+    assert text.format_value(describe("cost_total"), -1234.4, symbol=True) == "-£1,234"
+    assert text.format_value(describe("referrals_per_10k"), 2.0, sign=True) == "+2.0"
+    assert text.format_value(describe("referrals_per_10k"), -0.01) == "0.0"
+    assert text.format_value(describe("contacts"), float("nan")) == "–"
+
+
+# ---------------------------------------------------------------------------------------------- a user's KPI
+
+
+@pytest.fixture(scope="module")
+def custom_results() -> Results:
+    """Two replications of one year, computed with the built-in KPIs and a user's own."""
+    scenario = caseflow.load_scenario(BASELINE)
+    kpis = (*KPIS, CP_STARTS_RATE)
+    frames = [
+        compute_kpis(caseflow.simulate(scenario, seed=5, replication=r, years=1), kpis=kpis) for r in range(2)
+    ]
+    return Results(
+        scenario=scenario,
+        kpis=pd.concat(frames, ignore_index=True),
+        seed=5,
+        replications=2,
+        years=1,
+        provenance={"caseflow_version": "test"},
+        kpi_definitions=(CP_STARTS_RATE,),
+    )
+
+
+def test_user_kpi_is_computed(custom_results: Results) -> None:
+    head = custom_results.headline()
+    assert head.loc["cp_started_per_10k", "mean"] == pytest.approx(
+        head.loc["cp_plans_started", "mean"] / custom_results.scenario.population * 1e4
+    )
+    assert head.loc["cp_started_per_10k", "ci_low"] >= 0
+
+
+def test_user_kpi_in_the_text_table(custom_results: Results) -> None:
+    out = text.format_headline(custom_results)
+    (line,) = [ln for ln in out.splitlines() if ln.endswith(" cp_started_per_10k")]
+    assert line.strip().startswith("Child protection plans started per 10,000 children")
+    assert "per 10,000 children aged 0–17" in line
+
+
+def test_user_kpi_in_the_workbook(custom_results: Results, tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(excel.write_workbook(custom_results, tmp_path / "custom.xlsx"))
+    summary = book["Summary"]
+    cells = {c.value: c.row for row in summary.iter_rows() for c in row if isinstance(c.value, str)}
+    row = cells["Child protection plans started per 10,000 children"]
+    values = [summary.cell(row=row, column=c).value for c in range(1, summary.max_column + 1)]
+    assert "cp_started_per_10k" in values  # its name beside its label
+    assert 51.0 in values  # its benchmark
+    assert "Statistical neighbours" in " ".join(str(v) for v in values if v) + str(
+        [c.value for c in summary["A"]]
+    )
+    by_year = [c.value for c in book["KPIs by year"]["B"]]
+    assert "Child protection plans started per 10,000 children" in by_year
+
+
+def test_user_kpi_in_charts_and_report(custom_results: Results, tmp_path: Path) -> None:
+    fig = charts.kpi_timeseries(custom_results, ["cp_started_per_10k"], period_type="financial_year")
+    (ax,) = fig.axes
+    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "kpi:cp_started_per_10k"]
+    assert line.get_label() == "CP plans started per 10,000"
+    assert ax.get_ylabel() == "per 10,000 children aged 0–17"
+    out = write_report(custom_results, tmp_path / "report")
+    md = (out / "headline.md").read_text(encoding="utf-8")
+    assert "| Child protection plans started per 10,000 children |" in md
+    definitions = pd.read_csv(out / "kpi_definitions.csv", index_col="kpi")
+    assert definitions.loc["cp_started_per_10k", "benchmark_label"] == "Statistical neighbours"
