@@ -16,8 +16,9 @@ import pandas as pd
 
 from caseflow.experiment.executors import ExecutorSpec
 from caseflow.experiment.results import Results
-from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute
+from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute, own_kpis
 from caseflow.experiment.stats import t_interval
+from caseflow.metrics import KPI
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["Comparison", "compare"]
@@ -92,12 +93,14 @@ def compare(
     progress: bool = False,
     store: str | Path | None = None,
     common_random_numbers: bool = True,
+    kpis: Sequence[KPI] | None = None,
 ) -> Comparison:
     """Run several scenarios on common random numbers and report paired effects against ``baseline``.
 
     ``scenarios`` is ``{name: scenario or path}`` or a list (named by each scenario's ``name``).
     The baseline is ``baseline`` or the first scenario. ``common_random_numbers=False`` gives each
-    scenario independent streams instead (to show what CRN buys).
+    scenario independent streams instead (to show what CRN buys). ``kpis``: the KPIs to compute
+    (default: the built-in catalogue; see :func:`caseflow.run`).
     """
     if isinstance(scenarios, Mapping):
         named = {name: as_scenario(s) for name, s in scenarios.items()}
@@ -116,15 +119,18 @@ def compare(
     if base not in named:
         raise ValueError(f"baseline {base!r} is not one of {', '.join(named)}")
     _check(replications, seed, years)
+    chosen = own_kpis(kpis)
     started = time.time()
     seeds = {
         name: seed if common_random_numbers else seed + i * _INDEPENDENT_SEED_STRIDE
         for i, name in enumerate(named)
     }
-    jobs = [Job(s, seeds[name], r, years) for name, s in named.items() for r in range(replications)]
+    jobs = [
+        Job(s, seeds[name], r, years, kpis=chosen) for name, s in named.items() for r in range(replications)
+    ]
     frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)
     results = {}
     for k, (name, s) in enumerate(named.items()):
         part = frames[k * replications : (k + 1) * replications]
-        results[name] = assemble(s, part, seeds[name], years, started)
+        results[name] = assemble(s, part, seeds[name], years, started, chosen)
     return Comparison(results=results, baseline=base, common_random_numbers=common_random_numbers)

@@ -8,6 +8,8 @@ with the same seed share their streams replication by replication: common random
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import platform
 import sys
@@ -23,12 +25,12 @@ import pandas as pd
 from caseflow.experiment.executors import ExecutorSpec, batched, map_tasks
 from caseflow.experiment.results import Results
 from caseflow.experiment.store import ReplicationStore
-from caseflow.metrics import compute_kpis
+from caseflow.metrics import KPI, KPIS, compute_kpis
 from caseflow.replication import simulate
 from caseflow.scenario.loader import load_scenario
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["Job", "execute", "provenance", "run", "run_job_batch", "run_replication"]
+__all__ = ["Job", "execute", "own_kpis", "provenance", "run", "run_job_batch", "run_replication"]
 
 Frames = tuple[pd.DataFrame, pd.DataFrame | None]
 
@@ -42,11 +44,44 @@ class Job:
     replication: int
     years: int | None
     records: bool = False
+    #: the KPIs to compute (None: the built-in catalogue)
+    kpis: tuple[KPI, ...] | None = None
 
     def key(self) -> str:
         years = "default" if self.years is None else str(self.years)
         rec = "-records" if self.records else ""
-        return f"{self.scenario.hash()[:24]}-y{years}-s{self.seed}-r{self.replication}{rec}"
+        own = f"-k{kpis_digest(self.kpis)}" if self.kpis is not None else ""
+        return f"{self.scenario.hash()[:24]}-y{years}-s{self.seed}-r{self.replication}{rec}{own}"
+
+
+def kpis_digest(kpis: Sequence[KPI]) -> str:
+    """A short digest of KPI definitions (stored replications are reused only for the same KPIs)."""
+    text = repr([dataclasses.astuple(k) for k in kpis])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def own_kpis(kpis: Sequence[KPI] | None) -> tuple[KPI, ...] | None:
+    """``kpis`` as a tuple, checked: KPI objects with distinct names (None: the built-in catalogue)."""
+    if kpis is None:
+        return None
+    out = tuple(kpis)
+    if not out:
+        raise ValueError("kpis is empty: pass None for the built-in KPIs, or at least one KPI")
+    for k in out:
+        if not isinstance(k, KPI):
+            raise TypeError(f"kpis must be caseflow.metrics.KPI objects, got {type(k).__name__}")
+    names = [k.name for k in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two KPIs share a name: {sorted({n for n in names if names.count(n) > 1})}")
+    return out
+
+
+def extra_definitions(kpis: tuple[KPI, ...] | None) -> tuple[KPI, ...]:
+    """The KPIs of ``kpis`` that are not the built-in definition of the same name (for labels)."""
+    if kpis is None:
+        return ()
+    builtin = {k.name: k for k in KPIS}
+    return tuple(k for k in kpis if builtin.get(k.name) != k)
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int, years: int | None) -> pd.DataFrame:
@@ -61,7 +96,8 @@ def run_job_batch(jobs: Sequence[Job]) -> list[Frames]:
         rep = simulate(
             job.scenario, seed=job.seed, replication=job.replication, years=job.years, records=job.records
         )
-        out.append((compute_kpis(rep), rep.case_records))
+        kpis = compute_kpis(rep) if job.kpis is None else compute_kpis(rep, job.kpis)
+        out.append((kpis, rep.case_records))
     return out
 
 
@@ -156,7 +192,12 @@ def as_scenario(scenario: Scenario | str | Path) -> Scenario:
 
 
 def assemble(
-    scenario: Scenario, frames: Sequence[Frames], seed: int, years: int | None, started: float
+    scenario: Scenario,
+    frames: Sequence[Frames],
+    seed: int,
+    years: int | None,
+    started: float,
+    definitions: tuple[KPI, ...] | None = None,
 ) -> Results:
     kpis = pd.concat([f[0] for f in frames], ignore_index=True)
     recs = [f[1] for f in frames if f[1] is not None]
@@ -168,6 +209,7 @@ def assemble(
         years=years if years is not None else scenario.run.years,
         provenance=provenance(scenario, seed, range(len(frames)), started),
         case_records=pd.concat(recs, ignore_index=True) if recs else None,
+        kpi_definitions=extra_definitions(definitions),
     )
 
 
@@ -182,6 +224,7 @@ def run(
     progress: bool = False,
     store: str | Path | None = None,
     records: bool = False,
+    kpis: Sequence[KPI] | None = None,
 ) -> Results:
     """Run ``replications`` independent replications of a scenario (or a scenario file).
 
@@ -192,10 +235,13 @@ def run(
     ``progress``: show a progress bar (terminal or notebook). ``store``: a folder where each finished
     replication is saved; run again with the same store and only missing replications are run.
     ``records``: also keep per-case episode records (``Results.case_records``).
+    ``kpis``: the KPIs to compute, instead of the built-in catalogue :data:`caseflow.metrics.KPIS`
+    (for your own, pass ``KPIS + (my_kpi,)``); tables and charts show their labels and bounds.
     """
     scenario = as_scenario(scenario)
     _check(replications, seed, years)
+    chosen = own_kpis(kpis)
     started = time.time()
-    jobs = [Job(scenario, seed, r, years, records) for r in range(replications)]
+    jobs = [Job(scenario, seed, r, years, records, chosen) for r in range(replications)]
     frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)
-    return assemble(scenario, frames, seed, years, started)
+    return assemble(scenario, frames, seed, years, started, chosen)

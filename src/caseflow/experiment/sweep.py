@@ -19,8 +19,9 @@ from typing import Any
 import pandas as pd
 
 from caseflow.experiment.executors import ExecutorSpec
-from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute
+from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute, own_kpis
 from caseflow.experiment.stats import summarise
+from caseflow.metrics import KPI
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["grid_points", "sweep"]
@@ -46,25 +47,28 @@ def sweep(
     progress: bool = False,
     store: str | Path | None = None,
     level: float = 0.95,
+    kpis: Sequence[KPI] | None = None,
 ) -> pd.DataFrame:
     """Run ``base`` with each point's overrides; return one row per (point, KPI) with mean and CI.
 
     Columns: ``point``, one column per overridden field, ``kpi``, ``mean``, ``std``, ``ci_low``,
     ``ci_high``, ``n``. KPIs are averaged over the reported financial years within each replication.
+    ``kpis``: the KPIs to compute (default: the built-in catalogue; see :func:`caseflow.run`).
     """
     scenario = as_scenario(base)
     _check(replications, seed, years)
+    chosen = own_kpis(kpis)
     points = grid_points(grid)
     if not points:
         raise ValueError("the sweep has no points")
     variants = [scenario.with_overrides(p, name=f"{scenario.name}[{i}]") for i, p in enumerate(points)]
     started = time.time()
-    jobs = [Job(v, seed, r, years) for v in variants for r in range(replications)]
+    jobs = [Job(v, seed, r, years, kpis=chosen) for v in variants for r in range(replications)]
     frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)
     tables = []
     for i, (v, p) in enumerate(zip(variants, points, strict=True)):
-        res = assemble(v, frames[i * replications : (i + 1) * replications], seed, years, started)
-        summary = summarise(res.per_replication_mean(), ["kpi"], level)
+        res = assemble(v, frames[i * replications : (i + 1) * replications], seed, years, started, chosen)
+        summary = summarise(res.per_replication_mean(), ["kpi"], level, res.catalogue().bounds)
         summary.insert(0, "point", i)
         for j, (field, value) in enumerate(p.items()):
             summary.insert(1 + j, field, value)
