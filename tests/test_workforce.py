@@ -3,8 +3,9 @@
 Unit tests drive :class:`~caseflow.model.workforce.team.Team` and the allocation policies directly. Functional
 tests run the whole model for one reported year after the warm-up (``simulate(..., years=1)``, about
 2–4 s each) and inspect the :class:`~caseflow.model.workforce.capacity.Workforce` instance itself: a subclass
-that records what happens is swapped in for ``caseflow.model.simulation.Workforce`` (and, for the cap
-checks, a recording :class:`Team` for the one the workforce builds its teams from).
+that records what happens is swapped in for ``caseflow.model.simulation.Workforce``, with a recording
+:class:`~caseflow.model.workforce.staffing.Staffing` (leavers, cut posts) and, for the cap checks, a
+recording :class:`Team` for the ones the workforce builds.
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from hypothesis import strategies as st
 
 import caseflow
 import caseflow.model.simulation as simulation_module
-import caseflow.model.workforce.allocation as allocation_module
 import caseflow.model.workforce.capacity as capacity_module
 from caseflow.calendar import ContinuousClock
-from caseflow.model.simulation import ReplicationOutput, simulate
+from caseflow.model.simulation import ReplicationOutput
 from caseflow.model.workforce.allocation import (
     FirstAvailable,
     LeastLoaded,
@@ -37,8 +37,12 @@ from caseflow.model.workforce.allocation import (
     register_policy,
 )
 from caseflow.model.workforce.capacity import Workforce, hours_per_working_day
+from caseflow.model.workforce.schedule import Schedule
+from caseflow.model.workforce.staffing import Staffing
 from caseflow.model.workforce.team import ASSESSMENT, CHILD_IN_NEED, URGENT, Case, Team
-from caseflow.model.workforce.worker import Worker, WorkItem
+from caseflow.model.workforce.worker import Contract, Worker, WorkItem
+from caseflow.registry import ALLOCATION_POLICIES
+from caseflow.replication import simulate
 from caseflow.scenario import Scenario, ScenarioError, validate
 
 SEED = 5
@@ -91,32 +95,29 @@ class Recorded:
 
 
 def install_recorders(mp: pytest.MonkeyPatch) -> Recorded:
-    """Swap in a Workforce (and Team) that record every allocation, leaver and month-end state."""
+    """Swap in a Workforce (with its Staffing and Teams) that records every allocation, leaver and
+    month-end state."""
     rec = Recorded()
 
     class RecordingTeam(Team):
         def attach(self, case: Case, worker: Worker) -> None:
             super().attach(case, worker)
             limit = self.hard_cap * worker.fte
-            if worker.contract == "nqsw":
+            if worker.contract == Contract.NQSW:
                 limit *= self.nqsw_caseload_factor
             rec.attaches.append(
                 (self.name, case.n, worker.contract, worker.fte, float(worker.caseload), limit)
             )
 
-    class RecordingWorkforce(Workforce):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            rec.workforces.append(self)
-
-        def _leave(self, w: Worker) -> None:
+    class RecordingStaffing(Staffing):
+        def leave(self, w: Worker) -> None:
             team = w.team
             assert team is not None
             cases = list(w.cases.values())
             work = {c.id: [it for *_, it in w._heap if not it.cancelled and it.case is c] for c in cases}
             queue_was_empty = not any(c.queued for *_, c in team.queue)
             changes_before = sum(self.rec.counts["worker_changes"])
-            super()._leave(w)
+            super().leave(w)
             outcome = []
             for c in cases:
                 new = c.worker
@@ -149,9 +150,9 @@ def install_recorders(mp: pytest.MonkeyPatch) -> Recorded:
                 }
             )
 
-        def _remove_posts(self, team: Team, fte: float) -> None:
+        def remove_posts(self, team: Team, fte: float) -> None:
             live = [p for p in team.posts if not p.removed]
-            super()._remove_posts(team, fte)
+            super().remove_posts(team, fte)
             gone = [p for p in live if p.removed]
             rec.removals.append(
                 {
@@ -164,6 +165,11 @@ def install_recorders(mp: pytest.MonkeyPatch) -> Recorded:
                 }
             )
 
+    class RecordingWorkforce(Workforce):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            rec.workforces.append(self)
+
         def snapshot(self, month: int, month_days: float, cla_children: list[Any]) -> None:
             la = agency = vacant = est = held = holding_fte = 0.0
             ratios: list[float] = []
@@ -173,7 +179,7 @@ def install_recorders(mp: pytest.MonkeyPatch) -> Recorded:
                     holding_fte += sum(w.fte for w in team.workers)
                     ratios += [w.caseload / w.fte for w in team.workers]
                 for w in team.workers:
-                    if w.contract == "agency":
+                    if w.contract == Contract.AGENCY:
                         agency += w.fte
                     else:
                         la += w.fte
@@ -195,6 +201,7 @@ def install_recorders(mp: pytest.MonkeyPatch) -> Recorded:
             super().snapshot(month, month_days, cla_children)
 
     mp.setattr(capacity_module, "Team", RecordingTeam)
+    mp.setattr(capacity_module, "Staffing", RecordingStaffing)
     mp.setattr(simulation_module, "Workforce", RecordingWorkforce)
     return rec
 
@@ -420,19 +427,21 @@ def test_least_loaded_fast_path_chooses_as_choose_does(
     assert (fast.id if fast else None) == (slow.id if slow else None)
 
 
-def test_register_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Register into a copy of the registry so that other tests see the usual policies.
-    monkeypatch.setattr(allocation_module, "_POLICIES", dict(allocation_module._POLICIES))
-
+def test_register_policy() -> None:
     class Last:
         def choose(self, workers: Any, case: Case) -> Worker:
             return workers[-1]
 
     register_policy("test_last", Last())
-    _, team = _team(3, policy=get_policy("test_last"))
-    team.enqueue(_case(team), 0.0)
-    ((_, worker),) = team.allocate_waiting(0.0)
-    assert worker is team.workers[-1]
+    try:
+        _, team = _team(3, policy=get_policy("test_last"))
+        team.enqueue(_case(team), 0.0)
+        ((_, worker),) = team.allocate_waiting(0.0)
+        assert worker is team.workers[-1]
+    finally:  # other tests see the usual policies
+        ALLOCATION_POLICIES.unregister("test_last")
+    with pytest.raises(TypeError, match="choose"):
+        register_policy("not_a_policy", object())  # type: ignore[arg-type]
 
 
 def test_queue_is_priority_then_age() -> None:
@@ -688,18 +697,18 @@ def test_visit_releases_share_an_event_per_instant_and_keep_their_order(
     """Work booked for the same instant is released then, once each, in the order it was booked."""
     booked: dict[float, list[int]] = {}
     released: list[tuple[float, float, list[int]]] = []
-    book, run = Workforce.release_at, Workforce._run_releases
+    book, run = Schedule.release_at, Schedule._run_releases
 
-    def spy_book(self: Workforce, at: float, schedule: Any) -> None:
+    def spy_book(self: Schedule, at: float, schedule: Any) -> None:
         booked.setdefault(at, []).append(id(schedule))
         book(self, at, schedule)
 
-    def spy_run(self: Workforce, at: float) -> None:
+    def spy_run(self: Schedule, at: float) -> None:
         released.append((at, self.env.now, [id(x) for x in self._releases[at]]))
         run(self, at)
 
-    monkeypatch.setattr(Workforce, "release_at", spy_book)
-    monkeypatch.setattr(Workforce, "_run_releases", spy_run)
+    monkeypatch.setattr(Schedule, "release_at", spy_book)
+    monkeypatch.setattr(Schedule, "_run_releases", spy_run)
     out = simulate(baseline, seed=SEED, years=1)
     assert len(released) > 200  # working days with releases, not one event per visit
     assert sum(len(ids) for *_, ids in released) > 20 * len(released)

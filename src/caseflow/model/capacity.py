@@ -24,7 +24,13 @@ __all__ = ["Capacity", "SampledDurations", "Task"]
 
 
 class Task(StrEnum):
-    """Units of statutory work a stage asks a team to do."""
+    """Units of statutory work a stage asks a team to do.
+
+    The first six are waited for (:meth:`Capacity.perform`); the rest are scheduled and not waited for
+    (:meth:`Capacity.add_work`). Members equal their string values, so ``"cp_review"`` names
+    ``Task.CP_REVIEW`` too. With the workforce on, each task's hours, weight and floor are a row of
+    :data:`caseflow.model.workforce.work.WORK`.
+    """
 
     FRONT_DOOR_DECISION = "front_door_decision"
     MASH_SCREENING = "mash_screening"
@@ -32,6 +38,8 @@ class Task(StrEnum):
     STRATEGY_DISCUSSION = "strategy_discussion"
     S47_ENQUIRY = "s47_enquiry"
     ICPC = "icpc"
+    CP_REVIEW = "cp_review"  # a review child protection conference
+    COURT_WORK = "court_work"  # care proceedings: statements and hearings
 
 
 class Capacity(Protocol):
@@ -55,8 +63,8 @@ class Capacity(Protocol):
         """``kids`` no longer need a social worker."""
         ...
 
-    def add_work(self, kids: list[Child], task: str) -> None:
-        """Work the pathway schedules but does not wait for (a review conference, court work)."""
+    def add_work(self, kids: list[Child], task: Task | str) -> None:
+        """Work the pathway schedules but does not wait for (``Task.CP_REVIEW``, ``Task.COURT_WORK``)."""
         ...
 
 
@@ -77,7 +85,8 @@ class SampledDurations:
             Task.S47_ENQUIRY: BandedSampler(s.s47.enquiry_wd),
             Task.ICPC: BandedSampler(s.s47.to_icpc_wd),
         }
-        self._streams = {task: streams[f"duration.{task.value}"] for task in Task}
+        # a stream for each task with a published duration (not for work nobody waits for)
+        self._streams = {task: streams[f"duration.{task.value}"] for task in self._samplers}
 
     def sample_working_days(self, task: Task) -> float:
         return self._samplers[task].sample(self._streams[task])
@@ -88,7 +97,7 @@ class SampledDurations:
     def release(self, kids: list[Child]) -> None:
         """Capacity is unlimited: nothing to release."""
 
-    def add_work(self, kids: list[Child], task: str) -> None:
+    def add_work(self, kids: list[Child], task: Task | str) -> None:
         """Capacity is unlimited: the work takes no one's time."""
 
     def perform(

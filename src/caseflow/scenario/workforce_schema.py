@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import AfterValidator, Field, StrictInt, model_validator
 
+from caseflow.registry import ALLOCATION_POLICIES as _POLICY_REGISTRY
 from caseflow.scenario.base import Section
 
 __all__ = [
     "ACTIVITIES",
     "ALLOCATION_POLICIES",
     "DynamicsParams",
+    "PolicyName",
     "TaskHours",
     "TeamParams",
     "TimeParams",
@@ -32,8 +34,19 @@ ACTIVITIES: tuple[str, ...] = (
     "care_leaver",
 )
 
-#: Allocation policies: how a team manager picks a worker for a waiting case.
+#: The built-in allocation policies (how a team manager picks a worker for a waiting case). A scenario
+#: may name any policy registered in :data:`caseflow.registry.ALLOCATION_POLICIES`: these, and any a
+#: user registers with :func:`caseflow.model.workforce.register_policy`.
 ALLOCATION_POLICIES: tuple[str, ...] = ("least_loaded", "most_capacity", "first_available")
+
+
+def _registered_policy(name: str) -> str:
+    """``name`` if it is a registered allocation policy; else an error listing the registered ones."""
+    return _POLICY_REGISTRY.check(name)
+
+
+#: The name of a registered allocation policy, checked when the scenario is validated.
+PolicyName = Annotated[str, AfterValidator(_registered_policy)]
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -156,7 +169,7 @@ class WorkforceChange(Section):
     soft_cap: Positive | None = None
     hard_cap: Positive | None = None
     agency_backfill: Probability | None = None
-    allocation_policy: Literal[ALLOCATION_POLICIES] | None = None  # type: ignore[valid-type]
+    allocation_policy: PolicyName | None = None
     fill_months: Annotated[float, Field(gt=0.0)] | None = Field(
         default=None,
         description="new posts from this change are filled after this mean time (a recruitment "
@@ -175,7 +188,7 @@ class WorkforceChange(Section):
 
 class WorkforceParams(Section):
     enabled: bool = Field(description="false: durations are sampled, capacity unlimited")
-    allocation_policy: Literal[ALLOCATION_POLICIES]  # type: ignore[valid-type]
+    allocation_policy: PolicyName
     teams: dict[str, TeamParams] = Field(min_length=1)
     time: TimeParams
     hours: TaskHours

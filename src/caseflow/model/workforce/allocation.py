@@ -2,7 +2,9 @@
 
 A policy is any object with ``choose(workers, case) -> Worker``; it only ever sees workers who are
 below the applicable cap, so caps are enforced by the team, not the policy. Register your own with
-:func:`register_policy` and name it in the scenario (``workforce.allocation_policy``).
+:func:`register_policy` and name it in the scenario (``workforce.allocation_policy``): the names live in
+:data:`caseflow.registry.ALLOCATION_POLICIES`, which the scenario schema checks, so a registered name is
+accepted by validation and an unknown one is refused with the list of known names.
 
 The default, :class:`LeastLoaded`, is also computed by the team in the same pass that checks the caps
 (``Team._least_loaded``), because it runs at every allocation; the choice is the same.
@@ -11,13 +13,18 @@ The default, :class:`LeastLoaded`, is also computed by the team in the same pass
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
+
+from caseflow.registry import ALLOCATION_POLICIES
 
 if TYPE_CHECKING:
     from caseflow.model.workforce.team import Case
     from caseflow.model.workforce.worker import Worker
 
 __all__ = [
+    "FIRST_AVAILABLE",
+    "LEAST_LOADED",
+    "MOST_CAPACITY",
     "AllocationPolicy",
     "FirstAvailable",
     "LeastLoaded",
@@ -60,20 +67,19 @@ class FirstAvailable:
         return workers[0]
 
 
-_POLICIES: dict[str, AllocationPolicy] = {
-    "least_loaded": LeastLoaded(),
-    "most_capacity": MostCapacity(),
-    "first_available": FirstAvailable(),
-}
+#: The built-in policies, registered by name in :data:`caseflow.registry.ALLOCATION_POLICIES`.
+LEAST_LOADED = LeastLoaded()
+MOST_CAPACITY = MostCapacity()
+FIRST_AVAILABLE = FirstAvailable()
 
 
 def register_policy(name: str, policy: AllocationPolicy) -> None:
-    """Make ``policy`` available under ``name`` (it must also be allowed by the scenario schema)."""
-    _POLICIES[name] = policy
+    """Make ``policy`` available under ``name``: scenarios may then name it (validation accepts it)."""
+    if not callable(getattr(policy, "choose", None)):
+        raise TypeError(f"an allocation policy needs a choose(workers, case) method, got {policy!r}")
+    ALLOCATION_POLICIES.register(name, policy)
 
 
 def get_policy(name: str) -> AllocationPolicy:
-    try:
-        return _POLICIES[name]
-    except KeyError:
-        raise ValueError(f"unknown allocation policy {name!r}; known: {', '.join(_POLICIES)}") from None
+    """The policy registered as ``name`` (:class:`ValueError` listing the known names if none)."""
+    return cast("AllocationPolicy", ALLOCATION_POLICIES.get(name))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from caseflow.model.workforce.allocation import AllocationPolicy, LeastLoaded
-from caseflow.model.workforce.worker import Worker, WorkItem
+from caseflow.model.workforce.worker import Contract, Worker, WorkItem
 from caseflow.streams import DrawBlock
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ __all__ = ["URGENT", "Case", "Post", "Team"]
 #: Queue priorities (lower is allocated first).
 URGENT, CHILD_PROTECTION, LOOKED_AFTER, ASSESSMENT, CHILD_IN_NEED, CARE_LEAVER = range(6)
 
+_NQSW = Contract.NQSW
+
 
 @dataclass(slots=True, eq=False)
 class Case:
@@ -36,7 +38,7 @@ class Case:
 
     id: int
     team: Team
-    activity: str
+    activity: str  # a caseflow.model.entities.Activity (or its value)
     priority: int
     children: list[Child]
     queued_at: float = 0.0
@@ -117,7 +119,7 @@ class Team:
 
     def cap_for(self, worker: Worker, urgent: bool) -> float:
         cap = self.hard_cap if urgent else self.soft_cap
-        if worker.contract == "nqsw":
+        if worker.contract == _NQSW:
             cap *= self.nqsw_caseload_factor
         return cap * worker.fte
 
@@ -167,7 +169,7 @@ class Team:
         for w in self.workers:
             if not w.available:
                 continue
-            scale = (factor if w.contract == "nqsw" else 1.0) * w.fte
+            scale = (factor if w.contract == _NQSW else 1.0) * w.fte
             load = w.caseload
             if load + n <= cap * scale + 1e-9:
                 eligible.append(w)
@@ -193,7 +195,7 @@ class Team:
             if not w.available:
                 continue
             fte = w.fte
-            scale = factor * fte if w.contract == "nqsw" else fte
+            scale = factor * fte if w.contract == _NQSW else fte
             load = w.caseload
             if load + n <= cap * scale + 1e-9:
                 r = load / fte

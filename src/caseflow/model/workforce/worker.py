@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 import simpy
@@ -23,9 +24,17 @@ import simpy
 if TYPE_CHECKING:
     from caseflow.model.workforce.team import Case, Post, Team
 
-__all__ = ["WorkClock", "WorkItem", "Worker"]
+__all__ = ["Contract", "WorkClock", "WorkItem", "Worker"]
 
 _EPS = 1e-9
+
+
+class Contract(StrEnum):
+    """A worker's contract: it sets their hours, their caseload cap and how they are paid."""
+
+    PERMANENT = "permanent"
+    NQSW = "nqsw"  # newly qualified, in the assessed and supported year in employment (ASYE)
+    AGENCY = "agency"
 
 
 class WorkClock(Protocol):
@@ -129,7 +138,7 @@ class Worker:
         *,
         worker_id: int,
         team: Team | None,
-        contract: str,
+        contract: Contract,
         fte: float,
         base_rate: float,
         started: float,
@@ -139,7 +148,7 @@ class Worker:
         self.clock = clock
         self.id = worker_id
         self.team = team
-        self.contract = contract  # "permanent", "nqsw" or "agency"
+        self.contract = contract
         self.fte = fte
         self.base_rate = base_rate  # hours per working day when fully effective and present
         self.efficiency = 1.0
