@@ -2,8 +2,11 @@
 
 Walks :class:`caseflow.Scenario` (``model_fields``, recursively), and writes one table per section of
 the scenario: every field's path, type, allowed values (from the pydantic constraints), default and
-meaning (from the Field description), plus the value in ``scenarios/baseline.toml``. The tables replace
-whatever is between the two marker comments in docs/scenarios.md; nothing else in the page changes.
+meaning (from the Field description), plus the value in ``scenarios/baseline.toml``, then a table of
+where each baseline value comes from (its ``[provenance.sources]``, read with
+:func:`caseflow.scenario.sources.parameter_sources`, the reader the Excel workbook also uses). The tables
+replace whatever is between the two marker comments in docs/scenarios.md; nothing else in the page
+changes.
 
     python docs/gen_scenario_reference.py           # rewrite the reference in docs/scenarios.md
     python docs/gen_scenario_reference.py --check   # exit 1 if docs/scenarios.md is out of date
@@ -30,7 +33,9 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 import caseflow
+from caseflow.scenario.provenance_schema import source_key
 from caseflow.scenario.schema import AGE_BANDS, Banded, Branch
+from caseflow.scenario.sources import parameter_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "scenarios.md"
@@ -449,7 +454,9 @@ def walk(model: type[BaseModel], prefix: str, title: str, baseline: dict[str, An
         else:
             default = _fmt_value(fi.default)
         value = _get(baseline, path)
-        if sub is not None and how == "":
+        if path == "provenance.sources":
+            base = f"{len(value)} entries: see [below](#sources-of-the-baseline-values)"
+        elif (sub is not None and how == "") or path.startswith("provenance.sources."):
             base = ""
         elif "<" in path and isinstance(value, dict):
             base = "; ".join(f"{k}: {_fmt_value(v)}" for k, v in value.items())
@@ -477,6 +484,38 @@ def walk(model: type[BaseModel], prefix: str, title: str, baseline: dict[str, An
 def sections() -> list[Section]:
     baseline = caseflow.load_scenario(BASELINE).model_dump()
     return list(walk(caseflow.Scenario, "", "scenario", baseline))
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    entry: str  # the key in [provenance.sources]
+    count: int  # how many parameters it covers
+    method: str
+    text: str
+
+
+def baseline_sources() -> list[SourceRow]:
+    """One row per entry of the baseline's ``[provenance.sources]``, in schema order, with the number of
+    parameters it covers (a table's entry covers every value in it that has no entry of its own)."""
+    baseline = caseflow.load_scenario(BASELINE)
+    rows: dict[str, SourceRow] = {}
+    for path, src in parameter_sources(baseline).items():
+        key = source_key(baseline.provenance, path) or path
+        row = rows.get(key)
+        if row is None:
+            text = "; ".join(
+                part
+                for part in (
+                    src.note or "",
+                    f"file {src.file}" if src.file else "",
+                    f"year {src.year}" if src.year is not None else "",
+                )
+                if part
+            )
+            rows[key] = SourceRow(key, 1, (src.method or "").replace("_", " "), text)
+        else:
+            rows[key] = SourceRow(key, row.count + 1, row.method, row.text)
+    return list(rows.values())
 
 
 def field_paths() -> list[str]:
@@ -508,7 +547,22 @@ def render() -> str:
             cells = [f"`{r.path}`", r.type, r.allowed or "any", r.default, r.baseline or "–", r.meaning]
             out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         out.append("")
-    out.append(END)
+    out += [
+        "### Sources of the baseline values",
+        "",
+        "Where each value in `scenarios/baseline.toml` comes from: its `[provenance.sources]`, one entry per",
+        "value or per table (covering every value in the table without an entry of its own), as",
+        "`caseflow.scenario.sources.parameter_sources` reads them. *Method*: published (a figure used as",
+        "is), derived (arithmetic on published figures), calibrated (fitted so the run reproduces a",
+        "published figure) or assumption.",
+        "",
+        "| parameter | values | method | source |",
+        "|---|---|---|---|",
+    ]
+    for r in baseline_sources():
+        cells = [f"`{r.entry}`", str(r.count), r.method, r.text]
+        out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    out += ["", END]
     return "\n".join(out)
 
 

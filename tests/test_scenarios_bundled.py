@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -22,6 +23,8 @@ import caseflow
 from caseflow.cli import main as cli_main
 from caseflow.experiment import Comparison
 from caseflow.experiment.stats import t_interval
+from caseflow.scenario.provenance_schema import METHODS
+from caseflow.scenario.sources import missing_sources, parameter_sources, parameter_values
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -96,6 +99,68 @@ def test_scenario_starts_with_the_question_it_answers(path: Path) -> None:
 
 def test_baseline_starts_with_a_comment_saying_what_it_is() -> None:
     assert "baseline" in _leading_comment(BASELINE).lower()
+
+
+# ============================================================================ sources, as data
+def test_every_number_in_the_baseline_has_a_source() -> None:
+    """Every numeric parameter of the baseline (schema defaults included) has a source with a method
+    and a citation, read from ``[provenance.sources]`` (no comments parsed)."""
+    baseline = caseflow.load_scenario(BASELINE)
+    assert missing_sources(baseline) == []
+    sources = parameter_sources(baseline)
+    numbers = [
+        path
+        for path, v in parameter_values(baseline).items()
+        if isinstance(v, int | float) or (isinstance(v, tuple) and v and isinstance(v[0], float))
+    ]
+    assert len(numbers) > 250
+    for path in numbers:
+        src = sources[path]
+        assert src.method in set(METHODS) - {"national_default"}, path
+        assert len(src.note or "") > 5, path
+    raw = tomllib.loads(BASELINE.read_text(encoding="utf-8"))["provenance"]["sources"]
+    assert all(set(entry) == {"method", "note"} for entry in raw.values())
+
+
+def _set_paths(data: dict[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            out += _set_paths(value, f"{prefix}{key}.")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):  # [[changes]]: one each
+            out += [f"{prefix}{key}.{i}" for i in range(len(value))]
+        else:
+            out.append(f"{prefix}{key}")
+    return out
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[f.stem for f in BUNDLED])
+def test_values_a_variant_sets_have_their_own_sources(path: Path) -> None:
+    """A value a variant sets is the scenario's question: it has an entry of its own in the variant's
+    file (an assumption, saying so), and no baseline source is left describing it."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    own = data.get("provenance", {}).get("sources", {})
+    values = {k: v for k, v in data.items() if k not in ("extends", "name", "description", "provenance")}
+    set_paths = _set_paths(values)
+    assert set_paths, f"{path.name} sets nothing"
+    scenario = caseflow.load_scenario(path)
+    sources = parameter_sources(scenario)
+    for dotted in set_paths:
+        parts = dotted.split(".")
+        keys = [".".join(parts[:n]) for n in range(len(parts), 0, -1) if ".".join(parts[:n]) in own]
+        assert keys, f"{path.name}: {dotted} is set without a source of its own"
+        entry = own[keys[0]]
+        assert entry["method"] == "assumption", dotted
+        assert entry["note"].startswith("scenario: "), dotted
+        for leaf, src in sources.items():
+            if leaf == dotted or leaf.startswith(dotted + "."):
+                assert src.note == entry["note"], leaf
+    assert missing_sources(scenario) == []
+    # the rest are the baseline's
+    baseline = parameter_sources(caseflow.load_scenario(BASELINE))
+    inherited = [p for p in baseline if not any(p == d or p.startswith(d + ".") for d in set_paths)]
+    assert inherited
+    assert all(sources[p] == baseline[p] for p in inherited if p in sources)
 
 
 # ============================================================================ directional checks

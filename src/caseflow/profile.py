@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from caseflow.model.steady_state import steady_state
 from caseflow.scenario.schema import Scenario
+from caseflow.scenario.sources import inherited_sources
+from caseflow.scenario.writer import nest
 
 if TYPE_CHECKING:
     from caseflow.data import Published
@@ -92,9 +94,17 @@ class Profile:
         }
 
     def scenario(self, base: Scenario) -> Scenario:
-        """``base`` (the baseline) turned into this authority."""
+        """``base`` (the baseline) turned into this authority.
+
+        Its sources are the base's for what the profile leaves alone and the profile's own for what it
+        sets, exactly as when the file :func:`profile` writes is loaded (it ``extends`` the base).
+        """
         overrides = dict(self.overrides)
-        overrides["provenance"] = self.provenance(_built_by())
+        prov = self.provenance(_built_by())
+        base_sources = base.provenance.model_dump()["sources"] if base.provenance is not None else {}
+        own = nest(overrides) | {"provenance": {"sources": prov["sources"]}}
+        prov["sources"] = inherited_sources(base_sources, own)
+        overrides["provenance"] = prov
         return base.with_overrides(overrides, name=overrides.get("name"))
 
 
@@ -191,6 +201,12 @@ def build_profile(data: Published, base: Scenario, la: str, year: int) -> Profil
     b.overrides["run.start_date"] = dt.date(year, 4, 1)
     b.overrides["run.warmup_years"] = 0
     b.overrides["run.history_months"] = 24.0
+    for path, note in (
+        ("run.start_date", f"run setting: 1 April {year}, the day after the published figures"),
+        ("run.warmup_years", "run setting: no warm-up year; the run starts from the published stock"),
+        ("run.history_months", "run setting: two years of recent history seeded instead of a warm-up"),
+    ):
+        b.sources[path] = {"method": "assumption", "note": note}
 
     # ---- opening stock at 31 March
     def stock(measure: str, fallback_rate: float) -> tuple[int, str]:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from caseflow.scenario.base import unwrap as _unwrap
 from caseflow.scenario.schema import Scenario
+from caseflow.scenario.sources import inherited_sources
 
 __all__ = ["ScenarioError", "apply_overrides", "deep_merge", "load_scenario", "validate"]
 
@@ -215,7 +216,16 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
             where, [("extends", f"the scenario it extends, {parent!r}, was not found at {parent_path}")]
         )
     base = _read_toml(parent_path, (*chain, path))
-    return deep_merge(base, data)
+    merged = deep_merge(base, data)
+    # Sources are inherited too, but a value this file sets drops its parent's source (sources.py).
+    prov = merged.get("provenance")
+    base_prov = base.get("provenance")
+    if isinstance(prov, dict) and isinstance(prov.get("sources"), Mapping):
+        parent_sources = base_prov.get("sources") if isinstance(base_prov, Mapping) else None
+        prov["sources"] = inherited_sources(
+            parent_sources if isinstance(parent_sources, Mapping) else {}, data
+        )
+    return merged
 
 
 def load_scenario(path: str | Path) -> Scenario:

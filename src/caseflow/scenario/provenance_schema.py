@@ -30,6 +30,7 @@ __all__ = [
     "Source",
     "field_path_problem",
     "lookup_source",
+    "source_key",
 ]
 
 #: How a value was obtained.
@@ -59,10 +60,13 @@ def _year(value: int) -> int:
     )
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _printable(value: str) -> str:
-    bad = next((ch for ch in value if (ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127), None)
+    bad = _CONTROL.search(value)
     if bad is not None:
-        raise ValueError(f"must not contain control characters, got {bad!r}")
+        raise ValueError(f"must not contain control characters, got {bad.group()!r}")
     return value
 
 
@@ -102,6 +106,10 @@ class Source(Section):
         default=None, description="the published figure used (before any scaling or derivation)"
     )
     note: Text | None = Field(default=None, description="anything else a reader should know")
+
+    def is_empty(self) -> bool:
+        """No source recorded: an empty entry (a value set in a scenario that says nothing about it)."""
+        return all(getattr(self, name) is None for name in type(self).model_fields)
 
     def describe(self) -> str:
         """One line for a reader: method, file, measure, column, year, LA code, value and note."""
@@ -152,16 +160,22 @@ class Provenance(Section):
     )
 
 
-def lookup_source(provenance: Provenance | None, path: str) -> Source | None:
-    """The source recorded for ``path`` or, failing that, for the nearest table containing it."""
+def source_key(provenance: Provenance | None, path: str) -> str | None:
+    """The key of the entry in ``sources`` that covers ``path``: its own, or the nearest table's."""
     if provenance is None or not provenance.sources:
         return None
     parts = path.split(".")
     for n in range(len(parts), 0, -1):
-        hit = provenance.sources.get(".".join(parts[:n]))
-        if hit is not None:
-            return hit
+        key = ".".join(parts[:n])
+        if key in provenance.sources:
+            return key
     return None
+
+
+def lookup_source(provenance: Provenance | None, path: str) -> Source | None:
+    """The source recorded for ``path`` or, failing that, for the nearest table containing it."""
+    key = source_key(provenance, path)
+    return None if key is None or provenance is None else provenance.sources[key]
 
 
 # ============================================================================ field paths

@@ -503,7 +503,9 @@ class Scenario(Section):
                 problem(("changes", i, "field"), f"{ch.field} cannot change during a run", ch.field)
         p = self.provenance
         if p is not None:
-            for key in p.sources:
+            for key, src in p.sources.items():
+                if src.is_empty():  # "no source" markers for values a file set (sources.py) are not checked
+                    continue
                 text = field_path_problem(Scenario, self, key)
                 if text is not None:
                     problem(("provenance", "sources", f'"{key}"'), text, key)

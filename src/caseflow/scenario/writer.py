@@ -17,14 +17,35 @@ from typing import Any
 
 import tomlkit
 
+from caseflow.scenario.provenance_schema import Source
+
 __all__ = ["nest", "write_scenario"]
 
 
+_SOURCES = "provenance.sources."
+
+
+def _parts(dotted: str, value: Any) -> list[str]:
+    """The keys of a dotted path. A source's key is itself a dotted path and stays whole:
+    ``provenance.sources.opening_stock.looked_after`` (a table) or, for one field of that source,
+    ``provenance.sources.opening_stock.looked_after.method``."""
+    if not dotted.startswith(_SOURCES) or dotted == _SOURCES:
+        return dotted.split(".")
+    rest = dotted.removeprefix(_SOURCES)
+    key, _, last = rest.rpartition(".")
+    if key and not isinstance(value, Mapping) and last in Source.model_fields:
+        return ["provenance", "sources", key, last]
+    return ["provenance", "sources", rest]
+
+
 def nest(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"a.b.c": v}`` → ``{"a": {"b": {"c": v}}}`` (tables given as values are merged in)."""
+    """``{"a.b.c": v}`` → ``{"a": {"b": {"c": v}}}`` (tables given as values are merged in).
+
+    Keys of ``provenance.sources`` are field paths and are kept whole (see :func:`_parts`).
+    """
     out: dict[str, Any] = {}
     for dotted, value in overrides.items():
-        parts = dotted.split(".")
+        parts = _parts(dotted, value)
         node = out
         for part in parts[:-1]:
             node = node.setdefault(part, {})
