@@ -37,7 +37,7 @@ from caseflow.calendar import Calendar, ContinuousClock
 from caseflow.experiment.stats import t_interval
 from caseflow.model.workforce.allocation import FirstAvailable, LeastLoaded
 from caseflow.model.workforce.team import ASSESSMENT, CHILD_IN_NEED, URGENT, Case, Team
-from caseflow.model.workforce.worker import Worker, WorkItem
+from caseflow.model.workforce.worker import Contract, Worker, WorkItem
 from caseflow.streams import Streams
 
 Proc = Generator[simpy.Event, Any, None]
@@ -86,7 +86,14 @@ def make_team(c: int, *, cap: float = 1.0, policy: Any = None) -> tuple[simpy.En
     for i in range(c):
         team.workers.append(
             Worker(
-                env, clock, worker_id=i, team=team, contract="permanent", fte=1.0, base_rate=1.0, started=0.0
+                env,
+                clock,
+                worker_id=i,
+                team=team,
+                contract=Contract.PERMANENT,
+                fte=1.0,
+                base_rate=1.0,
+                started=0.0,
             )
         )
     return env, team
@@ -98,7 +105,7 @@ def make_worker(env: simpy.Environment, *, worker_id: int = 0, rate: float = 1.0
         ContinuousClock(),
         worker_id=worker_id,
         team=None,
-        contract="permanent",
+        contract=Contract.PERMANENT,
         fte=1.0,
         base_rate=rate,
         started=0.0,
@@ -496,7 +503,7 @@ def test_work_clock_pauses_on_weekends_and_bank_holidays() -> None:
     cal = Calendar(dt.date(2025, 5, 2), 30)
     env = simpy.Environment()
     worker = Worker(
-        env, cal, worker_id=0, team=None, contract="permanent", fte=1.0, base_rate=1.0, started=0.0
+        env, cal, worker_id=0, team=None, contract=Contract.PERMANENT, fte=1.0, base_rate=1.0, started=0.0
     )
     a = WorkItem(env, "a", 2.0, 1.0, None)
     worker.add(a)

@@ -238,7 +238,7 @@ def _team(
                 ContinuousClock(),
                 worker_id=i,
                 team=team,
-                contract="permanent",
+                contract=Contract.PERMANENT,
                 fte=1.0,
                 base_rate=7.0,
                 started=0.0,
@@ -272,9 +272,9 @@ def test_soft_cap_for_ordinary_cases_hard_cap_for_urgent() -> None:
 
 def test_caps_scale_with_fte_and_asye() -> None:
     env, team = _team(0, soft=10.0, hard=20.0, nqsw_factor=0.9)
-    part = Worker(env, ContinuousClock(), worker_id=0, team=team, contract="permanent", fte=0.5,
+    part = Worker(env, ContinuousClock(), worker_id=0, team=team, contract=Contract.PERMANENT, fte=0.5,
                   base_rate=3.5, started=0.0)  # fmt: skip
-    nqsw = Worker(env, ContinuousClock(), worker_id=1, team=team, contract="nqsw", fte=1.0,
+    nqsw = Worker(env, ContinuousClock(), worker_id=1, team=team, contract=Contract.NQSW, fte=1.0,
                   base_rate=6.0, started=0.0)  # fmt: skip
     assert team.cap_for(part, urgent=False) == pytest.approx(5.0)
     assert team.cap_for(part, urgent=True) == pytest.approx(10.0)
@@ -418,7 +418,7 @@ def test_least_loaded_fast_path_chooses_as_choose_does(
         env, team = _team(len(loads), soft=4.0, hard=6.0, policy=p)
         for i, w in enumerate(team.workers):
             w.caseload = loads[i]
-            w.contract = "nqsw" if nqsw[i] else "permanent"
+            w.contract = Contract.NQSW if nqsw[i] else Contract.PERMANENT
             w.fte = 0.5 if half_time[i] else 1.0
             w.available = not away[i]
             w.add(WorkItem(env, "a", 1.0 + i, 1.0 + loads[i] % 3, None))
@@ -660,7 +660,7 @@ def test_workforce_kpis_follow_dfe_formulas(
         own = sum(
             lv["worker"].fte
             for lv in rec.leaves
-            if lv["worker"].contract != "agency" and start_t <= lv["time"] < end_t
+            if lv["worker"].contract != Contract.AGENCY and start_t <= lv["time"] < end_t
         )
         assert leavers == pytest.approx(own)
         assert leavers > 0
@@ -846,7 +846,7 @@ def test_establishment_cut_removes_vacant_posts_first(
     # (the removed posts are recorded in post order, not removal order: the unfilled count above is
     # what shows that vacant posts went first)
     at_cut = [lv for lv in recorded.leaves if lv["time"] == cut_event["time"]]
-    assert all(lv["worker"].contract == "agency" for lv in at_cut)  # agency cover ends with its post
+    assert all(lv["worker"].contract == Contract.AGENCY for lv in at_cut)  # agency cover ends with its post
 
 
 # ====================================================================== functional: switched off

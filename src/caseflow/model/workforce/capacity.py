@@ -158,7 +158,7 @@ class Workforce:
         self.s = scenario
         self.wf = new
         floors = SampledDurations(self.env, self.cal, scenario, self._streams)
-        self.holding.wf = new
+        self.holding.use(new)
         self.work.use(new, floors)
         self.schedule.use(new)
         self.staffing.use(new)

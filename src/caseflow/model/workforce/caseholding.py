@@ -78,6 +78,10 @@ class CaseHolding:
         self._pool_turn: dict[str, int] = {}
         self._next_case = 0
 
+    def use(self, wf: WorkforceParams) -> None:
+        """Follow the parameters ``wf`` from now on (teams and activities stay as they are)."""
+        self.wf = wf
+
     # ================================================================ cases
     def assign(self, kids: list[Child], activity: str, *, urgent: bool = False) -> Case | None:
         """``kids`` now need a worker from the team handling ``activity`` (same worker if same team).
