@@ -193,3 +193,13 @@ def test_a_written_scenario_reads_back_the_same_sources(tmp_path: Path, baseline
     assert parameter_sources(s)["opening_stock.child_protection"] == baseline.source_of(
         "opening_stock.child_protection"
     )
+
+
+def test_the_writer_leaves_out_what_is_none(tmp_path: Path) -> None:
+    """TOML has no null: a source field that is None (as ``model_dump`` gives) is left out."""
+    entry = Source(method="published", note="ONS").model_dump()
+    assert entry["file"] is None
+    out = write_scenario(
+        tmp_path / "x.toml", {"population": 61000, "provenance.sources.population": entry}, extends=BASELINE
+    )
+    assert load_scenario(out).source_of("population") == Source(method="published", note="ONS")

@@ -57,8 +57,8 @@ def nest(overrides: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Mapping):  # TOML has no null: a field left out is None (its default)
+        return {k: _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, float):
@@ -79,6 +79,8 @@ def _render(data: Mapping[str, Any], extends: str | None, notes: Mapping[str, st
         scalars = {k: v for k, v in node.items() if not (isinstance(v, Mapping) and _is_table(k, v, prefix))}
         tables = {k: v for k, v in node.items() if k not in scalars}
         for k, v in scalars.items():
+            if v is None:  # TOML has no null: leave the field out
+                continue
             path = f"{prefix}{k}"
             item = tomlkit.item(_plain(v))
             if isinstance(v, Mapping):
