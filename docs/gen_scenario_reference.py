@@ -33,6 +33,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 import caseflow
+from caseflow.registry import ALLOCATION_POLICIES
 from caseflow.scenario.provenance_schema import source_key
 from caseflow.scenario.schema import AGE_BANDS, Banded, Branch
 from caseflow.scenario.sources import parameter_sources
@@ -435,6 +436,9 @@ def walk(model: type[BaseModel], prefix: str, title: str, baseline: dict[str, An
         path = f"{prefix}.{name}" if prefix else name
         sub, how = _model_of(fi.annotation)
         t, allowed = describe_type(fi.annotation, list(fi.metadata))
+        if name == "allocation_policy":
+            known = ", ".join(f"`{n}`" for n in ALLOCATION_POLICIES.names())
+            allowed = f"a registered policy: {known}, or your own (`register_policy`)"
         if sub is not None and issubclass(sub, Banded) and how == "":
             t = "table (banded distribution)"
         desc = fi.description or _strip(fi.annotation)[2] or ""

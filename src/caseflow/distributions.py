@@ -6,7 +6,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 
-from caseflow.scenario.schema import Banded, Branch
+from caseflow.scenario.base import Branch
+from caseflow.scenario.schema import Banded
 from caseflow.streams import RandomSource
 
 __all__ = ["BandedSampler", "BranchSampler"]

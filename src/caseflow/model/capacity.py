@@ -39,7 +39,10 @@ class Task(StrEnum):
     S47_ENQUIRY = "s47_enquiry"
     ICPC = "icpc"
     CP_REVIEW = "cp_review"  # a review child protection conference
-    COURT_WORK = "court_work"  # care proceedings: statements and hearings
+    COURT_WORK = "court_work"  # care proceedings: statements and hearings (without [court])
+    PRE_PROCEEDINGS = "pre_proceedings"  # PLO: letter before proceedings, meetings, assessments
+    COURT_ISSUE = "court_issue"  # care proceedings: application, statement and care plan
+    COURT_FINAL = "court_final"  # care proceedings: final evidence and hearings
 
 
 class Capacity(Protocol):

@@ -17,7 +17,16 @@ __all__ = ["RECORDED_STAGES", "CaseRecord", "Census"]
 
 #: Stages whose episodes appear in per-case records.
 RECORDED_STAGES = frozenset(
-    {Stage.EARLY_HELP, Stage.ASSESSMENT, Stage.S47, Stage.CIN_PLAN, Stage.CP_PLAN, Stage.LOOKED_AFTER}
+    {
+        Stage.EARLY_HELP,
+        Stage.ASSESSMENT,
+        Stage.S47,
+        Stage.CIN_PLAN,
+        Stage.CP_PLAN,
+        Stage.LOOKED_AFTER,
+        Stage.PRE_PROCEEDINGS,
+        Stage.PROCEEDINGS,
+    }
 )
 
 #: (child, family, stage, start, end, next stage) of one stage episode.
@@ -33,6 +42,8 @@ _STOCKS: tuple[tuple[str, tuple[Stage, ...]], ...] = (
     ("s47_open_end", (Stage.S47,)),
     ("early_help_open_end", (Stage.EARLY_HELP,)),
     ("front_door_open_end", (Stage.FRONT_DOOR,)),
+    ("pre_proceedings_open_end", (Stage.PRE_PROCEEDINGS,)),
+    ("proceedings_at_home_open_end", (Stage.PROCEEDINGS,)),
 )
 
 

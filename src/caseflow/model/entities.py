@@ -39,11 +39,14 @@ class Stage(IntEnum):
     LOOKED_AFTER = 6  # child looked after (in care)
     CLOSED = 7  # known to the LA, nothing open (may come back)
     LEFT = 8  # left the system: 18th birthday, adopted, moved away
+    PRE_PROCEEDINGS = 9  # pre-proceedings under the Public Law Outline (after a plan)
+    PROCEEDINGS = 10  # care proceedings issued, child at home until the final order
 
     @property
     def is_child_in_need(self) -> bool:
-        """DfE counts a child as in need from referral until the episode closes (CP and CLA included)."""
-        return Stage.ASSESSMENT <= self <= Stage.LOOKED_AFTER
+        """DfE counts a child as in need from referral until the episode closes (CP, CLA and children
+        in pre-proceedings or proceedings included)."""
+        return _IN_NEED[self]
 
 
 class Activity(StrEnum):
@@ -72,6 +75,9 @@ class CareEntry(StrEnum):
     FROM_CIN_PLAN = "from_cin_plan"
     EMERGENCY = "emergency"
     UASC = "uasc"
+    INTERIM_CARE_ORDER = "interim_care_order"  # at the issue of care proceedings
+    CARE_ORDER = "care_order"  # at the final order (care or placement order) of a child at home
+    AT_BIRTH = "at_birth"  # a baby on an unborn CP plan removed at birth (without court work modelled)
     OPENING = "opening"  # in care when the run starts (not counted as a start)
 
 
@@ -84,6 +90,8 @@ OPEN_STAGES = frozenset(
         Stage.CIN_PLAN,
         Stage.CP_PLAN,
         Stage.LOOKED_AFTER,
+        Stage.PRE_PROCEEDINGS,
+        Stage.PROCEEDINGS,
     }
 )
 
@@ -149,6 +157,12 @@ class Family:
         open_ = _OPEN
         return any(open_[c.stage] for c in self.children)
 
+
+#: ``_IN_NEED[stage]``: is a child in this stage a child in need (DfE)?
+_IN_NEED: tuple[bool, ...] = tuple(
+    Stage.ASSESSMENT <= s <= Stage.LOOKED_AFTER or s in (Stage.PRE_PROCEEDINGS, Stage.PROCEEDINGS)
+    for s in Stage
+)
 
 #: ``_OPEN[stage]``: is a child in this stage part of an open case? (Indexing is faster than hashing an
 #: enum member on this hot path.)

@@ -99,7 +99,7 @@ class Pathway:
             raise ValueError(f"outcome {outcome!r} is already routed (to {self._routes[outcome]!r})")
         self._routes[outcome] = entry
 
-    def route(self, outcome: str, family: Family, *args: Any, **kwargs: Any) -> Proc:
+    def route(self, outcome: str, family: Family, /, *args: Any, **kwargs: Any) -> Proc:
         """The process that takes ``family`` into the stage registered for ``outcome``."""
         try:
             entry = self._routes[outcome]

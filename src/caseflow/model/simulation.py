@@ -310,8 +310,10 @@ def run_model(
     env.process(arrivals())
     if segments:
         env.process(apply_changes())
-    care = built.looked_after
-    env.process(care.uasc_arrivals(days))
+    for group in pathway.stages.values():
+        incoming = group.arrivals(days)
+        if incoming is not None:
+            env.process(incoming)
     env.process(month_ends_())
     env.run(until=days + 0.5)
     out.audits.append(pathway.audit())

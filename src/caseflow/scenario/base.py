@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-__all__ = ["FrozenDict", "Section"]
+__all__ = ["Branch", "FrozenDict", "Section", "check_sums_to_one"]
 
 
 class FrozenDict(dict[Any, Any]):
@@ -52,3 +53,24 @@ def unwrap(ann: Any) -> Any:
             ann = args[0]
         else:
             return ann
+
+
+#: How far from 1 a branch's probabilities may sum (rounding in published shares).
+SUM_TOLERANCE = 1e-6
+
+
+def check_sums_to_one(owner: str, values: dict[str, float]) -> None:
+    """Raise ValueError unless ``values`` (outcome → probability) sum to 1."""
+    total = math.fsum(values.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        parts = ", ".join(f"{k}={v:g}" for k, v in values.items())
+        raise ValueError(f"branch probabilities must sum to 1 (they sum to {total:.6g}: {parts}) [{owner}]")
+
+
+class Branch(Section):
+    """A set of mutually exclusive outcomes whose probabilities must sum to 1."""
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Self:
+        check_sums_to_one(type(self).__name__, {k: float(getattr(self, k)) for k in type(self).model_fields})
+        return self

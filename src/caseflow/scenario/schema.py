@@ -22,8 +22,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from caseflow.scenario.base import Section
+from caseflow.scenario.base import Branch, Section, check_sums_to_one
 from caseflow.scenario.cost_schema import Change, CostParams
+from caseflow.scenario.court_schema import CourtParams, PreBirthParams
 from caseflow.scenario.provenance_schema import Provenance, Source, field_path_problem, lookup_source
 from caseflow.scenario.workforce_schema import WorkforceParams
 
@@ -55,7 +56,6 @@ AGE_BANDS: tuple[str, ...] = ("under_1", "age_1_4", "age_5_9", "age_10_15", "age
 AGE_BAND_LOWER: tuple[int, ...] = (0, 1, 5, 10, 16)
 AGE_BAND_UPPER: tuple[int, ...] = (1, 5, 10, 16, 18)
 
-_TOL = 1e-6
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, description="a probability between 0 and 1")]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -64,22 +64,6 @@ FloatList = Annotated[tuple[StrictFloat, ...], Field(strict=False)]
 ProbList = Annotated[
     tuple[Annotated[StrictFloat, Field(ge=0.0, le=1.0)], ...], Field(strict=False, min_length=1)
 ]
-
-
-def _check_sums_to_one(owner: str, values: dict[str, float]) -> None:
-    total = math.fsum(values.values())
-    if abs(total - 1.0) > _TOL:
-        parts = ", ".join(f"{k}={v:g}" for k, v in values.items())
-        raise ValueError(f"branch probabilities must sum to 1 (they sum to {total:.6g}: {parts}) [{owner}]")
-
-
-class Branch(Section):
-    """A set of mutually exclusive outcomes whose probabilities must sum to 1."""
-
-    @model_validator(mode="after")
-    def _sum_to_one(self) -> Self:
-        _check_sums_to_one(type(self).__name__, {k: float(getattr(self, k)) for k in type(self).model_fields})
-        return self
 
 
 class Banded(Section):
@@ -103,7 +87,7 @@ class Banded(Section):
             raise ValueError("edges must be non-decreasing")
         if self.edges[0] < 0:
             raise ValueError("edges must be non-negative")
-        _check_sums_to_one("probs", dict(enumerate(self.probs)))  # type: ignore[arg-type]
+        check_sums_to_one("probs", dict(enumerate(self.probs)))  # type: ignore[arg-type]
         return self
 
     def mean(self) -> float:
@@ -186,7 +170,7 @@ class DemandParams(Section):
 
     @model_validator(mode="after")
     def _shares(self) -> Self:
-        _check_sums_to_one("sources.*.share", {k: s.share for k, s in self.sources.items()})
+        check_sums_to_one("sources.*.share", {k: s.share for k, s in self.sources.items()})
         for k, s in self.sources.items():
             if min(s.monthly) < 0 or max(s.monthly) <= 0:
                 raise ValueError(f"sources.{k}.monthly must be non-negative and not all zero")
@@ -267,6 +251,9 @@ class CPEnd(Branch):
     cin_plan: Probability
     closure: Probability
     looked_after: Probability
+    pre_proceedings: Probability = Field(
+        default=0.0, description="pre-proceedings under the Public Law Outline (needs a [court] section)"
+    )
 
 
 class CPPlanParams(Section):
@@ -281,6 +268,9 @@ class CINEnd(Branch):
     step_down: Probability
     s47: Probability
     looked_after: Probability
+    pre_proceedings: Probability = Field(
+        default=0.0, description="pre-proceedings under the Public Law Outline (needs a [court] section)"
+    )
 
 
 class CINPlanParams(Section):
@@ -474,6 +464,14 @@ class Scenario(Section):
         default=None, description="social-worker capacity; absent or disabled: sampled durations"
     )
     costs: CostParams | None = Field(default=None, description="unit costs; absent: no cost KPIs")
+    court: CourtParams | None = Field(
+        default=None,
+        description="pre-proceedings and care proceedings; absent: care entries carry court work as a "
+        "lump of hours (workforce.hours.court_work)",
+    )
+    pre_birth: PreBirthParams | None = Field(
+        default=None, description="referrals about unborn babies and removal at birth; absent: none"
+    )
     changes: Annotated[tuple[Change, ...], Field(strict=False)] = Field(
         default=(), description="time-phased changes of any parameter"
     )
@@ -499,8 +497,19 @@ class Scenario(Section):
             )
 
         for i, ch in enumerate(self.changes):
-            if ch.field.split(".")[0] == "provenance":
+            top = ch.field.split(".")[0]
+            if top == "provenance" or (ch.field in ("court", "pre_birth")):
                 problem(("changes", i, "field"), f"{ch.field} cannot change during a run", ch.field)
+        if self.court is None:
+            for section in ("cp_plan", "cin_plan"):
+                share = getattr(self, section).end.pre_proceedings
+                if share > 0:
+                    problem(
+                        (section, "end", "pre_proceedings"),
+                        f"plans can end in pre-proceedings ({share:g}) only with a [court] section; "
+                        "add one or set this to 0",
+                        share,
+                    )
         p = self.provenance
         if p is not None:
             for key, src in p.sources.items():

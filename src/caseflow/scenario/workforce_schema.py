@@ -106,7 +106,20 @@ class TaskHours(Section):
     core_group: Hours
     cin_review: Hours
     cla_review: Hours
-    court_work: Hours = Field(description="care proceedings: statements and hearings, per child")
+    court_work: Hours = Field(
+        description="care proceedings: statements and hearings, per child coming into care from a plan or "
+        "an emergency (without a [court] section; with one, the three court tasks below replace it)"
+    )
+    pre_proceedings: Hours = Field(
+        default=0.0, description="pre-proceedings (PLO): letter, meetings, assessments (with [court])"
+    )
+    court_issue: Hours = Field(
+        default=0.0,
+        description="care proceedings: application, statement and care plan at issue (with [court])",
+    )
+    court_final: Hours = Field(
+        default=0.0, description="care proceedings: final evidence and hearings (with [court])"
+    )
     per_extra_child: Probability = Field(description="extra share of the family's hours per further child")
 
 

@@ -9,17 +9,21 @@ from caseflow.model.stages.base import Entry, StageGroup
 from caseflow.model.stages.care_leavers import CareLeavers
 from caseflow.model.stages.child_in_need import ChildInNeed
 from caseflow.model.stages.child_protection import ChildProtection
+from caseflow.model.stages.court import CourtWork
 from caseflow.model.stages.front_door import FrontDoor
 from caseflow.model.stages.looked_after import LookedAfter
+from caseflow.model.stages.pre_birth import PreBirth
 
 __all__ = [
     "DEFAULT_STAGES",
     "CareLeavers",
     "ChildInNeed",
     "ChildProtection",
+    "CourtWork",
     "Entry",
     "FrontDoor",
     "LookedAfter",
+    "PreBirth",
     "ReferralAndAssessment",
     "StageGroup",
 ]
@@ -32,4 +36,6 @@ DEFAULT_STAGES: tuple[type[StageGroup], ...] = (
     ChildInNeed,
     LookedAfter,
     CareLeavers,
+    CourtWork,
+    PreBirth,
 )

@@ -54,3 +54,8 @@ class StageGroup:
 
     def tick(self) -> None:
         """Bring time-weighted accounting up to now (before the scenario changes)."""
+
+    def arrivals(self, horizon: float) -> Proc | None:
+        """A process bringing children into this stage from outside the pathway (unaccompanied
+        children, unborn babies), run until ``horizon``; None if the group has none."""
+        return None

@@ -1,7 +1,7 @@
 """Child in need plans (Children Act 1989 s17).
 
-A CIN plan lasts a sampled time and ends in closure, step-down to early help, an s47 enquiry or care;
-early help the family had may stop the escalation.
+A CIN plan lasts a sampled time and ends in closure, step-down to early help, an s47 enquiry, care or
+pre-proceedings (with a ``[court]`` section); early help the family had may stop the escalation.
 
 Outcome routed here: ``"cin_plan"``.
 """
@@ -16,6 +16,9 @@ from caseflow.model.stages.base import Entry, Proc, StageGroup
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["ChildInNeed"]
+
+#: Outcomes that early help the family had may prevent (the plan closes instead).
+_ESCALATIONS = frozenset({"s47", "looked_after", "pre_proceedings"})
 
 
 class ChildInNeed(StageGroup):
@@ -51,12 +54,12 @@ class ChildInNeed(StageGroup):
         self.capacity.assign(kids, Activity.CIN_PLAN)
         p.age_out_before(kids, started + duration)
         yield env.timeout(max(0.0, started + duration - now))
-        kids = p.current(kids)
+        kids = [c for c in p.current(kids) if c.stage is Stage.CIN_PLAN]
         if not kids:
             return
         rec.count("cin_plans_ended", env.now, len(kids))
         outcome = self._cin_end.sample(family)
-        if outcome in ("s47", "looked_after") and p.escalation_prevented(family):
+        if outcome in _ESCALATIONS and p.escalation_prevented(family):
             outcome = "closure"
         if outcome == "closure":
             p.close(kids, ClosureKind.PLAN, family)
@@ -64,5 +67,7 @@ class ChildInNeed(StageGroup):
             yield from p.route("early_help", family, kids, otherwise=ClosureKind.PLAN)
         elif outcome == "s47":
             yield from p.route("s47", family, kids, since=env.now)
-        else:
+        elif outcome == "looked_after":
             yield from p.route("looked_after", family, kids, entry=CareEntry.FROM_CIN_PLAN)
+        else:  # pre-proceedings, or any other stage registered for the outcome
+            yield from p.route(outcome, family, kids)

@@ -3,7 +3,8 @@
 A strategy discussion opens the s47 enquiry. An urgent one may bring the child into care at once. The
 enquiry ends in an initial child protection conference (ICPC: a CP plan or a CIN plan), a CIN plan, or
 no further action. A CP plan has review conferences at its first review and then at each interval; it
-ends in a CIN plan, care or closure.
+ends in a CIN plan, care, pre-proceedings (with a ``[court]`` section) or closure; children removed in
+an emergency may have care proceedings issued (``"emergency_proceedings"``).
 
 Outcomes routed here: ``"s47"`` and ``"cp_plan"``.
 """
@@ -43,7 +44,17 @@ class ChildProtection(StageGroup):
     def routes(self) -> Mapping[str, Entry]:
         return {"s47": self.s47, "cp_plan": self.cp_plan}
 
-    def s47(self, family: Family, kids: list[Child], *, since: float, urgent: bool = False) -> Proc:
+    def s47(
+        self,
+        family: Family,
+        kids: list[Child],
+        *,
+        since: float,
+        urgent: bool = False,
+        outcome: str | None = None,
+    ) -> Proc:
+        """Strategy discussion and s47 enquiry, clocked from ``since``; ``outcome`` (``"icpc"``…), when
+        given, is the enquiry's outcome instead of a draw (a pre-birth conference)."""
         env, rec, p = self.env, self.rec, self.pathway
         sd = yield from self.capacity.perform(Task.STRATEGY_DISCUSSION, kids, since)
         kids = p.current(kids)
@@ -55,8 +66,11 @@ class ChildProtection(StageGroup):
         if urgent and family.random() < self.s.s47.looked_after_immediately:
             rec.count("emergency_removals", sd, len(kids))
             yield from p.route("looked_after", family, kids, entry=CareEntry.EMERGENCY)
+            if self.s.court is not None:
+                yield from p.route("emergency_proceedings", family, kids)
             return
-        outcome = self._s47_outcome.sample(family)
+        if outcome is None:
+            outcome = self._s47_outcome.sample(family)
         if outcome == "icpc":
             held = yield from self.capacity.perform(Task.ICPC, kids, sd)
             kids = p.current(kids)
@@ -118,7 +132,7 @@ class ChildProtection(StageGroup):
             self.capacity.add_work(reviewed, "cp_review")
             review += step
         yield env.timeout(max(0.0, end - env.now))
-        kids = p.current(kids)
+        kids = [c for c in p.current(kids) if c.stage is Stage.CP_PLAN]  # a baby removed at birth left it
         t = env.now
         rec.count("cp_plans_ended", t, len(kids))
         for _ in kids:
@@ -126,9 +140,9 @@ class ChildProtection(StageGroup):
         if not kids:
             return
         outcome = self._cp_end.sample(family)
-        if outcome == "cin_plan":
-            yield from p.route("cin_plan", family, kids)
+        if outcome == "closure":
+            p.close(kids, ClosureKind.PLAN, family)
         elif outcome == "looked_after":
             yield from p.route("looked_after", family, kids, entry=CareEntry.FROM_CP_PLAN)
-        else:
-            p.close(kids, ClosureKind.PLAN, family)
+        else:  # a CIN plan, pre-proceedings, or any other stage registered for the outcome
+            yield from p.route(outcome, family, kids)

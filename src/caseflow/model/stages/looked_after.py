@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+import simpy
 
 from caseflow.distributions import BranchSampler
 from caseflow.model.entities import (
@@ -48,6 +50,7 @@ class LookedAfter(StageGroup):
 
     def __init__(self, pathway: Pathway) -> None:
         self.placements: Counter[str] = Counter()  # children in each placement type now
+        self._episodes: dict[int, simpy.Process] = {}  # child id → their care episode's process
         self._placement_area: defaultdict[str, float] = defaultdict(float)  # child-days by placement
         self._placement_last = 0.0
         super().__init__(pathway)
@@ -130,22 +133,36 @@ class LookedAfter(StageGroup):
             started = now
             rec.count("cla_starts", now)
             rec.count(f"cla_starts_{entry}", now)
+            rec.tally("cla_start_under_1", now, 1.0 if child.age(now) < 1.0 else 0.0)
         placement, route, duration = episode or self.care_episode(child, started, family)
         p.move([child], Stage.LOOKED_AFTER)
         child.since = started
         self.census.looked_after[child.id] = child
         self.capacity.assign([child], Activity.LOOKED_AFTER)
-        if entry in _COURT_ENTRIES:
-            self.capacity.add_work([child], "court_work")
+        if entry in _COURT_ENTRIES and self.s.court is None:
+            self.capacity.add_work([child], "court_work")  # court work as a lump (no [court] section)
         self._placement_tick()
         self.placements[placement] += 1
-        yield env.timeout(max(0.0, started + duration - now))
+        then: str | None = None
+        process = env.active_process
+        if process is not None:
+            self._episodes[child.id] = process
+        try:
+            yield env.timeout(max(0.0, started + duration - now))
+        except simpy.Interrupt as order:  # a court's final order ends the episode (see discharge)
+            route, then = cast(tuple[str, str], order.cause)
+            duration = env.now - started
+        self._episodes.pop(child.id, None)
         t = env.now
         self._placement_tick()
         self.placements[placement] -= 1
         del self.census.looked_after[child.id]
         rec.count("cla_ceased", t)
         rec.tally("cla_episode_days", t, duration)
+        if then is not None:
+            rec.count(f"cla_ceased_{route}", t)
+            yield from p.route(then, family, [child])
+            return
         if route == "age_18":
             dest = self._leaving_18.sample(family)
             rec.count(f"cla_ceased_age_18_{dest}", t)
@@ -161,6 +178,20 @@ class LookedAfter(StageGroup):
         else:  # special guardianship, adoption, child arrangements, other, or transferred (UASC)
             self.capacity.release([child])
             p.move([child], Stage.LEFT)
+
+    def discharge(self, child: Child, route: str, then: str) -> bool:
+        """End ``child``'s care episode now by ``route`` (counted as ``cla_ceased_<route>``), then take
+        them to the stage of outcome ``then`` (``"cin_plan"``, ``"closure_by_order"``…). False if the
+        child is not in care."""
+        process = self._episodes.get(child.id)
+        if process is None or not process.is_alive:
+            return False
+        process.interrupt((route, then))
+        return True
+
+    def arrivals(self, horizon: float) -> Proc | None:
+        """Unaccompanied children arriving straight into care (see :meth:`uasc_arrivals`)."""
+        return self.uasc_arrivals(horizon)
 
     def uasc_arrivals(self, horizon: float) -> Proc:
         """Unaccompanied asylum-seeking children arrive (Poisson) and come straight into care.

@@ -79,6 +79,9 @@ WORK: dict[Task, TaskWork] = {
     Task.ICPC: TaskWork(("s47_enquiry", "icpc_report"), "child_protection", Floor.BOOKED),
     Task.CP_REVIEW: TaskWork(("cp_review",), "other"),
     Task.COURT_WORK: TaskWork(("court_work",), "other"),
+    Task.PRE_PROCEEDINGS: TaskWork(("pre_proceedings",), "child_protection"),
+    Task.COURT_ISSUE: TaskWork(("court_issue",), "child_protection"),
+    Task.COURT_FINAL: TaskWork(("court_final",), "child_protection"),
 }
 
 
