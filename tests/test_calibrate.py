@@ -107,3 +107,35 @@ def test_calibrated_values_are_carried_forward(baseline: caseflow.Scenario) -> N
     for name in moved:
         for path in lever(name).fields:
             assert fwd.provenance.sources[path].method == "calibrated", path
+
+
+def _marked_peterborough(baseline: caseflow.Scenario) -> tuple[caseflow.Scenario, list[str]]:
+    """Peterborough's 2024 profile with three levers marked calibrated (no simulation: a fake fit)."""
+    import pandas as pd
+
+    from caseflow import data
+    from caseflow.calibrate.authority import _mark_calibrated
+    from caseflow.calibrate.fit import Calibration
+    from caseflow.profile import build_profile
+
+    prof = build_profile(data.load(), baseline, "Peterborough", 2024)
+    now = prof.scenario(baseline)
+    levers = {"contacts": 0.1, "recontact": 0.2, "not_in_need": -0.1, "cin_length": 0.0}
+    cal = Calibration(scenario=now, levers=levers, fit=pd.DataFrame(), identification=pd.DataFrame())
+    return _mark_calibrated(now, cal, 2022, 2024), prof.national_defaults
+
+
+def test_marking_calibrated_drops_only_the_moved_national_defaults(baseline: caseflow.Scenario) -> None:
+    """The baseline's own source entries (inherited) do not empty ``national_defaults``."""
+    from caseflow.calibrate.levers import lever
+
+    marked, defaults = _marked_peterborough(baseline)
+    assert marked.provenance is not None
+    assert "recontact" in defaults
+    assert "assessment.outcome" in defaults
+    kept = [f for f in defaults if f not in ("recontact", "assessment.outcome")]
+    assert list(marked.provenance.national_defaults) == kept
+    assert "cin_plan.duration_months" in kept  # its lever did not move
+    for name in ("contacts", "recontact", "not_in_need"):
+        for path in lever(name).fields:
+            assert marked.provenance.sources[path].method == "calibrated", path

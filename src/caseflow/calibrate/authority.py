@@ -104,11 +104,17 @@ def _carry_forward(now: Scenario, cal: Calibration) -> Scenario:
 
 
 def _mark_calibrated(scenario: Scenario, cal: Calibration, start: int, fit_to: int) -> Scenario:
-    """Record each moved lever's fields as calibrated in the scenario's provenance."""
+    """Record each moved lever's fields as calibrated in the scenario's provenance.
+
+    A national default is dropped from ``national_defaults`` only if a field marked here is it, is inside
+    it or contains it. The scenario's other sources (its profile's, and the base's it inherits for every
+    value the profile leaves alone) say nothing about which national defaults calibration moved.
+    """
     from caseflow.calibrate.levers import lever
 
     prov = scenario.provenance.model_dump() if scenario.provenance is not None else {}
     sources = dict(prov.get("sources") or {})
+    marked: list[str] = []
     for name, x in cal.levers.items():
         if x == 0.0:
             continue
@@ -119,8 +125,14 @@ def _mark_calibrated(scenario: Scenario, cal: Calibration, start: int, fit_to: i
                 "note": f"{lv.label}: moved by {x:+.3f} (log or logit scale) to fit {lv.target} in the years "
                 f"to 31 March {start + 1}-{fit_to}",
             }
+            marked.append(path)
     prov["sources"] = sources
     prov["national_defaults"] = [
-        f for f in prov.get("national_defaults", []) if not any(p.startswith(f) for p in sources)
+        f for f in prov.get("national_defaults", []) if not any(_overlaps(f, p) for p in marked)
     ]
     return scenario.with_overrides({"provenance": prov}, name=scenario.name)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Are the dotted paths ``a`` and ``b`` the same field, or is one a table containing the other?"""
+    return a == b or a.startswith(f"{b}.") or b.startswith(f"{a}.")
