@@ -1,7 +1,11 @@
-"""What a run records: event counts and tallies by month, and stocks at each month end.
+"""What a run records: event counts and tallies by month, stocks at each month end, and levels
+integrated over time.
 
 The model writes here; :mod:`caseflow.metrics` turns these records into KPIs. Memory is bounded by the
 number of months and events that carry a value (durations, flags), not by simulated time in general.
+:class:`TimeWeighted` is the one time-weighted accumulator: FTE in post, children in each placement,
+early-help key workers and children waiting for allocation are integrated over time with it (FTE-days,
+child-days), for costs and average levels.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "TimeWeighted"]
 
 
 class Recorder:
@@ -47,3 +51,46 @@ class Recorder:
     def stock(self, name: str, month: int, value: float) -> None:
         """Record the level of ``name`` at the end of ``month``."""
         self.stocks[name][month] = value
+
+
+class TimeWeighted:
+    """Levels (by key) that change at instants, and their integrals over time since last taken.
+
+    ``add``/``set`` first bring every key's integral up to ``now`` (level × days since the last change
+    of any key), then change one level; :meth:`take` returns the integrals (e.g. FTE-days by pay
+    category) and starts them again from zero. Times must not go backwards.
+    """
+
+    __slots__ = ("_area", "_last", "level")
+
+    def __init__(self, start: float = 0.0) -> None:
+        #: the current level of each key
+        self.level: defaultdict[str, float] = defaultdict(float)
+        self._area: defaultdict[str, float] = defaultdict(float)
+        self._last = start
+
+    def tick(self, now: float) -> None:
+        """Integrate every level up to ``now``."""
+        dt = now - self._last
+        if dt > 0:
+            area = self._area
+            for k, v in self.level.items():
+                area[k] += v * dt
+        self._last = now
+
+    def add(self, key: str, delta: float, now: float) -> None:
+        """Change ``key``'s level by ``delta`` at time ``now``."""
+        self.tick(now)
+        self.level[key] += delta
+
+    def set(self, key: str, value: float, now: float) -> None:
+        """Set ``key``'s level to ``value`` at time ``now``."""
+        self.tick(now)
+        self.level[key] = value
+
+    def take(self, now: float) -> dict[str, float]:
+        """Each key's level × days since the last call (keys in the order they first had a level)."""
+        self.tick(now)
+        out = dict(self._area)
+        self._area.clear()
+        return out

@@ -75,8 +75,6 @@ class Pathway:
 
     def update(self, scenario: Scenario) -> None:
         """A time-phased change: from now on the pathway follows ``scenario``."""
-        for group in self.stages.values():
-            group.tick()
         self.s = scenario
         self.families.compile(scenario)
         self._recontact(scenario)

@@ -45,15 +45,13 @@ class StageGroup:
         self.compile(pathway.s)
 
     def compile(self, scenario: Scenario) -> None:
-        """Build the group's samplers from the scenario in force (again when a change applies)."""
+        """Build the group's samplers from the scenario in force (again when a change applies, at the
+        time of the change: levels integrated over time are set here)."""
         self.s = scenario
 
     def routes(self) -> Mapping[str, Entry]:
         """The outcomes this group handles, each with the process that starts it."""
         return {}
-
-    def tick(self) -> None:
-        """Bring time-weighted accounting up to now (before the scenario changes)."""
 
     def arrivals(self, horizon: float) -> Proc | None:
         """A process bringing children into this stage from outside the pathway (unaccompanied

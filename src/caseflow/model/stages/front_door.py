@@ -18,6 +18,7 @@ from caseflow.distributions import BandedSampler, BranchSampler
 from caseflow.model.capacity import Task
 from caseflow.model.entities import DAYS_PER_MONTH, Child, ClosureKind, Family, Stage
 from caseflow.model.stages.base import Entry, Proc, StageGroup
+from caseflow.records import TimeWeighted
 from caseflow.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -25,35 +26,30 @@ if TYPE_CHECKING:
 
 __all__ = ["FrontDoor"]
 
+_KEY_WORKERS = "key_workers"
+
 
 class FrontDoor(StageGroup):
     name = "front_door"
 
     def __init__(self, pathway: Pathway) -> None:
         self.families_in_early_help = 0  # families in early help now
-        self._eh_area = 0.0  # key-worker FTE-days since last taken (for costs)
-        self._eh_last = 0.0
+        self._key_workers = TimeWeighted()  # key workers in post, and FTE-days since last taken (costs)
         super().__init__(pathway)
 
     def compile(self, scenario: Scenario) -> None:
         super().compile(scenario)
         self._mash_outcome = BranchSampler(scenario.mash.outcome)
         self._eh_len = BandedSampler(scenario.early_help.duration_months, DAYS_PER_MONTH)
+        self._key_workers.set(_KEY_WORKERS, scenario.early_help.key_workers, self.env.now)
 
     def routes(self) -> Mapping[str, Entry]:
         return {"contact": self.contact, "early_help": self.early_help}
 
     # ------------------------------------------------------------ key-worker time (for costs)
-    def tick(self) -> None:
-        now = self.env.now
-        self._eh_area += self.s.early_help.key_workers * (now - self._eh_last)
-        self._eh_last = now
-
     def take_key_worker_days(self) -> float:
         """Early-help key-worker FTE-days since the last call."""
-        self.tick()
-        out, self._eh_area = self._eh_area, 0.0
-        return out
+        return self._key_workers.take(self.env.now).get(_KEY_WORKERS, 0.0)
 
     # ------------------------------------------------------------ processes
     def contact(self, family: Family, to_mash: float, *, source: str, delay: float = 0.0) -> Proc:

@@ -11,7 +11,6 @@ Outcome routed here: ``"looked_after"`` (one care episode per child).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
@@ -30,6 +29,7 @@ from caseflow.model.entities import (
 )
 from caseflow.model.families import age_band
 from caseflow.model.stages.base import Entry, Proc, StageGroup
+from caseflow.records import TimeWeighted
 from caseflow.scenario.schema import AGE_BANDS, Placements, Scenario
 from caseflow.streams import RandomSource
 
@@ -49,10 +49,9 @@ class LookedAfter(StageGroup):
     name = "looked_after"
 
     def __init__(self, pathway: Pathway) -> None:
-        self.placements: Counter[str] = Counter()  # children in each placement type now
+        #: children in each placement type now (``placements.level``), and child-days since last taken
+        self.placements = TimeWeighted()
         self._episodes: dict[int, simpy.Process] = {}  # child id → their care episode's process
-        self._placement_area: defaultdict[str, float] = defaultdict(float)  # child-days by placement
-        self._placement_last = 0.0
         super().__init__(pathway)
 
     def compile(self, scenario: Scenario) -> None:
@@ -68,25 +67,14 @@ class LookedAfter(StageGroup):
         return {"looked_after": self.enter}
 
     # ------------------------------------------------------------ placement-days (for costs)
-    def _placement_tick(self) -> None:
-        now = self.env.now
-        dt = now - self._placement_last
-        if dt > 0:
-            for k, v in self.placements.items():
-                self._placement_area[k] += v * dt
-        self._placement_last = now
-
     def take_placement_days(self) -> dict[str, float]:
         """Child-days in each placement type since the last call."""
-        self._placement_tick()
-        out = {k: float(v) for k, v in self._placement_area.items()}
-        self._placement_area.clear()
-        return out
+        return self.placements.take(self.env.now)
 
     def snapshot(self, month: int) -> None:
         """Children in each placement type at the month end."""
         for placement in Placements.model_fields:
-            self.rec.stock(f"cla_{placement}_end", month, self.placements[placement])
+            self.rec.stock(f"cla_{placement}_end", month, self.placements.level.get(placement, 0))
 
     # ------------------------------------------------------------ processes
     def care_episode(self, child: Child, t: float, stream: RandomSource | None = None) -> CareEpisode:
@@ -141,8 +129,7 @@ class LookedAfter(StageGroup):
         self.capacity.assign([child], Activity.LOOKED_AFTER)
         if entry in _COURT_ENTRIES and self.s.court is None:
             self.capacity.add_work([child], "court_work")  # court work as a lump (no [court] section)
-        self._placement_tick()
-        self.placements[placement] += 1
+        self.placements.add(placement, 1, now)
         then: str | None = None
         process = env.active_process
         if process is not None:
@@ -154,8 +141,7 @@ class LookedAfter(StageGroup):
             duration = env.now - started
         self._episodes.pop(child.id, None)
         t = env.now
-        self._placement_tick()
-        self.placements[placement] -= 1
+        self.placements.add(placement, -1, t)
         del self.census.looked_after[child.id]
         rec.count("cla_ceased", t)
         rec.tally("cla_episode_days", t, duration)

@@ -12,7 +12,6 @@ pay for every FTE-day (``take`` returns the days since the last call and starts 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Mapping
 from enum import StrEnum
 
@@ -21,7 +20,7 @@ import simpy
 from caseflow.model.entities import DAYS_PER_YEAR, Child
 from caseflow.model.workforce.team import Team
 from caseflow.model.workforce.worker import Contract, Worker
-from caseflow.records import Recorder
+from caseflow.records import Recorder, TimeWeighted
 
 __all__ = ["FteAccount", "PayCategory", "snapshot"]
 
@@ -40,21 +39,10 @@ class FteAccount:
 
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
-        self._level: defaultdict[str, float] = defaultdict(float)  # FTE in post by pay category
-        self._area: defaultdict[str, float] = defaultdict(float)  # FTE-days since last taken
-        self._last = 0.0
-
-    def _tick(self) -> None:
-        now = self.env.now
-        dt = now - self._last
-        if dt > 0:
-            for k, v in self._level.items():
-                self._area[k] += v * dt
-        self._last = now
+        self._fte = TimeWeighted()  # FTE in post by pay category, and FTE-days since last taken
 
     def change(self, w: Worker, sign: int) -> None:
         """``w`` joins (``sign`` +1) or leaves (-1) the FTE in post of their pay category."""
-        self._tick()
         if w.contract == Contract.AGENCY:
             cat = PayCategory.AGENCY
         elif w.contract == Contract.NQSW:
@@ -63,14 +51,11 @@ class FteAccount:
             cat = PayCategory.EXPERIENCED
         else:
             cat = PayCategory.NON_CASE
-        self._level[cat] += sign * w.fte
+        self._fte.add(cat, sign * w.fte, self.env.now)
 
     def take(self) -> dict[str, float]:
         """FTE-days in post by pay category since the last call."""
-        self._tick()
-        out = dict(self._area)
-        self._area.clear()
-        return out
+        return self._fte.take(self.env.now)
 
 
 def snapshot(

@@ -17,7 +17,11 @@ from typing import TYPE_CHECKING
 
 from caseflow.model.workforce.allocation import AllocationPolicy, LeastLoaded
 from caseflow.model.workforce.worker import Contract, Worker, WorkItem
+from caseflow.records import TimeWeighted
 from caseflow.streams import DrawBlock
+
+#: The key of :attr:`Team.waiting` (children waiting for allocation).
+_WAITING = "children"
 
 if TYPE_CHECKING:
     import simpy
@@ -93,21 +97,18 @@ class Team:
         self.posts: list[Post] = []
         self.queue: list[tuple[int, float, int, Case]] = []
         self._seq = 0
-        self.unallocated = 0  # children waiting
-        self._area = 0.0
-        self._last = now
+        self.waiting = TimeWeighted(now)  # children waiting for allocation, and children-days
         self.on_allocate: list[object] = []  # callbacks(case, worker, now) set by the workforce
 
     # ------------------------------------------------------------ measures
-    def _tick(self, now: float) -> None:
-        self._area += self.unallocated * (now - self._last)
-        self._last = now
+    @property
+    def unallocated(self) -> int:
+        """Children waiting for allocation now."""
+        return int(self.waiting.level[_WAITING])
 
     def take_area(self, now: float) -> float:
         """Children-days of unallocated waiting since the last call."""
-        self._tick(now)
-        area, self._area = self._area, 0.0
-        return area
+        return self.waiting.take(now).get(_WAITING, 0.0)
 
     @property
     def establishment(self) -> float:
@@ -125,12 +126,11 @@ class Team:
 
     # ---------------------------------------------------------- allocation
     def enqueue(self, case: Case, now: float) -> None:
-        self._tick(now)
         case.queued_at = now
         case.queued = True
         self._seq += 1
         heapq.heappush(self.queue, (case.priority, now, self._seq, case))
-        self.unallocated += case.n
+        self.waiting.add(_WAITING, case.n, now)
 
     def allocate_waiting(self, now: float) -> list[tuple[Case, Worker]]:
         """Allocate from the head of the queue while an eligible worker exists."""
@@ -145,8 +145,7 @@ class Team:
             if worker is None:
                 break
             heapq.heappop(queue)
-            self._tick(now)
-            self.unallocated -= case.n
+            self.waiting.add(_WAITING, -case.n, now)
             case.queued = False
             self.attach(case, worker)
             made.append((case, worker))
@@ -221,8 +220,7 @@ class Team:
         worker = case.worker
         if worker is None:
             if case.queued:
-                self._tick(now)
-                self.unallocated -= case.n
+                self.waiting.add(_WAITING, -case.n, now)
                 case.queued = False
             items, case.pending = case.pending, []
             return items
@@ -241,5 +239,4 @@ class Team:
         if case.worker is not None:
             case.worker.caseload -= len(gone)
         elif case.queued:
-            self._tick(now)
-            self.unallocated -= len(gone)
+            self.waiting.add(_WAITING, -len(gone), now)
