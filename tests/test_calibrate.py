@@ -110,19 +110,21 @@ def test_calibrated_values_are_carried_forward(baseline: caseflow.Scenario) -> N
 
 
 def _marked_peterborough(baseline: caseflow.Scenario) -> tuple[caseflow.Scenario, list[str]]:
-    """Peterborough's 2024 profile with three levers marked calibrated (no simulation: a fake fit)."""
+    """Peterborough's 2024 profile carrying three moved levers, as ``calibrate_authority`` leaves it
+    (no simulation: the fit is made up)."""
     import pandas as pd
 
     from caseflow import data
-    from caseflow.calibrate.authority import _mark_calibrated
+    from caseflow.calibrate.authority import _carry_forward, _mark_calibrated
     from caseflow.calibrate.fit import Calibration
     from caseflow.profile import build_profile
 
     prof = build_profile(data.load(), baseline, "Peterborough", 2024)
     now = prof.scenario(baseline)
     levers = {"contacts": 0.1, "recontact": 0.2, "not_in_need": -0.1, "cin_length": 0.0}
-    cal = Calibration(scenario=now, levers=levers, fit=pd.DataFrame(), identification=pd.DataFrame())
-    return _mark_calibrated(now, cal, 2022, 2024), prof.national_defaults
+    fitted = apply_levers(now, levers)
+    cal = Calibration(scenario=fitted, levers=levers, fit=pd.DataFrame(), identification=pd.DataFrame())
+    return _mark_calibrated(_carry_forward(now, cal), cal, 2022, 2024), prof.national_defaults
 
 
 def test_marking_calibrated_drops_only_the_moved_national_defaults(baseline: caseflow.Scenario) -> None:
@@ -139,3 +141,7 @@ def test_marking_calibrated_drops_only_the_moved_national_defaults(baseline: cas
     for name in ("contacts", "recontact", "not_in_need"):
         for path in lever(name).fields:
             assert marked.provenance.sources[path].method == "calibrated", path
+    rescaled = marked.provenance.sources["assessment.outcome.cin_plan"]  # its branch's sibling moved
+    assert rescaled.method == "calibrated"
+    assert rescaled.note is not None
+    assert "rescaled" in rescaled.note

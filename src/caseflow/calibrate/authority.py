@@ -106,31 +106,58 @@ def _carry_forward(now: Scenario, cal: Calibration) -> Scenario:
 def _mark_calibrated(scenario: Scenario, cal: Calibration, start: int, fit_to: int) -> Scenario:
     """Record each moved lever's fields as calibrated in the scenario's provenance.
 
+    A probability moved on the logit scale rescales the other outcomes of its branch, so those are
+    marked calibrated too (unless a lever of their own moved them), rather than keeping a source that
+    describes the value before calibration.
+
     A national default is dropped from ``national_defaults`` only if a field marked here is it, is inside
     it or contains it. The scenario's other sources (its profile's, and the base's it inherits for every
     value the profile leaves alone) say nothing about which national defaults calibration moved.
     """
-    from caseflow.calibrate.levers import lever
+    from caseflow.calibrate.levers import _is_branch, lever
 
-    prov = scenario.provenance.model_dump() if scenario.provenance is not None else {}
+    years = f"in the years to 31 March {start + 1}-{fit_to}"
+    data = scenario.model_dump()
+    prov = dict(data.get("provenance") or {})
     sources = dict(prov.get("sources") or {})
-    marked: list[str] = []
+    marked: dict[str, dict[str, str]] = {}
+    rescaled: dict[str, list[str]] = {}
     for name, x in cal.levers.items():
         if x == 0.0:
             continue
         lv = lever(name)
         for path in lv.fields:
-            sources[path] = {
+            marked[path] = {
                 "method": "calibrated",
-                "note": f"{lv.label}: moved by {x:+.3f} (log or logit scale) to fit {lv.target} in the years "
-                f"to 31 March {start + 1}-{fit_to}",
+                "note": f"{lv.label}: moved by {x:+.3f} (log or logit scale) to fit {lv.target} {years}",
             }
-            marked.append(path)
+            parent_path, _, key = path.rpartition(".")
+            parent = _get(data, parent_path) if lv.kind == "logit" and parent_path else None
+            if isinstance(parent, dict) and _is_branch(parent):
+                for sibling in parent:
+                    if sibling != key and isinstance(parent[sibling], int | float):
+                        rescaled.setdefault(f"{parent_path}.{sibling}", []).append(lv.label)
+    for path, labels in rescaled.items():
+        if path not in marked:
+            marked[path] = {
+                "method": "calibrated",
+                "note": f"rescaled so its branch still sums to 1 when calibration moved the "
+                f"{'; the '.join(labels)} {years}",
+            }
+    sources.update(marked)
     prov["sources"] = sources
     prov["national_defaults"] = [
         f for f in prov.get("national_defaults", []) if not any(_overlaps(f, p) for p in marked)
     ]
     return scenario.with_overrides({"provenance": prov}, name=scenario.name)
+
+
+def _get(data: dict[str, Any], dotted: str) -> Any:
+    """The value at ``dotted`` in a dumped scenario, None if it has none."""
+    node: Any = data
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 def _overlaps(a: str, b: str) -> bool:
