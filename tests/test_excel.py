@@ -19,15 +19,16 @@ from caseflow.costs import COST_KPIS
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
 from caseflow.metrics import KPIS, Catalogue
-from caseflow.present._comment_sources import parameter_comments
 from caseflow.present.excel import (
     COST_COLUMNS,
+    NO_SOURCE,
     _quarter_label,
     flatten_parameters,
     parameter_source,
     write_workbook,
 )
 from caseflow.present.report import write_report
+from caseflow.scenario.sources import parameter_sources
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -181,7 +182,7 @@ def test_number_formats_and_frozen_headers(run_book: Any) -> None:
     assert run_book["Costs"].freeze_panes == "D3"
     assert run_book["KPIs by year"].freeze_panes == "D3"
     assert run_book["Assumptions"].freeze_panes == "C2"
-    assert run_book["Assumptions"].column_dimensions["D"].width >= 60
+    assert run_book["Assumptions"].column_dimensions["E"].width >= 60  # the source
 
 
 def test_kpis_by_year_equal_summary(run_book: Any, results: Results) -> None:
@@ -247,15 +248,32 @@ def test_assumptions_have_values_and_sources(run_book: Any, results: Results) ->
     assert len(rows) == len(flatten_parameters(results.scenario))
     turnover = by_key["workforce.dynamics.turnover_rate"]
     assert turnover["Value"] == 0.118
-    assert "DfE CSWW" in turnover["Source (from the scenario file)"]
+    assert turnover["Method"] == "published"
+    assert turnover["Source"] == "leavers ÷ FTE, DfE CSWW 2025"
     assert turnover["Set in"] == "baseline.toml"
-    # a parameter of an inline table (a distribution) takes the comment above its key
-    assert "DfE 2025" in by_key["assessment.duration_wd.probs"]["Source (from the scenario file)"]
+    # a parameter of an inline table (a distribution) takes its table's source
+    duration = by_key["assessment.duration_wd.probs"]
+    assert duration["Method"] == "published"
+    assert "DfE 2025 distribution" in duration["Source"]
     # the scenario says 5 years; this run reported 1: the sheet shows the run
     assert by_key["run.years"]["Value"] == 1
     assert "5" in by_key["run.years"]["Set in"]
     # defaults the file does not set say so
     assert by_key["workforce.teams.assessment.held_vacant"]["Set in"] == "schema default"
+    # every baseline value has a source, and the sheet shows each one's method and citation
+    sources = parameter_sources(results.scenario)
+    assert all(r["Source"] != NO_SOURCE for r in rows)
+    # (the scenario's name and description, and values left empty, have nothing to cite)
+    assert by_key["name"]["Source"] is None
+    assert by_key["court"]["Value"] == "none"
+    assert by_key["court"]["Source"] is None
+    for r in rows:
+        src = sources.get(r["Parameter"])
+        if src is None:
+            assert (r["Method"], r["Source"]) == (None, None), r["Parameter"]
+            continue
+        assert r["Method"] == ((src.method or "").replace("_", " ") or None)
+        assert src.note is None or src.note in r["Source"]
 
 
 def test_about_sheet_explains(run_book: Any, results: Results) -> None:
@@ -324,8 +342,11 @@ def test_comparison_assumptions(compare_book: Any) -> None:
     assert held["Value"] == 0.3
     assert held["Set in"] == "agency_backfill.toml"
     assert held["Differs from baseline"] == "yes"
+    assert held["Method"] == "assumption"
+    assert held["Source"].startswith("scenario: 30% of assessment-team posts held vacant")
+    assert by[("baseline", "workforce.teams.assessment.held_vacant")]["Method"] == "assumption"
     inherited = by[("agency_backfill", "workforce.dynamics.turnover_rate")]
-    assert "DfE CSWW" in inherited["Source (from the scenario file)"]
+    assert "DfE CSWW" in inherited["Source"]
     assert inherited["Set in"] == "baseline.toml"
     assert inherited["Differs from baseline"] is None
     differing = {p for (s, p), r in by.items() if s == "agency_backfill" and r["Differs from baseline"]}
@@ -367,10 +388,11 @@ year = 2024
 """
 
 
-def test_assumptions_prefer_provenance(results: Results, tmp_path: Path) -> None:
-    """A parameter with a provenance entry shows it (method, file, measure, year, LA code); the others
-    keep their scenario-file comment; provenance itself is not a parameter row; About says where the
-    figures came from."""
+def test_assumptions_from_provenance(results: Results, tmp_path: Path) -> None:
+    """A profile's own sources (method, file, measure, year, LA code) replace the baseline's for the
+    values it sets; a table's source covers its values; its national defaults are marked and keep the
+    baseline's citation; provenance itself is not a parameter row; About says where the figures came
+    from."""
     path = tmp_path / "profile.toml"
     path.write_text(PROFILE.format(baseline=BASELINE.as_posix()), encoding="utf-8")
     profile = caseflow.load_scenario(path)
@@ -380,130 +402,92 @@ def test_assumptions_prefer_provenance(results: Results, tmp_path: Path) -> None
     )
     rows = _records(book["Assumptions"], 1, None)
     by_key = {r["Parameter"]: r for r in rows}
-    source = "Source (from the scenario file)"
     assert len(rows) == len(flatten_parameters(profile))
     assert not [k for k in by_key if k.startswith("provenance")]
-    cla = by_key["opening_stock.looked_after"][source]
+    cla = by_key["opening_stock.looked_after"]
+    assert cla["Method"] == "published"
     for part in (
-        "published",
         "cla_number_and_rate_per_10k_children.csv",
-        "cla_at_31_march",
-        "2024",
+        "measure cla_at_31_march",
+        "column children_count",
+        "year 2024",
         "E06000031",
+        "value 402",
     ):
-        assert part in cla
-    assert by_key["opening_stock.looked_after"]["Set in"] == "baseline.toml"
-    # a source for a table covers its values
-    assert by_key["cp_plan.duration_months.probs"][source].startswith("derived: cp_plans_ended.csv")
-    # no provenance entry: the comment, as before
-    assert "DfE CSWW" in by_key["workforce.dynamics.turnover_rate"][source]
-    # a national default says so, then keeps the baseline's comment
-    recontact = by_key["recontact.after_assessment"][source]
-    assert recontact.startswith("national default")
-    assert parameter_comments(BASELINE)["recontact.after_assessment"] in recontact
+        assert part in cla["Source"]
+    assert "published" not in cla["Source"]  # the method has its own column
+    assert cla["Set in"] == "baseline.toml"  # the profile gives the source, not the value
+    # a source for a table covers its values, replacing the baseline's entry for that table
+    durations = by_key["cp_plan.duration_months.probs"]
+    assert (durations["Method"], durations["Source"]) == ("derived", "cp_plans_ended.csv, year 2024")
+    # values the profile says nothing about keep the baseline's source
+    assert by_key["workforce.dynamics.turnover_rate"]["Source"] == "leavers ÷ FTE, DfE CSWW 2025"
+    # a national default says so, before the method, and keeps the baseline's citation
+    recontact = by_key["recontact.after_assessment"]
+    assert recontact["Method"] == "national default; calibrated"
+    assert "re-referrals within 12 months 22.6%" in recontact["Source"]
+    assert parameter_source(profile, "recontact.after_assessment") == (
+        recontact["Method"],
+        recontact["Source"],
+    )
     about = " ".join(str(c.value) for c in book["About"]["A"] if c.value)
     assert "Peterborough: LA code E06000031; data to 31 March 2024; built by caseflow profile 0.1.0" in about
     assert "recontact.after_assessment" in about
     assert "Warning: cla_ceased 2024 suppressed" in about
 
 
-def test_parameter_source_without_provenance(results: Results) -> None:
-    assert parameter_source(results.scenario, "population", "ONS") == "ONS"
-    assert parameter_source(results.scenario, "population") == ""
+VARIANT = """
+extends = "{baseline}"
+name = "variant"
+population = 70000
+demand.contacts_per_year = 15000.0
+
+[provenance.sources]
+"demand.contacts_per_year" = {{ method = "assumption", note = "scenario: a quarter more contacts" }}
+"""
 
 
-# ---- parameter_comments
-
-
-def test_parameter_comments(tmp_path: Path) -> None:
-    (tmp_path / "parent.toml").write_text(
-        """# file header: not a parameter's source
-
-name = "parent"
-population = 100          # trailing comment
-# a block above
-# two lines
-rate = 0.5
-
-# about the table
-[outer]
-a = 1
-b = 2   # own comment
-
-[outer.inner]
-# opening the body
-x = 1
-y = "has # inside a string"  # after a string
-dist = { edges = [0.0, 1.0], probs = [1.0] }  # inline table
-spread = [
-    1, 2,  # not the key's comment
-]
-after = 3
-
-# group of siblings
-[group.one]
-v = 1
-
-[group.two]
-v = 2
-
-[[changes]]
-field = "rate"   # first change
-[[changes]]
-field = "population"
-""",
-        encoding="utf-8",
+def test_assumptions_without_a_source(results: Results, tmp_path: Path) -> None:
+    """A value a variant sets without a source of its own says "no source given": the parent's source
+    described the parent's value, not this one. A variant's own source wins over its parent's."""
+    path = tmp_path / "variant.toml"
+    path.write_text(VARIANT.format(baseline=BASELINE.as_posix()), encoding="utf-8")
+    variant = caseflow.load_scenario(path)
+    assert parameter_source(variant, "population") == ("", NO_SOURCE)
+    assert parameter_source(variant, "demand.contacts_per_year") == (
+        "assumption",
+        "scenario: a quarter more contacts",
     )
-    child_dir = tmp_path / "variants"
-    child_dir.mkdir()
-    (child_dir / "child.toml").write_text(
-        """extends = "../parent.toml"
-name = "child"
-rate = 0.7   # the child's own reason
-
-[outer]
-a = 5
-
-[[changes]]
-field = "population"  # the only change
-""",
-        encoding="utf-8",
+    assert parameter_source(results.scenario, "population")[0] == "derived"
+    book = openpyxl.load_workbook(
+        write_workbook(dataclasses.replace(results, scenario=variant), tmp_path / "variant.xlsx")
     )
-    parent = parameter_comments(tmp_path / "parent.toml")
-    assert parent["name"] == ""
-    assert parent["population"] == "trailing comment"
-    assert parent["rate"] == "a block above two lines"
-    assert parent["outer.a"] == "about the table"
-    assert parent["outer.b"] == "own comment"
-    assert parent["outer.inner.x"] == "opening the body"
-    assert parent["outer.inner.y"] == "after a string"
-    assert parent["outer.inner.dist"] == "inline table"
-    assert "outer.inner.dist.edges" not in parent
-    assert parent["outer.inner.spread"] == "opening the body"  # table comment, not the inner one
-    assert parent["outer.inner.after"] == "opening the body"
-    assert parent["group.one.v"] == "group of siblings"
-    assert parent["group.two.v"] == "group of siblings"
-    assert parent["changes.0.field"] == "first change"
-    assert parent["changes.1.field"] == ""
-
-    child = parameter_comments(child_dir / "child.toml")
-    assert child["rate"] == "the child's own reason"
-    assert child["population"] == "trailing comment"  # inherited
-    assert child["outer.a"] == ""  # set by the child without a comment: the parent's reason is gone
-    assert child["outer.b"] == "own comment"
-    assert child["changes.0.field"] == "the only change"
-    assert "changes.1.field" not in child  # the child's [[changes]] replace the parent's
-    assert "extends" not in child
+    by_key = {r["Parameter"]: r for r in _records(book["Assumptions"], 1, None)}
+    population = by_key["population"]
+    assert (population["Value"], population["Method"], population["Source"]) == (70000, None, NO_SOURCE)
+    assert population["Set in"] == "variant.toml"
+    contacts = by_key["demand.contacts_per_year"]
+    assert (contacts["Method"], contacts["Set in"]) == ("assumption", "variant.toml")
+    # values the variant does not set keep the baseline's source and file
+    weekday = by_key["demand.weekday"]
+    assert (weekday["Method"], weekday["Set in"]) == ("assumption", "baseline.toml")
+    # a scenario not read from a file has no "Set in", but still its sources
+    unsaved = type(variant).model_validate(variant.model_dump())
+    assert unsaved.source is None
+    book = openpyxl.load_workbook(
+        write_workbook(dataclasses.replace(results, scenario=unsaved), tmp_path / "unsaved.xlsx")
+    )
+    by_key = {r["Parameter"]: r for r in _records(book["Assumptions"], 1, None)}
+    assert by_key["demand.weekday"]["Set in"] is None
+    assert by_key["demand.weekday"]["Method"] == "assumption"
 
 
-def test_baseline_comments_cover_documented_parameters() -> None:
-    notes = parameter_comments(BASELINE)
-    assert "DfE CSWW" in notes["workforce.dynamics.turnover_rate"]
-    assert notes["costs.placements_weekly.childrens_home"].startswith("CCN")
-    assert "Sufficiency" in notes["looked_after.placements.age_10_15.ifa"]  # group comment
-    agency = parameter_comments(AGENCY)
-    assert agency["workforce.teams.assessment.held_vacant_agency"].startswith("every held vacancy")
-    assert agency["workforce.dynamics.turnover_rate"] == notes["workforce.dynamics.turnover_rate"]
+def test_no_comment_parsing_left() -> None:
+    """Sources are data: nothing in the presentation package reads the scenario files' comments."""
+    present = REPO / "src" / "caseflow" / "present"
+    assert not (present / "_comment_sources.py").exists()
+    for module in present.glob("*.py"):
+        assert "_comment_sources" not in module.read_text(encoding="utf-8"), module.name
 
 
 # ---- writing

@@ -8,10 +8,10 @@
 - **KPIs by year**: every KPI, mean and 95% CI per reported financial year, per scenario.
 - **Costs**: £ by financial year and by quarter (Q1 = April–June) for each cost KPI, mean over
   replications with a 95% CI, per scenario; for a comparison also the paired difference from the baseline.
-- **Assumptions**: every parameter of each scenario as run, with its source and the file that set it. The
-  source is the scenario's ``[provenance]`` entry for the parameter when it has one (method, file, measure,
-  year, LA code: see :meth:`Scenario.source_of`), otherwise the scenario file's comment (see
-  :func:`caseflow.present._comment_sources.parameter_comments`).
+- **Assumptions**: every parameter of each scenario as run, with how its value was obtained (the method:
+  published, derived, calibrated, national default or assumption), its citation and the file that set
+  it. Both come from the scenario's ``[provenance.sources]``, as data
+  (:func:`caseflow.scenario.sources.parameter_sources`); a parameter without a source says so.
 - **About**: what the workbook contains and how its figures are defined.
 
 Every KPI is named by its plain label with its unit (and its name in the last column), grouped and shown
@@ -22,7 +22,8 @@ shown as percentages (86.6%), so they calculate correctly in Excel.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,13 +39,14 @@ from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
 from caseflow.experiment.stats import bounded_interval, t_interval
 from caseflow.metrics.catalogue import KPI, KPIS, SECTIONS, Catalogue, Display, cost_kpis, headline_kpis
-from caseflow.present._comment_sources import lookup, parameter_notes
 from caseflow.present.files import atomic_path
 from caseflow.scenario.schema import Scenario
+from caseflow.scenario.sources import Source, is_national_default, parameter_sources
 
 __all__ = [
     "COST_COLUMNS",
     "HEADLINE_KPIS",
+    "NO_SOURCE",
     "build_workbook",
     "cost_periods",
     "flatten_parameters",
@@ -107,23 +109,49 @@ def flatten_parameters(scenario: Scenario) -> list[tuple[str, Any]]:
     return out
 
 
-def parameter_source(scenario: Scenario, key: str, comment: str = "") -> str:
-    """The source text of parameter ``key``: its provenance entry, else ``comment`` (from the file).
+#: The Source column of a parameter whose scenario records no source for it.
+NO_SOURCE = "no source given"
 
-    A parameter the provenance lists as left at the national default says so before the comment.
+
+def _citation(src: Source) -> str:
+    """Where a value came from, without the method: file, measure, column, year, LA code, value, note."""
+    return src.model_copy(update={"method": None}).describe()
+
+
+def _method(scenario: Scenario, key: str, src: Source | None) -> str:
+    """How the value at ``key`` was obtained, in words ("published", "national default; derived")."""
+    words = src.method.replace("_", " ") if src is not None and src.method else ""
+    if is_national_default(scenario, key) and words != "national default":
+        return f"national default; {words}" if words else "national default"
+    return words
+
+
+#: Parameters that name or describe the scenario rather than give a figure: nothing to cite.
+_NOT_FIGURES = frozenset({"name", "description"})
+
+
+def _source_cells(scenario: Scenario, key: str, src: Source | None, value: Any = 0) -> tuple[str, str]:
+    """``(method, citation)`` of the parameter at ``key`` whose source is ``src`` (None: none recorded).
+
+    Without a source the citation is :data:`NO_SOURCE`, except for the scenario's name and description
+    and for values left empty (``court`` when there is no court section, an empty list), which hold
+    no figure to cite.
     """
-    src = scenario.source_of(key)
-    if src is not None:
-        text = src.describe()
-        if text:
-            return text
-    prov = scenario.provenance
-    if prov is not None and prov.national_defaults:
-        parts = key.split(".")
-        prefixes = {".".join(parts[:n]) for n in range(1, len(parts) + 1)}
-        if prefixes & set(prov.national_defaults):
-            return f"national default: {comment}" if comment else "national default"
-    return comment
+    citation = _citation(src) if src is not None else ""
+    if not citation and (key in _NOT_FIGURES or value is None or value in ("", "[]", "{}")):
+        return _method(scenario, key, src), ""
+    return _method(scenario, key, src), citation or NO_SOURCE
+
+
+def parameter_source(scenario: Scenario, key: str) -> tuple[str, str]:
+    """``(method, citation)`` of parameter ``key``, from the scenario's ``[provenance.sources]``.
+
+    The method is how the value was obtained ("published", "calibrated", …), preceded by "national
+    default" for a value a profile left at the baseline's England figure (``provenance.national_defaults``);
+    the citation is the file, measure, column, year, LA code, value and note of the source covering
+    ``key`` (its own entry or its table's), or :data:`NO_SOURCE` when the scenario records none.
+    """
+    return _source_cells(scenario, key, parameter_sources(scenario).get(key))
 
 
 def _scalar_text(v: Any) -> str:
@@ -527,8 +555,50 @@ def _as_run(res: Results) -> list[tuple[str, Any, str | None]]:
     return out
 
 
+def _set_paths(data: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    """Dotted paths of the values a TOML file sets: tables walked, arrays (of tables too) taken whole."""
+    for key, value in data.items():
+        if not prefix and key in ("extends", "provenance"):
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            yield from _set_paths(value, f"{path}.")
+        else:
+            yield path
+
+
+def _files_setting(source: str | None) -> list[tuple[str, frozenset[str]]]:
+    """``(file name, dotted paths it sets)`` for a scenario file and the files it ``extends``, the
+    scenario's own file first (read with the TOML library). Empty if the file cannot be read."""
+    out: list[tuple[str, frozenset[str]]] = []
+    if not source:
+        return out
+    seen: set[Path] = set()
+    path: Path | None = Path(source).resolve()
+    try:
+        while path is not None and path not in seen and path.is_file():
+            seen.add(path)
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            out.append((path.name, frozenset(_set_paths(data))))
+            parent = data.get("extends")
+            path = (path.parent / parent).resolve() if isinstance(parent, str) and parent else None
+    except (OSError, ValueError, UnicodeDecodeError):  # tomllib.TOMLDecodeError is a ValueError
+        return []
+    return out
+
+
+def _set_in(files: Sequence[tuple[str, frozenset[str]]], key: str) -> str:
+    """The first file (the scenario's own first) that sets ``key`` or a table or array holding it;
+    "schema default" if none does; "" if the files are unknown."""
+    if not files:
+        return ""
+    parts = key.split(".")
+    prefixes = {".".join(parts[:n]) for n in range(1, len(parts) + 1)}
+    return next((name for name, paths in files if prefixes & paths), "schema default")
+
+
 def _assumptions(ws: Sheet, book: _Book) -> None:
-    head = ["Scenario", "Parameter", "Value", "Source (from the scenario file)", "Set in"]
+    head = ["Scenario", "Parameter", "Value", "Method", "Source", "Set in"]
     comparing = book.baseline is not None
     if comparing:
         head.append("Differs from baseline")
@@ -537,27 +607,23 @@ def _assumptions(ws: Sheet, book: _Book) -> None:
     row = 2
     for name, res in book.runs.items():
         s = res.scenario
-        notes: dict[str, tuple[str, str]] = {}
-        if s.source and Path(s.source).is_file():
-            try:
-                notes = parameter_notes(s.source)
-            except (OSError, ValueError, UnicodeDecodeError):
-                notes = {}
+        sources = parameter_sources(s)
+        files = _files_setting(s.source)
         for key, value, overridden in _as_run(res):
-            comment, where = lookup(notes, key)
-            source = parameter_source(s, key, comment)
+            method, citation = _source_cells(s, key, sources.get(key), value)
             _put(ws, row, 1, name)
             _put(ws, row, 2, key)
             _put(ws, row, 3, "none" if value is None else value).alignment = Alignment(horizontal="left")
-            _put(ws, row, 4, source).alignment = Alignment(wrap_text=True, vertical="top")
-            _put(ws, row, 5, overridden or where or ("schema default" if notes else ""))
+            _put(ws, row, 4, method)
+            _put(ws, row, 5, citation, font=ITALIC if citation == NO_SOURCE else None).alignment = WRAP
+            _put(ws, row, 6, overridden or _set_in(files, key))
             if comparing and name != book.baseline:
                 differs = key not in base_values or base_values[key] != value
-                _put(ws, row, 6, "yes" if differs else "", font=BOLD if differs else None)
+                _put(ws, row, 7, "yes" if differs else "", font=BOLD if differs else None)
             row += 1
     ws.freeze_panes = "C2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(head))}{max(row - 1, 1)}"
-    _widths(ws, {1: 22, 2: 52, 3: 26, 4: 100, 5: 24, 6: 12})
+    _widths(ws, {1: 22, 2: 52, 3: 26, 4: 24, 5: 100, 6: 24, 7: 12})
 
 
 def _about(ws: Sheet, book: _Book) -> None:
@@ -586,11 +652,13 @@ def _about(ws: Sheet, book: _Book) -> None:
             None,
         ),
         (
-            "Assumptions: every parameter of each scenario as run, with its source, the file that set it "
+            "Assumptions: every parameter of each scenario as run, with how its value was obtained "
+            "(Method: published, derived, calibrated, assumption, or national default for a value an "
+            "authority's profile left at the England baseline), where it came from (Source: the "
+            "publication, file, measure, year and LA code, or why it was assumed), the file that set it "
             "('schema default' when no file did) and, for a comparison, whether it differs from the "
-            "baseline. The source is the scenario's provenance entry for the parameter when it has one "
-            "(how the value was obtained, and the published file, measure, year and LA code it came "
-            "from), otherwise the comment next to or above it in the scenario file.",
+            "baseline. Method and source are the scenario's own record, [provenance.sources]; a "
+            f"parameter without one says '{NO_SOURCE}'.",
             None,
         ),
         ("", None),
