@@ -4,22 +4,48 @@
 >>> scenario = caseflow.load_scenario("scenarios/baseline.toml")  # doctest: +SKIP
 >>> results = caseflow.run(scenario, years=5, replications=10, seed=1)  # doctest: +SKIP
 >>> results.headline().loc["assessment_within_45wd_pct"]  # doctest: +SKIP
+
+The names below are imported when first used (PEP 562), so ``import caseflow`` and the layers below
+the model (``caseflow.scenario``) load quickly and do not pull in the model, pandas or the charts.
 """
 
-from caseflow.experiment import (
-    Comparison,
-    Results,
-    compare,
-    replications_for,
-    replications_needed,
-    run,
-    sweep,
-)
-from caseflow.metrics import KPIS, compute_kpis
-from caseflow.replication import simulate
-from caseflow.scenario import Scenario, ScenarioError, load_scenario
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from caseflow.experiment import (
+        Comparison,
+        Results,
+        compare,
+        replications_for,
+        replications_needed,
+        run,
+        sweep,
+    )
+    from caseflow.metrics import KPIS, compute_kpis
+    from caseflow.replication import simulate
+    from caseflow.scenario import Scenario, ScenarioError, load_scenario
 
 __version__ = "0.1.0"
+
+#: Where each public name lives.
+_HOME = {
+    "Comparison": "caseflow.experiment",
+    "Results": "caseflow.experiment",
+    "compare": "caseflow.experiment",
+    "replications_for": "caseflow.experiment",
+    "replications_needed": "caseflow.experiment",
+    "run": "caseflow.experiment",
+    "sweep": "caseflow.experiment",
+    "KPIS": "caseflow.metrics",
+    "compute_kpis": "caseflow.metrics",
+    "simulate": "caseflow.replication",
+    "Scenario": "caseflow.scenario",
+    "ScenarioError": "caseflow.scenario",
+    "load_scenario": "caseflow.scenario",
+}
 
 __all__ = [
     "KPIS",
@@ -37,3 +63,16 @@ __all__ = [
     "simulate",
     "sweep",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'caseflow' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
