@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ import caseflow
 from caseflow.calibrate.fit import calibrate, fit_years_of, modelled
 from caseflow.calibrate.levers import LEVERS, apply_levers
 from caseflow.calibrate.targets import MEASURES, Targets
+
+BASE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 
 
 def test_zero_levers_change_nothing(baseline: caseflow.Scenario) -> None:
@@ -145,3 +148,25 @@ def test_marking_calibrated_drops_only_the_moved_national_defaults(baseline: cas
     assert rescaled.method == "calibrated"
     assert rescaled.note is not None
     assert "rescaled" in rescaled.note
+
+
+def test_calibrated_scenario_file_round_trip(tmp_path: Path, baseline: caseflow.Scenario) -> None:
+    """What ``caseflow calibrate --out`` writes loads back with the same values and sources.
+
+    Source entries are replaced whole through ``extends``, so each is written whole: an entry differing
+    from the base's only in its note keeps its method.
+    """
+    from caseflow.cli_authority import _changed
+    from caseflow.scenario.writer import write_scenario
+
+    marked, _ = _marked_peterborough(baseline)
+    out = tmp_path / "calibrated.toml"
+    write_scenario(out, _changed(baseline, marked), extends=BASE)
+    loaded = caseflow.load_scenario(out)
+    assert loaded.provenance is not None
+    assert marked.provenance is not None
+    assert loaded.provenance.sources["run.start_date"].method == "assumption"
+    assert loaded.provenance.sources == marked.provenance.sources
+    assert loaded.provenance.national_defaults == marked.provenance.national_defaults
+    assert "costs" in loaded.provenance.national_defaults
+    assert loaded.hash() == marked.hash()

@@ -173,11 +173,23 @@ def _calibrate(args: argparse.Namespace, progress: bool) -> int:
 
 
 def _changed(base: Any, scenario: Any) -> dict[str, Any]:
-    """The fields of ``scenario`` that differ from ``base`` (distributions and branches whole)."""
+    """The fields of ``scenario`` that differ from ``base`` (distributions and branches whole), with the
+    ``[provenance.sources]`` entries that make the file, loaded on top of ``base``, give its sources.
+
+    Each source entry is one value: ``extends`` replaces entries whole, so an entry is written whole
+    (never the fields that differ from the base's, which would lose the rest). An entry is written when
+    the file loaded without it would not give it: it differs from the base's, or the file sets a value
+    it covers (a value a file sets drops the base's entry for it).
+    """
+    from caseflow.scenario.sources import inherited_sources
+    from caseflow.scenario.writer import nest
+
     a, b = base.model_dump(mode="json"), scenario.model_dump(mode="json")
     out: dict[str, Any] = {}
 
     def walk(x: Any, y: Any, prefix: str) -> None:
+        if prefix == "provenance.sources.":
+            return  # below, entry by entry
         if isinstance(x, dict) and isinstance(y, dict) and not _is_leaf_table(y):
             for k in y:
                 walk(x.get(k), y[k], f"{prefix}{k}.")
@@ -185,6 +197,12 @@ def _changed(base: Any, scenario: Any) -> dict[str, Any]:
             out[prefix[:-1]] = y
 
     walk(a, b, "")
+    values = {k: v for k, v in out.items() if not k.startswith("provenance.")}
+    base_sources = (a.get("provenance") or {}).get("sources") or {}
+    loaded = inherited_sources(base_sources, nest(values))
+    for key, entry in ((b.get("provenance") or {}).get("sources") or {}).items():
+        if loaded.get(key) != entry:  # TOML has no null: fields not recorded are left out
+            out[f"provenance.sources.{key}"] = {k: v for k, v in entry.items() if v is not None}
     if "run.start_date" in out:
         import datetime as dt
 
@@ -193,8 +211,15 @@ def _changed(base: Any, scenario: Any) -> dict[str, Any]:
 
 
 def _is_leaf_table(y: dict[str, Any]) -> bool:
-    """A banded distribution or a branch is written whole."""
-    return "edges" in y or (len(y) > 1 and all(isinstance(v, int | float) for v in y.values()))
+    """A banded distribution or a branch (probabilities summing to 1) is written whole.
+
+    Any other table of numbers (``workforce.dynamics``) is written field by field: a value the file sets
+    drops the base's source for it, so a table written whole would lose the sources of values it kept.
+    """
+    if "edges" in y:
+        return True
+    numbers = [v for v in y.values() if isinstance(v, int | float) and not isinstance(v, bool)]
+    return len(y) > 1 and len(numbers) == len(y) and math.isclose(sum(numbers), 1.0, abs_tol=1e-6)
 
 
 def _backtest(args: argparse.Namespace, progress: bool) -> int:
