@@ -133,3 +133,17 @@ def test_cli_national(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     table = out.read_text(encoding="utf-8")
     assert table.startswith("kpi,")
     assert "cla_open_end" in table
+
+
+def test_cli_profile_counts_the_profiles_own_sources(
+    pub: data.Published, baseline: caseflow.Scenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "values set" counts what the profile set, not the baseline's entries the scenario inherits."""
+    from collections import Counter
+
+    assert main(["profile", "Peterborough", "--year", "2024", "--base", str(BASE)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "values set:" in x)
+    prof = build_profile(pub, baseline, "Peterborough", 2024)
+    counts = Counter(str(src["method"]) for src in prof.sources.values())
+    expected = ", ".join(f"{n} {m.replace('_', ' ')}" for m, n in sorted(counts.items()))
+    assert line.strip() == f"values set: {expected}"

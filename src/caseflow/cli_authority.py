@@ -99,9 +99,15 @@ def _fmt(value: Any) -> str:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from caseflow.profile import profile
+    from caseflow import data as data_mod
+    from caseflow.profile import build_profile
+    from caseflow.scenario.loader import load_scenario
 
-    scenario = profile(args.authority, args.year, base=args.base, data=args.data, out=args.out)
+    base = load_scenario(args.base)
+    prof = build_profile(data_mod.load(args.data), base, args.authority, args.year)
+    scenario = prof.scenario(base)
+    if args.out:
+        prof.write(args.out, args.base)
     prov = scenario.provenance
     assert prov is not None
     print(f"{prov.authority} ({prov.la_code}) as at 31 March {args.year}")
@@ -110,9 +116,10 @@ def _profile(args: argparse.Namespace) -> int:
     print(f"  children in need        {stock.children_in_need:>9,}")
     print(f"  child protection plans  {stock.child_protection:>9,}")
     print(f"  children looked after   {stock.looked_after:>9,}")
-    methods: dict[str, int] = {}
-    for src in prov.sources.values():
-        methods[src.method or "?"] = methods.get(src.method or "?", 0) + 1
+    methods: dict[str, int] = {}  # what the profile set, not the base's sources it inherits
+    for src in prof.sources.values():
+        method = str(src.get("method") or "?")
+        methods[method] = methods.get(method, 0) + 1
     print("  values set: " + ", ".join(f"{n} {m.replace('_', ' ')}" for m, n in sorted(methods.items())))
     print(f"  national defaults kept: {len(prov.national_defaults)} groups (see [provenance])")
     for w in prov.warnings:

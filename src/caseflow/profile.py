@@ -107,6 +107,15 @@ class Profile:
         overrides["provenance"] = prov
         return base.with_overrides(overrides, name=overrides.get("name"))
 
+    def write(self, path: str | Path, base: str | Path | None) -> Path:
+        """Write the profile as a TOML scenario that ``extends`` the file ``base``, with its own sources
+        (``base`` None: no ``extends``, so the file must be a whole scenario by itself)."""
+        from caseflow.scenario.writer import write_scenario
+
+        return write_scenario(
+            path, self.overrides | {"provenance": self.provenance(_built_by())}, extends=base
+        )
+
 
 def _built_by() -> str:
     from caseflow import __version__
@@ -495,8 +504,5 @@ def profile(
     prof = build_profile(published, base_scenario, authority, year)
     scenario = prof.scenario(base_scenario)
     if out is not None:
-        from caseflow.scenario.writer import write_scenario
-
-        base_path = base_scenario.source if isinstance(base, Scenario) else str(base)
-        write_scenario(out, prof.overrides | {"provenance": prof.provenance(_built_by())}, extends=base_path)
+        prof.write(out, base_scenario.source if isinstance(base, Scenario) else base)
     return scenario
