@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import caseflow.cli
+import caseflow.experiment.runner
 import caseflow.present.files
 import caseflow.present.report
 from caseflow.cli import main
@@ -241,7 +242,7 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     json_file = base / "nested" / "headline.json"  # parent folder does not exist yet
     out_dir = base / "results"
     captured: list[Results] = []
-    real_run = caseflow.cli.run
+    real_run = caseflow.experiment.runner.run
 
     def spy(*args: Any, **kwargs: Any) -> Results:
         res = real_run(*args, **kwargs)
@@ -250,7 +251,7 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
 
     stdout, stderr = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(caseflow.cli, "run", spy)
+        mp.setattr(caseflow.experiment.runner, "run", spy)  # the CLI imports it when it runs
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             rc = main(
                 [

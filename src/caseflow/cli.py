@@ -16,12 +16,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from caseflow.cli_authority import add_commands, run_command
-from caseflow.data.errors import DataError
-from caseflow.experiment.compare import compare
-from caseflow.experiment.runner import run
-from caseflow.present.files import write_json
-from caseflow.present.text import format_effects, format_headline
-from caseflow.scenario.loader import ScenarioError, load_scenario
 
 __all__ = ["main"]
 
@@ -94,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Imported only now, so that --help (which exits while parsing) answers at once.
+    from caseflow.data.errors import DataError
+    from caseflow.scenario.loader import ScenarioError, load_scenario
+
     progress = getattr(args, "progress", None)
     if progress is None:
         progress = sys.stderr.isatty()
@@ -107,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenario = load_scenario(args.scenario)
             print(f"OK: {args.scenario} is a valid scenario ({scenario.name}, hash {scenario.hash()[:12]})")
             return EXIT_OK
+        from caseflow.experiment.runner import run
+        from caseflow.present.files import write_json
+        from caseflow.present.text import format_headline
+
         scenario = load_scenario(args.scenario)
         results = run(
             scenario,
@@ -156,6 +158,11 @@ COMPARE_KPIS = (
 
 
 def _compare(args: argparse.Namespace, progress: bool) -> int:
+    from caseflow.experiment.compare import compare
+    from caseflow.present.files import write_json
+    from caseflow.present.text import format_effects
+    from caseflow.scenario.loader import load_scenario
+
     if len(args.scenarios) < 2:
         print("caseflow: compare needs at least two scenario files", file=sys.stderr)
         return EXIT_INVALID
