@@ -197,3 +197,69 @@ def test_user_kpi_in_charts_and_report(custom_results: Results, tmp_path: Path) 
     assert "| Child protection plans started per 10,000 children |" in md
     definitions = pd.read_csv(out / "kpi_definitions.csv", index_col="kpi")
     assert definitions.loc["cp_started_per_10k", "benchmark_label"] == "Statistical neighbours"
+
+
+# ---------------------------------------------------------------------------------------------- court work
+
+COURT_WORK = REPO / "scenarios" / "court_work.toml"
+#: The KPIs of court work and the pre-birth route (docs/court.md), with their value in a scenario
+#: without them: 0 for what is simply not happening, NaN for proceedings' length (no final orders).
+COURT_KPIS: dict[str, float] = {
+    "pre_proceedings_started": 0.0,
+    "proceedings_issued": 0.0,
+    "proceedings_within_26w_pct": float("nan"),
+    "proceedings_median_weeks": float("nan"),
+    "pre_proceedings_open_end": 0.0,
+    "proceedings_at_home_open_end": 0.0,
+    "cla_starts_interim_care_order_pct": 0.0,
+    "pre_birth_referrals": 0.0,
+    "removed_at_birth": 0.0,
+    "unborn_cp_plans_end": 0.0,
+}
+
+
+def _court_year(path: Path) -> dict[str, float]:
+    """The court KPIs and the under-one share of care starts in one reported year (workforce off)."""
+    scenario = caseflow.load_scenario(path).with_overrides({"workforce.enabled": False})
+    k = compute_kpis(caseflow.simulate(scenario, seed=3, replication=1, years=1))
+    year = k[(k["period_type"] == "financial_year") & ~k["warmup"]]
+    names = {*COURT_KPIS, "cla_starts_under_1_pct"}
+    return {str(r.kpi): float(r.value) for r in year.itertuples() if r.kpi in names}
+
+
+def test_court_kpis_in_the_catalogue() -> None:
+    for name in [*COURT_KPIS, "cla_starts_under_1_pct"]:
+        k = describe(name)
+        assert k.section in ("Court work", "Assessments, enquiries and plans"), name
+    assert describe("proceedings_within_26w_pct").benchmark == Benchmark(
+        32.0,
+        "England and Wales, April–June 2024",
+        "MoJ Family Court Statistics Quarterly, April to June 2024: care and supervision cases disposed "
+        "of within 26 weeks",
+    )
+    assert describe("proceedings_within_26w_pct").threshold == 26
+    under_1 = describe("cla_starts_under_1_pct").benchmark
+    assert under_1 is not None
+    assert under_1.value == 16.0
+    assert describe("cla_starts_interim_care_order_pct").bounds == (0.0, 100.0)
+    assert describe("proceedings_median_weeks").unit_label == "weeks"
+
+
+def test_court_kpis_without_court_work() -> None:
+    """Without [court] and [pre_birth] the counts, stocks and the share of care starts on an interim
+    order are 0, and the length of proceedings is undefined; the under-one share is still measured."""
+    got = _court_year(BASELINE)
+    for name, expected in COURT_KPIS.items():
+        assert got[name] == pytest.approx(expected, nan_ok=True), name
+    assert 0 <= got["cla_starts_under_1_pct"] < 10
+
+
+def test_court_kpis_with_court_work() -> None:
+    got = _court_year(COURT_WORK)
+    assert got["proceedings_issued"] > 0
+    assert got["pre_proceedings_started"] > 0
+    assert got["pre_birth_referrals"] > 0
+    assert 0 < got["proceedings_within_26w_pct"] < 100
+    assert 10 < got["proceedings_median_weeks"] < 80
+    assert 15 < got["cla_starts_interim_care_order_pct"] < 50  # target 31%
+    assert 5 < got["cla_starts_under_1_pct"] < 30  # target 16%

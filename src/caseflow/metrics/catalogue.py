@@ -66,6 +66,7 @@ UNIT_LABELS: dict[str, str] = {
     "working days": "working days",
     "FTE": "FTE",
     "children per FTE": "children per FTE",
+    "weeks": "weeks",
 }
 
 #: Sections of the Summary sheet and the command line's tables, in order.
@@ -74,6 +75,7 @@ SECTIONS: tuple[str, ...] = (
     "Timeliness",
     "Assessments, enquiries and plans",
     "Children at 31 March",
+    "Court work",
     "Caseloads and unallocated work",
     "Workforce",
     "Costs (£ a year)",
@@ -111,7 +113,7 @@ class KPI:
 
     name: str
     description: str
-    unit: str  # "children", "%", "per 10k", "working days", "FTE", "children per FTE", "£"
+    unit: str  # "children", "%", "per 10k", "working days", "weeks", "FTE", "children per FTE", "£"
     #: how it is computed: "count" (sum over the period), "per10k" (count per 10,000 children),
     #: "stock" / "stock_per10k" (level at period end), "ratio" (100 × source ÷ denominator),
     #: "pct_within" (100 × share of tallied values ≤ threshold), "pct_flag" (100 × mean of 0/1
@@ -164,10 +166,15 @@ _CHILDREN_AT_31_MARCH = "Children at 31 March"
 _ACTIVITY = "Assessments, enquiries and plans"
 _CASELOADS = "Caseloads and unallocated work"
 _COSTS = "Costs (£ a year)"
+_COURT = "Court work"
 
 
 def _england(value: float, source: str = "") -> Benchmark:
     return Benchmark(value, "England 2025", source)
+
+
+#: Care and supervision proceedings: the Ministry of Justice's quarterly court statistics.
+_FCSQ = "MoJ Family Court Statistics Quarterly, April to June 2024"
 
 
 KPIS: tuple[KPI, ...] = (
@@ -889,6 +896,143 @@ KPIS: tuple[KPI, ...] = (
         label="Children assessed as not in need",
         short="Assessed not in need",
         section=_ACTIVITY,
+    ),
+    # ---- court work and the pre-birth route (docs/court.md): 0 (counts, stocks, shares of care starts)
+    # or undefined (proceedings' length, with no final order) in scenarios without [court] / [pre_birth]
+    KPI(
+        "pre_proceedings_started",
+        "Children whose family entered pre-proceedings under the Public Law Outline (letter before "
+        "proceedings), from the end of a CP or CIN plan",
+        "children",
+        "count",
+        "pre_proceedings_started",
+        dfe="no national statistic (Public Law Outline pre-proceedings)",
+        label="Children entering pre-proceedings (Public Law Outline)",
+        short="Pre-proceedings started",
+        section=_COURT,
+    ),
+    KPI(
+        "proceedings_issued",
+        "Children subject to care proceedings issued in the period (Children Act 1989 s31), from "
+        "pre-proceedings, an emergency removal or removal at birth",
+        "children",
+        "count",
+        "proceedings_issued",
+        dfe="Cafcass: care applications; MoJ Family Court Statistics Quarterly: children in public law "
+        "applications",
+        label="Children in care proceedings issued (children)",
+        short="Care proceedings issued",
+        section=_COURT,
+    ),
+    KPI(
+        "proceedings_within_26w_pct",
+        "Share of children whose care proceedings reached a final order in the period within 26 weeks "
+        "of issue",
+        "%",
+        "pct_within",
+        "proceedings_weeks",
+        threshold=26,
+        dfe="MoJ Family Court Statistics Quarterly: care and supervision cases disposed of within 26 "
+        "weeks (Children and Families Act 2014 s14)",
+        label="Care proceedings concluded within 26 weeks",
+        short="Proceedings within 26 weeks",
+        section=_COURT,
+        benchmark=Benchmark(
+            32.0,
+            "England and Wales, April–June 2024",
+            f"{_FCSQ}: care and supervision cases disposed of within 26 weeks",
+        ),
+    ),
+    KPI(
+        "proceedings_median_weeks",
+        "Median weeks from issue to final order, over the children whose care proceedings ended in the "
+        "period",
+        "weeks",
+        "median",
+        "proceedings_weeks",
+        dfe=f"{_FCSQ}: mean 41 weeks to first disposal (care and supervision cases)",
+        label="Median length of care proceedings",
+        short="Median weeks to final order",
+        section=_COURT,
+    ),
+    KPI(
+        "pre_proceedings_open_end",
+        "Children whose family is in pre-proceedings at period end",
+        "children",
+        "stock",
+        "pre_proceedings_open_end",
+        label="Children in pre-proceedings, 31 March",
+        short="Children in pre-proceedings",
+        section=_COURT,
+    ),
+    KPI(
+        "proceedings_at_home_open_end",
+        "Children in care proceedings and living at home (no interim care order) at period end",
+        "children",
+        "stock",
+        "proceedings_at_home_open_end",
+        label="Children at home during care proceedings, 31 March",
+        short="Children at home in proceedings",
+        section=_COURT,
+    ),
+    KPI(
+        "cla_starts_interim_care_order_pct",
+        "Children starting to be looked after on an interim care order, as a share of all children "
+        "starting to be looked after in the period",
+        "%",
+        "ratio",
+        "cla_starts_interim_care_order",
+        denominator="cla_starts",
+        dfe="DfE CLA (SSDA903): legal status on starting, interim care order",
+        label="Children starting care on an interim care order",
+        short="Care starts on an interim care order",
+        section=_COURT,
+        benchmark=_england(31.0, "DfE CLA, year to 31 March 2025: legal status on starting"),
+        upper=100.0,
+    ),
+    KPI(
+        "cla_starts_under_1_pct",
+        "Share of children starting to be looked after who were under one year old when they started",
+        "%",
+        "pct_flag",
+        "cla_start_under_1",
+        dfe="DfE CLA (SSDA903): started to be looked after, by age",
+        label="Children starting care who were under one",
+        short="Care starts under one",
+        section=_ACTIVITY,
+        benchmark=_england(16.0, "DfE CLA, year to 31 March 2025: age on starting"),
+    ),
+    KPI(
+        "pre_birth_referrals",
+        "Referrals about unborn babies (the pre-birth route; also counted in referrals)",
+        "children",
+        "count",
+        "pre_birth_referrals",
+        dfe="no national statistic (DfE CIN census referrals include unborn children)",
+        label="Referrals about unborn babies",
+        short="Pre-birth referrals",
+        section=_COURT,
+    ),
+    KPI(
+        "removed_at_birth",
+        "Babies on an unborn CP plan removed from their parents at birth",
+        "children",
+        "count",
+        "removed_at_birth",
+        dfe="no national statistic",
+        label="Babies removed at birth",
+        short="Removed at birth",
+        section=_COURT,
+    ),
+    KPI(
+        "unborn_cp_plans_end",
+        "Unborn children on a CP plan at period end (also counted among the children on a CP plan)",
+        "children",
+        "stock",
+        "unborn_cp_plans_end",
+        label="Unborn children on a child protection plan, 31 March",
+        short="Unborn children on CP plans",
+        section=_COURT,
     ),
 )
 
