@@ -135,7 +135,8 @@ def _mark_calibrated(scenario: Scenario, cal: Calibration, start: int, fit_to: i
             parent = _get(data, parent_path) if lv.kind == "logit" and parent_path else None
             if isinstance(parent, dict) and _is_branch(parent):
                 for sibling in parent:
-                    if sibling != key and isinstance(parent[sibling], int | float):
+                    value = parent[sibling]
+                    if sibling != key and isinstance(value, int | float) and value > 0:  # 0 stays 0
                         rescaled.setdefault(f"{parent_path}.{sibling}", []).append(lv.label)
     for path, labels in rescaled.items():
         if path not in marked:

@@ -204,16 +204,19 @@ def _move_probability(data: dict[str, Any], dotted: str, x: float) -> None:
     parent[key] = new
     if not is_branch:
         return
-    rest = sum(float(parent[k]) for k in siblings)
+    # Outcomes at exactly 0 stay at 0 (an outcome a scenario does not use, such as pre-proceedings
+    # without a [court] section, must not appear through rounding).
+    live = [k for k in siblings if float(parent[k]) > 0.0]
+    rest = sum(float(parent[k]) for k in live)
     if rest <= 0:  # nothing to rescale: give the remainder to the first sibling
         if siblings:
             parent[siblings[0]] = 1.0 - new
         return
-    for k in siblings:
+    for k in live:
         parent[k] = float(parent[k]) * (1.0 - new) / rest
-    # exact sum despite rounding
-    parent[siblings[-1]] = 1.0 - new - sum(float(parent[k]) for k in siblings[:-1])
-    parent[siblings[-1]] = max(0.0, parent[siblings[-1]])
+    # exact sum despite rounding: the rounding goes to the largest outcome
+    largest = max(live, key=lambda k: float(parent[k]))
+    parent[largest] = max(0.0, 1.0 - new - sum(float(parent[k]) for k in live if k != largest))
 
 
 def apply_levers(
