@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import io
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -540,7 +541,8 @@ def test_cli_compare_excel(comparison: Comparison, tmp_path: Path, monkeypatch: 
         calls.append(kwargs)
         return comparison
 
-    monkeypatch.setattr(caseflow.cli, "compare", fake_compare)
+    # the command imports compare when it runs (caseflow.cli loads the experiment only when needed)
+    monkeypatch.setattr(sys.modules["caseflow.experiment.compare"], "compare", fake_compare)
     target = tmp_path / "effects.xlsx"
     with contextlib.redirect_stdout(io.StringIO()):
         code = caseflow.cli.main(
