@@ -138,27 +138,37 @@ class CourtWork(StageGroup):
             ico = family.random() < court.interim_care_order if interim is None else interim
             if ico:
                 rec.count("interim_care_orders", issued, len(at_home))
-                yield from p.route("looked_after", family, at_home, entry=CareEntry.INTERIM_CARE_ORDER)
+                yield from p.route(
+                    "looked_after", family, at_home, entry=CareEntry.INTERIM_CARE_ORDER, until_order=True
+                )
             else:
                 p.move(at_home, Stage.PROCEEDINGS)
         weeks = family.gamma(court.proceedings_shape, court.proceedings_weeks)
         p.age_out_before([c for c in kids if c.stage is Stage.PROCEEDINGS], issued + weeks * _WEEK)
         yield env.timeout(weeks * _WEEK)
-        kids = [c for c in p.current(kids) if c.stage in (Stage.PROCEEDINGS, Stage.LOOKED_AFTER)]
-        if not kids:
+        children = p.current(kids)  # every child the proceedings were about, under 18
+        if not children:
             return
         t = env.now
         order = self._orders.sample(family)
-        rec.count("proceedings_disposed", t, len(kids))
-        rec.count(f"final_order_{order}", t, len(kids))
-        for _ in kids:
+        rec.count("proceedings_disposed", t, len(children))
+        rec.count(f"final_order_{order}", t, len(children))
+        for _ in children:
             rec.tally("proceedings_weeks", t, weeks)
+        # the order acts on the children still at home in the proceedings or in care
+        kids = [c for c in children if c.stage in (Stage.PROCEEDINGS, Stage.LOOKED_AFTER)]
+        if not kids:
+            return
         self.capacity.add_work(kids, Task.COURT_FINAL)
         home = [c for c in kids if c.stage is Stage.PROCEEDINGS]
         care = self._care
         for child in kids:
-            if child.stage is Stage.LOOKED_AFTER and (change := _IN_CARE[order]) is not None:
-                care.discharge(child, *change)
+            if child.stage is Stage.LOOKED_AFTER:
+                change = _IN_CARE[order]
+                if change is None:
+                    care.order_made(child)
+                else:
+                    care.discharge(child, *change)
         if home:
             outcome = _AT_HOME[order]
             if outcome == "looked_after":

@@ -41,6 +41,9 @@ __all__ = ["CareEpisode", "LookedAfter"]
 #: (placement, exit route, total duration in days) of one care episode.
 CareEpisode = tuple[str, str, float]
 
+#: The interrupt cause of a care or placement order for a child awaiting it (see order_made).
+_STAYS = object()
+
 #: Entry routes that bring court work (an application for an order) for the child's worker.
 _COURT_ENTRIES = frozenset({CareEntry.FROM_CP_PLAN, CareEntry.FROM_CIN_PLAN, CareEntry.EMERGENCY})
 
@@ -52,6 +55,7 @@ class LookedAfter(StageGroup):
         #: children in each placement type now (``placements.level``), and child-days since last taken
         self.placements = TimeWeighted()
         self._episodes: dict[int, simpy.Process] = {}  # child id → their care episode's process
+        self._awaiting_order: set[int] = set()  # children in care on an interim order, by id
         super().__init__(pathway)
 
     def compile(self, scenario: Scenario) -> None:
@@ -99,10 +103,15 @@ class LookedAfter(StageGroup):
         entry: CareEntry,
         episode: CareEpisode | None = None,
         started: float | None = None,
+        until_order: bool = False,
     ) -> Proc:
         """Each of ``kids`` starts a care episode of their own (this process ends at once)."""
         for child in kids:
-            self.env.process(self.episode(child, family, entry=entry, episode=episode, started=started))
+            self.env.process(
+                self.episode(
+                    child, family, entry=entry, episode=episode, started=started, until_order=until_order
+                )
+            )
         yield from ()
 
     def episode(
@@ -113,8 +122,14 @@ class LookedAfter(StageGroup):
         entry: CareEntry,
         episode: CareEpisode | None = None,
         started: float | None = None,
+        until_order: bool = False,
     ) -> Proc:
-        """A care episode for ``child`` of ``family`` (whose draws decide it, and to whom they may return)."""
+        """A care episode for ``child`` of ``family`` (whose draws decide it, and to whom they may return).
+
+        ``until_order``: the child is in care on an interim care order, and stays until the court's final
+        order (or their 18th birthday): :meth:`order_made` then draws the episode's exit from that day,
+        or :meth:`discharge` ends it.
+        """
         env, rec, p = self.env, self.rec, self.pathway
         now = env.now
         if started is None:
@@ -123,6 +138,9 @@ class LookedAfter(StageGroup):
             rec.count(f"cla_starts_{entry}", now)
             rec.tally("cla_start_under_1", now, 1.0 if child.age(now) < 1.0 else 0.0)
         placement, route, duration = episode or self.care_episode(child, started, family)
+        if until_order:
+            route, duration = "age_18", child.birthday(18) - started
+            self._awaiting_order.add(child.id)
         p.move([child], Stage.LOOKED_AFTER)
         child.since = started
         self.census.looked_after[child.id] = child
@@ -134,12 +152,21 @@ class LookedAfter(StageGroup):
         process = env.active_process
         if process is not None:
             self._episodes[child.id] = process
-        try:
-            yield env.timeout(max(0.0, started + duration - now))
-        except simpy.Interrupt as order:  # a court's final order ends the episode (see discharge)
-            route, then = cast(tuple[str, str], order.cause)
-            duration = env.now - started
+        while True:
+            try:
+                yield env.timeout(max(0.0, started + duration - env.now))
+                break
+            except simpy.Interrupt as order:  # a court's final order (see order_made and discharge)
+                self._awaiting_order.discard(child.id)
+                if order.cause is _STAYS:  # a care or placement order: the exit is drawn from today
+                    _, route, rest = self.care_episode(child, env.now, family)
+                    duration = env.now - started + rest
+                    continue
+                route, then = cast(tuple[str, str], order.cause)
+                duration = env.now - started
+                break
         self._episodes.pop(child.id, None)
+        self._awaiting_order.discard(child.id)
         t = env.now
         self.placements.add(placement, -1, t)
         del self.census.looked_after[child.id]
@@ -164,6 +191,15 @@ class LookedAfter(StageGroup):
         else:  # special guardianship, adoption, child arrangements, other, or transferred (UASC)
             self.capacity.release([child])
             p.move([child], Stage.LEFT)
+
+    def order_made(self, child: Child) -> bool:
+        """A care or placement order for ``child``: if they were in care on an interim order awaiting
+        it, their episode's exit route and time are drawn from today. False otherwise (nothing changes)."""
+        process = self._episodes.get(child.id)
+        if child.id not in self._awaiting_order or process is None or not process.is_alive:
+            return False
+        process.interrupt(_STAYS)
+        return True
 
     def discharge(self, child: Child, route: str, then: str) -> bool:
         """End ``child``'s care episode now by ``route`` (counted as ``cla_ceased_<route>``), then take
