@@ -1,5 +1,5 @@
 """Tests for the command line (:mod:`caseflow.cli`, DESIGN §8), the report folder
-(:mod:`caseflow.present.report`) and atomic writing (:mod:`caseflow.present.files`)."""
+(:mod:`caseflow.present.report`) and atomic writing (:mod:`caseflow.files`)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ import pytest
 
 import caseflow.cli
 import caseflow.experiment.runner
-import caseflow.present.files
+import caseflow.files
 import caseflow.present.report
 from caseflow.cli import main
 from caseflow.experiment.results import Results
+from caseflow.files import atomic_write_text, write_json
 from caseflow.metrics import KPIS, Catalogue
-from caseflow.present.files import atomic_write_text, write_json
 from caseflow.present.report import write_report
 from caseflow.scenario import load_scenario
 
@@ -463,7 +463,7 @@ def test_atomic_write_text_failure_keeps_previous_content(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise OSError("simulated failure")
 
-    monkeypatch.setattr(caseflow.present.files.os, failing, boom)
+    monkeypatch.setattr(caseflow.files.os, failing, boom)
     with pytest.raises(OSError, match="simulated failure"):
         atomic_write_text(target, "new content that must not appear")
     monkeypatch.undo()
@@ -487,7 +487,7 @@ def test_atomic_write_text_failure_without_previous_file_leaves_nothing(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(caseflow.present.files.os, "replace", boom)
+    monkeypatch.setattr(caseflow.files.os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
         atomic_write_text(tmp_path / "new.txt", "content")
     monkeypatch.undo()

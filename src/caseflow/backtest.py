@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ import pandas as pd
 from caseflow.calibrate.targets import BY_NAME
 from caseflow.data import Published
 from caseflow.experiment.executors import ExecutorSpec, map_tasks
+from caseflow.files import atomic_path, atomic_write_text
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["SCORED", "STOCKS", "Backtest", "backtest", "linear_trend", "markdown_table"]
@@ -261,18 +261,6 @@ def _spearman(a: pd.Series, b: pd.Series) -> float:
     return float(rho)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3g") -> str:
     """A GitHub markdown table (pandas' ``to_markdown`` needs tabulate, which is optional)."""
 
@@ -433,7 +421,7 @@ class Backtest:
             ),
         ):
             path = out / name
-            _atomic_write_text(path, frame.to_csv(index=False))
+            atomic_write_text(path, frame.to_csv(index=False))
             written.append(path)
         for h in self.horizons:
             path = out / f"backtest_horizon_{h}.png"
@@ -491,15 +479,9 @@ class Backtest:
             fontsize=10,
         )
         fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-        os.close(fd)
         try:
-            fig.savefig(tmp, dpi=110, format="png")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            with atomic_path(path, suffix=".png") as tmp:
+                fig.savefig(tmp, dpi=110, format="png")
         finally:
             plt.close(fig)
 

@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"OK: {args.scenario} is a valid scenario ({scenario.name}, hash {scenario.hash()[:12]})")
             return EXIT_OK
         from caseflow.experiment.runner import run
-        from caseflow.present.files import write_json
+        from caseflow.files import write_json
         from caseflow.present.text import format_headline
 
         scenario = load_scenario(args.scenario)
@@ -159,7 +159,7 @@ COMPARE_KPIS = (
 
 def _compare(args: argparse.Namespace, progress: bool) -> int:
     from caseflow.experiment.compare import compare
-    from caseflow.present.files import write_json
+    from caseflow.files import write_json
     from caseflow.present.text import format_effects
     from caseflow.scenario.loader import load_scenario
 

@@ -168,7 +168,7 @@ def _calibrate(args: argparse.Namespace, progress: bool) -> int:
     for w in fit.warnings:
         print(f"warning: {w}")
     if args.table:
-        from caseflow.present.files import atomic_write_text
+        from caseflow.files import atomic_write_text
 
         atomic_write_text(args.table, cal.fit.to_csv(index=False))
         print(f"wrote {args.table}")
@@ -269,7 +269,7 @@ def _national(args: argparse.Namespace, progress: bool) -> int:
     for w in table.attrs.get("warnings", []):
         print(f"warning: {w}")
     if args.out:
-        from caseflow.present.files import atomic_write_text
+        from caseflow.files import atomic_write_text
 
         atomic_write_text(args.out, table.to_csv(index=False))
         print(f"wrote {args.out}")

@@ -2,15 +2,13 @@
 
 ``build_snapshot`` writes it deterministically (sorted rows, values to 12 significant digits, gzip
 with no file name and mtime 0), so rebuilding from the same files gives the same bytes, and
-atomically (a temporary file in the same directory, then ``os.replace``).
+atomically (:func:`caseflow.files.atomic_path`: a temporary file in the same directory, then a rename).
 """
 
 from __future__ import annotations
 
 import gzip
 import io
-import os
-import tempfile
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -20,6 +18,7 @@ import pandas as pd
 
 from caseflow.data.errors import DataError
 from caseflow.data.tidy import COLUMNS, normalise, read_published
+from caseflow.files import atomic_path
 
 __all__ = ["SNAPSHOT_NAME", "build_snapshot", "read_snapshot", "shipped_snapshot", "write_snapshot"]
 
@@ -43,22 +42,13 @@ def _csv_text(frame: pd.DataFrame) -> str:
 def write_snapshot(frame: pd.DataFrame, out_path: str | Path) -> Path:
     """Write a tidy table (:func:`caseflow.data.tidy.read_published`) as the snapshot file."""
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     data = _csv_text(normalise(frame)).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    try:
-        with (
-            os.fdopen(fd, "wb") as raw,
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz,
-        ):
-            gz.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with (
+        atomic_path(out_path) as tmp,
+        open(tmp, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz,
+    ):
+        gz.write(data)
     return out_path
 
 

@@ -9,11 +9,11 @@ replication, stream name), the final table is the same as an uninterrupted run's
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from caseflow.files import atomic_write_bytes
 
 __all__ = ["ReplicationStore"]
 
@@ -39,16 +39,7 @@ class ReplicationStore:
             return None  # unreadable: run it again
 
     def save(self, key: str, value: Any) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.path)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self._file(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_bytes(self._file(key), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def keys(self) -> list[str]:
         return sorted(p.stem for p in self.path.glob("*.pkl"))

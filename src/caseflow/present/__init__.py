@@ -5,7 +5,7 @@
 - :mod:`caseflow.present.report`: the report folder of a run (CSV, Markdown, JSON, workbook, charts);
 - :mod:`caseflow.present.excel`: the Excel workbook for finance officers;
 - :mod:`caseflow.present.charts`: matplotlib charts;
-- :mod:`caseflow.present.files`: writing files atomically.
+- :mod:`caseflow.files`: writing files atomically.
 
 Import the module you need (``from caseflow.present import charts``); this package imports none of
 them, so the command line does not load matplotlib before it needs it.

@@ -40,8 +40,8 @@ from matplotlib.text import Text
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
 from caseflow.experiment.stats import summarise
+from caseflow.files import atomic_path
 from caseflow.metrics.catalogue import KPIS, UNIT_LABELS, Catalogue
-from caseflow.present.files import atomic_path
 
 __all__ = [
     "COST_TYPES",

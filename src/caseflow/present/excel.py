@@ -38,8 +38,8 @@ from caseflow.calendar import quarter_label
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
 from caseflow.experiment.stats import bounded_interval, t_interval
+from caseflow.files import atomic_path
 from caseflow.metrics.catalogue import KPI, KPIS, SECTIONS, Catalogue, Display, cost_kpis, headline_kpis
-from caseflow.present.files import atomic_path
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.sources import Source, is_national_default, parameter_sources
 

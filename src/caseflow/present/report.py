@@ -16,10 +16,10 @@ from typing import cast
 import pandas as pd
 
 from caseflow.experiment.results import Results
+from caseflow.files import readable
 from caseflow.metrics.catalogue import Catalogue
 from caseflow.present.charts import save_all
 from caseflow.present.excel import write_workbook
-from caseflow.present.files import readable
 from caseflow.present.text import format_value, unit_text
 
 __all__ = ["definitions_table", "headline_markdown", "labelled", "write_report"]

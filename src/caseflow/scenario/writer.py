@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 
+from caseflow.files import atomic_path
 from caseflow.scenario.provenance_schema import Source
 
 __all__ = ["nest", "write_scenario"]
@@ -134,13 +134,7 @@ def write_scenario(
     text = _render(
         data, rel, notes, header or "Written by caseflow; every value's source is in [provenance]."
     )
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
         load_scenario(tmp)  # validate before it replaces anything
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target

@@ -1,9 +1,10 @@
 """Writing files atomically: a crash never leaves a half-written file, and a failure leaves any
 previous file untouched.
 
-Every file caseflow's presentation writes goes through :func:`atomic_path`: a temporary file in the
-same folder, given the permissions a normally created file would have (the umask), then renamed over
-the target.
+Every file caseflow writes goes through :func:`atomic_path` (reports, workbooks, charts, JSON, scenario
+files, the data snapshot, stored replications, backtest tables): a temporary file in the same folder,
+given the permissions a normally created file would have (the umask), then renamed over the target.
+This module is at the bottom of the package: it imports nothing from caseflow.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "atomic_write_text", "readable", "write_json"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "readable", "write_json"]
 
 
 def _umask() -> int:
@@ -31,15 +32,16 @@ def readable(path: str | Path, directory: bool = False) -> None:
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; renamed over ``path`` if the block succeeds.
 
     The parent folders are created. If the block (or the rename) fails, the temporary file is removed
-    and ``path`` is as it was.
+    and ``path`` is as it was. ``suffix`` is the temporary file's (a library that guesses the format
+    from the name, such as matplotlib, may need the real one).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -49,6 +51,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file, flushed to disk, and a rename."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
