@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from caseflow.distributions import BandedSampler
+from caseflow.model.entities import Activity, Child, Family, Stage
 from caseflow.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -52,6 +54,27 @@ class StageGroup:
     def routes(self) -> Mapping[str, Entry]:
         """The outcomes this group handles, each with the process that starts it."""
         return {}
+
+    def begin_plan(
+        self,
+        family: Family,
+        kids: list[Child],
+        plan: tuple[Stage, Activity, BandedSampler],
+        started: float,
+        duration: float | None,
+    ) -> float:
+        """Put ``kids`` on a plan (their stage, the team's activity, its length sampler) that started at
+        ``started`` (earlier than now for the opening caseload); returns its length, drawn from the
+        family's draws unless given. Children who turn 18 first leave on their birthday."""
+        stage, activity, length = plan
+        if duration is None:
+            duration = length.sample(family)
+        self.pathway.move(kids, stage)
+        for c in kids:
+            c.since = started
+        self.capacity.assign(kids, activity)
+        self.pathway.age_out_before(kids, started + duration)
+        return duration
 
     def arrivals(self, horizon: float) -> Proc | None:
         """A process bringing children into this stage from outside the pathway (unaccompanied

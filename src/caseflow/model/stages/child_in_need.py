@@ -27,7 +27,8 @@ class ChildInNeed(StageGroup):
     def compile(self, scenario: Scenario) -> None:
         super().compile(scenario)
         self._cin_end = BranchSampler(scenario.cin_plan.end)
-        self._cin_len = BandedSampler(scenario.cin_plan.duration_months, DAYS_PER_MONTH)
+        length = BandedSampler(scenario.cin_plan.duration_months, DAYS_PER_MONTH)
+        self._plan = (Stage.CIN_PLAN, Activity.CIN_PLAN, length)
 
     def routes(self) -> Mapping[str, Entry]:
         return {"cin_plan": self.cin_plan}
@@ -46,13 +47,7 @@ class ChildInNeed(StageGroup):
         if started is None:
             started = now
             rec.count("cin_plans_started", now, len(kids))
-        if duration is None:
-            duration = self._cin_len.sample(family)
-        p.move(kids, Stage.CIN_PLAN)
-        for c in kids:
-            c.since = started  # earlier than now for the opening caseload
-        self.capacity.assign(kids, Activity.CIN_PLAN)
-        p.age_out_before(kids, started + duration)
+        duration = self.begin_plan(family, kids, self._plan, started, duration)
         yield env.timeout(max(0.0, started + duration - now))
         kids = [c for c in p.current(kids) if c.stage is Stage.CIN_PLAN]
         if not kids:

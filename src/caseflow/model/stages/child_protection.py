@@ -39,7 +39,8 @@ class ChildProtection(StageGroup):
         self._s47_outcome = BranchSampler(scenario.s47.outcome)
         self._icpc_outcome = BranchSampler(scenario.icpc.outcome)
         self._cp_end = BranchSampler(scenario.cp_plan.end)
-        self._cp_len = BandedSampler(scenario.cp_plan.duration_months, DAYS_PER_MONTH)
+        length = BandedSampler(scenario.cp_plan.duration_months, DAYS_PER_MONTH)
+        self._plan = (Stage.CP_PLAN, Activity.CP_PLAN, length)
 
     def routes(self) -> Mapping[str, Entry]:
         return {"s47": self.s47, "cp_plan": self.cp_plan}
@@ -112,14 +113,8 @@ class ChildProtection(StageGroup):
             for c in kids:
                 rec.tally("cp_second_or_subsequent", now, 1.0 if c.cp_plans > 0 else 0.0)
                 c.cp_plans += 1
-        if duration is None:
-            duration = self._cp_len.sample(family)
-        p.move(kids, Stage.CP_PLAN)
-        for c in kids:
-            c.since = started  # earlier than now for the opening caseload
-        self.capacity.assign(kids, Activity.CP_PLAN)
+        duration = self.begin_plan(family, kids, self._plan, started, duration)
         end = started + duration
-        p.age_out_before(kids, end)
         cp = self.s.cp_plan
         review = started + cp.first_review_months * DAYS_PER_MONTH
         step = cp.review_interval_months * DAYS_PER_MONTH
