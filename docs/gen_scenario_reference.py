@@ -437,7 +437,7 @@ def walk(model: type[BaseModel], prefix: str, title: str, baseline: dict[str, An
         sub, how = _model_of(fi.annotation)
         t, allowed = describe_type(fi.annotation, list(fi.metadata))
         if name == "allocation_policy":
-            known = ", ".join(f"`{n}`" for n in ALLOCATION_POLICIES.names())
+            known = ", ".join(f"`{n}`" for n in ALLOCATION_POLICIES.builtins)  # not a user's own
             allowed = f"a registered policy: {known}, or your own (`register_policy`)"
         if sub is not None and issubclass(sub, Banded) and how == "":
             t = "table (banded distribution)"

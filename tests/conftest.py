@@ -59,3 +59,15 @@ def variant(sampled_baseline: Scenario) -> Callable[[Mapping[str, Any]], Scenari
 def baseline_results(baseline: Scenario) -> Results:
     """The baseline over 5 reported years, 8 replications: computed once per test session."""
     return caseflow.run(baseline, years=BAND_YEARS, replications=BAND_REPLICATIONS, seed=BAND_SEED, workers=2)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long statistical checks (marked ``slow``) run without coverage tracing.
+
+    Coverage's tracer makes simulation-heavy tests about three times slower on Python 3.11; the slow
+    tests exercise code the rest of the suite already covers, and tracing them would put ``.ci/run``
+    over its 20-minute budget. They still run, and still fail the build if they fail.
+    """
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.no_cover)

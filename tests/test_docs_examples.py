@@ -23,15 +23,14 @@ def _blocks(page: Path) -> list[str]:
 
 
 PAGES = [p for p in DOCS if _blocks(p)]
+#: Pages whose examples take longest, run from tests/test_docs_examples_long.py: a separate file, so that
+#: the two test workers (pytest-xdist, --dist loadfile) can run the two halves side by side.
+LONG = ("howto-compare.md", "costs.md", "README.md")
+HERE = [p for p in PAGES if p.name not in LONG]
 
 
-def test_some_pages_have_examples() -> None:
-    assert any(p.name == "tutorial.md" for p in PAGES)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
-def test_examples_run(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def run_page(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every block of ``page`` in order, in one namespace, from the repository root."""
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict[str, object] = {"__name__": "__docs__"}
@@ -41,3 +40,13 @@ def test_examples_run(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         except Exception as exc:  # pragma: no cover - the failure message is the point
             raise AssertionError(f"{page.name} block {i} failed: {exc!r}\n{block}") from exc
     assert os.getcwd() == str(ROOT)
+
+
+def test_some_pages_have_examples() -> None:
+    assert any(p.name == "tutorial.md" for p in PAGES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", HERE, ids=[p.name for p in HERE])
+def test_examples_run(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_page(page, monkeypatch)

@@ -162,7 +162,10 @@ def test_on_result_exception_propagates() -> None:
 
 
 @pytest.mark.parametrize(
-    "executor", ["threads", "", "dask", "127.0.0.1:8786", 2, object(), cf.Future()], ids=repr
+    "executor",
+    ["threads", "", "dask", "127.0.0.1:8786", 2, object(), cf.Future()],
+    # stable ids (not the objects' addresses), so that parallel test workers collect the same tests
+    ids=lambda e: repr(e) if isinstance(e, str | int) else type(e).__name__,
 )
 def test_bad_executor_is_a_value_error_naming_the_options(executor: Any) -> None:
     with pytest.raises(ValueError, match="'sequential', 'processes'") as info:

@@ -41,6 +41,7 @@ class Registry(Generic[T]):
     def __init__(self, kind: str, builtins: Mapping[str, str]) -> None:
         self.kind = kind
         self._lazy: dict[str, str] = dict(builtins)  # name → "module:attribute", not yet imported
+        self.builtins: tuple[str, ...] = tuple(builtins)  # the names the package itself provides
         self._objects: dict[str, T] = {}
         self._order: list[str] = list(builtins)
 
