@@ -91,6 +91,8 @@ class FixedWorkingDays:
         self.calendar = setting.calendar
         self.days = days
         self.assigned: dict[str, int] = {}
+        self.released = 0
+        self.scheduled: dict[str, int] = {}
 
     def perform(
         self, task: Any, kids: list[Child], since: float, *, working_days: float | None = None
@@ -104,10 +106,10 @@ class FixedWorkingDays:
         self.assigned[activity] = self.assigned.get(activity, 0) + len(kids)
 
     def release(self, kids: list[Child]) -> None:
-        pass
+        self.released += len(kids)
 
     def add_work(self, kids: list[Child], task: str) -> None:
-        pass
+        self.scheduled[task] = self.scheduled.get(task, 0) + len(kids)
 
 
 def test_own_capacity_decides_how_long_work_takes(short: Scenario) -> None:
@@ -124,6 +126,8 @@ def test_own_capacity_decides_how_long_work_takes(short: Scenario) -> None:
     assert year["assessment_within_45wd_pct"] == pytest.approx(100.0)
     assert made[0].assigned[Activity.CP_PLAN] > 0
     assert made[0].assigned[Activity.LOOKED_AFTER] > 0
+    assert made[0].released > 0  # closures and care exits hand children back
+    assert made[0].scheduled["cp_review"] > 0  # review conferences are work the pathway schedules
 
 
 # ------------------------------------------------------------------------------------ observers
