@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +62,44 @@ def baseline_results(baseline: Scenario) -> Results:
     return caseflow.run(baseline, years=BAND_YEARS, replications=BAND_REPLICATIONS, seed=BAND_SEED, workers=2)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Long statistical checks (marked ``slow``) run without coverage tracing.
+def _tracing() -> list[Any]:
+    """The coverage measurements running in this process, oldest first (none under ``--no-cov``).
 
-    Coverage's tracer makes simulation-heavy tests about three times slower on Python 3.11; the slow
-    tests exercise code the rest of the suite already covers, and tracing them would put ``.ci/run``
-    over its 20-minute budget. They still run, and still fail the build if they fail.
+    There can be two: in an xdist worker pytest-cov starts one as if it were the controller and then the
+    worker's own on top of it, so pausing the worker's (what pytest-cov's ``no_cover`` marker does) only
+    hands tracing back to the other, at the same cost.
     """
-    for item in items:
-        if item.get_closest_marker("slow") is not None:
-            item.add_marker(pytest.mark.no_cover)
+    import coverage
+
+    return [c for c in coverage.Coverage._instances if c._started]
+
+
+@contextmanager
+def _untraced(item: pytest.Item) -> Iterator[None]:
+    """Run a ``slow`` test's phase (fixture set-up or the test itself) without coverage tracing.
+
+    Coverage's tracer makes simulation-heavy code about three times slower on Python 3.11; the slow tests
+    exercise code the rest of the suite already covers, and tracing them (their module fixtures'
+    simulations included) would put ``.ci/run`` over its 20-minute budget. They still run, and still fail
+    the build if they fail.
+    """
+    running = _tracing() if item.get_closest_marker("slow") is not None else []
+    for cov in reversed(running):  # newest first: coverage keeps its measurements in a stack
+        cov.stop()
+    try:
+        yield
+    finally:
+        for cov in running:
+            cov.start()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with _untraced(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with _untraced(item):
+        return (yield)
