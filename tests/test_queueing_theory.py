@@ -84,7 +84,7 @@ def make_team(c: int, *, cap: float = 1.0, policy: Any = None) -> tuple[simpy.En
     )
     clock = ContinuousClock()
     for i in range(c):
-        team.workers.append(
+        team.add_worker(
             Worker(
                 env,
                 clock,

@@ -232,7 +232,7 @@ def _team(
         nqsw_caseload_factor=nqsw_factor,
     )
     for i in range(n):
-        team.workers.append(
+        team.add_worker(
             Worker(
                 env,
                 ContinuousClock(),
@@ -280,7 +280,8 @@ def test_caps_scale_with_fte_and_asye() -> None:
     assert team.cap_for(part, urgent=True) == pytest.approx(10.0)
     assert team.cap_for(nqsw, urgent=False) == pytest.approx(9.0)
     assert team.cap_for(nqsw, urgent=True) == pytest.approx(18.0)
-    team.workers += [part, nqsw]
+    team.add_worker(part)
+    team.add_worker(nqsw)
     for _ in range(20):
         team.enqueue(_case(team), 0.0)
     team.allocate_waiting(0.0)
@@ -321,6 +322,7 @@ def test_sibling_group_is_allocated_within_caps() -> None:
     """A sibling group goes to a worker with room for the whole family."""
     _, team = _team(2, soft=4.0, hard=5.0)
     team.workers[0].caseload = 3
+    team.reindex()
     team.enqueue(_case(team, n=2), 0.0)
     ((_, worker),) = team.allocate_waiting(0.0)
     assert worker is team.workers[1]
@@ -329,6 +331,7 @@ def test_sibling_group_is_allocated_within_caps() -> None:
 def test_sibling_group_never_takes_a_worker_over_the_hard_cap() -> None:
     _, team = _team(1, soft=4.0, hard=5.0)
     team.workers[0].caseload = 4
+    team.reindex()
     team.enqueue(_case(team, URGENT, n=3), 0.0)
     team.allocate_waiting(0.0)
     assert team.workers[0].caseload <= team.hard_cap
@@ -422,6 +425,7 @@ def test_least_loaded_fast_path_chooses_as_choose_does(
             w.fte = 0.5 if half_time[i] else 1.0
             w.available = not away[i]
             w.add(WorkItem(env, "a", 1.0 + i, 1.0 + loads[i] % 3, None))
+        team.reindex()
         picks.append(team._choose(_case(team, URGENT if urgent else ASSESSMENT, n=n)))
     fast, slow = picks
     assert (fast.id if fast else None) == (slow.id if slow else None)
@@ -618,6 +622,28 @@ def baseline_recorded(baseline: Scenario) -> tuple[ReplicationOutput, Recorded]:
         rec = install_recorders(mp)
         out = simulate(baseline, seed=SEED, years=1)
     return out, rec
+
+
+def test_team_rosters_stay_in_step_with_their_workers(
+    baseline_recorded: tuple[ReplicationOutput, Recorded],
+) -> None:
+    """After a year of hires, leavers, sickness, ASYE ends, allocations and transfers, each team's arrays
+    for the allocation search (and its count of cases held) equal a fresh reading of its workers."""
+    _, rec = baseline_recorded
+    (wf,) = rec.workforces
+    for team in wf.teams.values():
+        kept, n_cases = team._roster, team.n_cases
+        team.reindex()
+        fresh = team._roster
+        assert kept.members == fresh.members
+        assert n_cases == team.n_cases == sum(len(w.cases) for w in team.workers)
+        for name in ("load", "fte", "ratio", "scale", "capf", "avail"):
+            assert np.array_equal(getattr(kept, name), getattr(fresh, name)), (team.name, name)
+    assert any(w.caseload for t in wf.teams.values() for w in t.workers)
+    assert (
+        any(not w.available for t in wf.teams.values() for w in t.workers)
+        or wf.wf.dynamics.sickness_rate == 0
+    )
 
 
 def test_workforce_kpis_follow_dfe_formulas(
@@ -891,7 +917,7 @@ def test_zero_staff_blocks_the_work(
     )
     assert not [a for a in recorded.attaches if a[0] == "assessment"]
     (wf,) = recorded.workforces
-    assert wf.teams["assessment"].workers == []
+    assert wf.teams["assessment"].workers == ()
     waiting = out.recorder.stocks["unallocated_end_assessment"]
     assert waiting[0] > 0
     assert all(b > a for a, b in itertools.pairwise(waiting))

@@ -189,13 +189,13 @@ class CaseHolding:
         env = self.env
         while True:
             rate = self.wf.dynamics.case_transfer_rate / DAYS_PER_YEAR
-            n_cases = sum(len(w.cases) for w in team.workers)
+            n_cases = team.n_cases
             if len(team.workers) < 2 or not n_cases or rate <= 0:
                 yield env.timeout(30.0)
                 continue
             yield env.timeout(r.exponential(1.0 / (rate * n_cases)))
             # a case chosen uniformly: a worker in proportion to the cases they hold, then one of theirs
-            pick = int(r.random() * sum(len(w.cases) for w in team.workers))
+            pick = int(r.random() * team.n_cases)
             case = None
             for w in team.workers:
                 if pick < len(w.cases):
@@ -208,7 +208,7 @@ class CaseHolding:
             assert old is not None
             items = team.detach(case, env.now)
             case.pending.extend(i for i in items if not i.cancelled)
-            others = [w for w in team.workers if w is not old and w.available and team.fits(w, case.n)]
+            others = team.transfer_candidates(case, old)
             if not others:
                 team.attach(case, old)
                 continue

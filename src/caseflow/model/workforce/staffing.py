@@ -105,7 +105,7 @@ class Staffing:
             post=post,
         )
         self._next_worker += 1
-        team.workers.append(w)
+        team.add_worker(w)
         self.fte.change(w, +1)
         dyn = self.wf.dynamics
         if contract == Contract.NQSW:
@@ -127,7 +127,7 @@ class Staffing:
         w.left = True
         team = w.team
         assert team is not None
-        team.workers.remove(w)
+        team.remove_worker(w)
         self.fte.change(w, -1)
         if w.contract != Contract.AGENCY:
             self.rec.count("sw_leavers_fte", now, w.fte)
@@ -140,6 +140,7 @@ class Staffing:
         self.fte.change(w, -1)
         w.contract = Contract.PERMANENT
         self.fte.change(w, +1)
+        # (set_rate also tells the team of the new contract: a fuller caseload cap)
         w.set_rate(base_rate=hours_per_working_day(self.wf, w.fte, nqsw=False))
         if w.team is not None:
             self.holding.allocate(w.team)

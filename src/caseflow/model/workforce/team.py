@@ -7,6 +7,11 @@ eligible worker chosen by the allocation policy. Eligible means present (not off
 cap: urgent cases may go up to the *hard* cap, all others only up to the *soft* cap. Caps are children
 per FTE, lower for workers in their ASYE year. A cap therefore moves waiting from "allocated but slow"
 to "unallocated": both are reported.
+
+The team keeps its workers' caseloads, FTE and presence in arrays too (:class:`_Roster`), so that
+finding the least-loaded eligible worker (the default policy) or the workers a case may move to is a few
+vectorised operations rather than a Python loop over the team: the cost of an allocation hardly grows
+with the size of the authority.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from caseflow.model.workforce.allocation import AllocationPolicy, LeastLoaded
 from caseflow.model.workforce.worker import Contract, Worker, WorkItem
@@ -73,6 +80,62 @@ class Post:
     filled: simpy.Event | None = None
 
 
+class _Roster:
+    """The team's workers as arrays, in order of worker id, for the default policy's search.
+
+    Kept up to date by :class:`Team`: membership by :meth:`Team.add_worker` and :meth:`Team.remove_worker`,
+    caseloads by :meth:`Team.attach`, :meth:`Team.detach` and :meth:`Team.remove_children`, and the rest
+    (presence, contract, FTE) by :meth:`Team.refresh_worker`, which :meth:`Worker.set_rate` calls. Every
+    figure is computed with the same floating-point operations, in the same order, as the one-pass loop
+    it replaces, so the choice is identical (``tests/test_workforce.py`` checks it).
+    """
+
+    __slots__ = ("avail", "capf", "fte", "ids", "load", "members", "ratio", "scale", "slot")
+
+    def __init__(self, workers: tuple[Worker, ...], nqsw_factor: float) -> None:
+        members = sorted(workers, key=lambda w: w.id)  # argmin takes the first: the lowest id on ties
+        self.members = members
+        self.slot = {w: i for i, w in enumerate(members)}
+        self.ids = np.array([w.id for w in members], dtype=np.int64)
+        self.load = np.array([w.caseload for w in members], dtype=np.float64)
+        self.fte = np.array([w.fte for w in members], dtype=np.float64)
+        self.ratio = np.array([w.caseload / w.fte for w in members], dtype=np.float64)
+        self.scale = np.array(
+            [nqsw_factor * w.fte if w.contract == _NQSW else w.fte for w in members], dtype=np.float64
+        )
+        self.capf = np.array([nqsw_factor if w.contract == _NQSW else 1.0 for w in members], dtype=np.float64)
+        self.avail = np.array([w.available for w in members], dtype=np.bool_)
+
+    def set_load(self, w: Worker) -> None:
+        i = self.slot.get(w)
+        if i is not None:  # a worker who has left is no longer in the roster
+            self.load[i] = w.caseload
+            self.ratio[i] = w.caseload / w.fte
+
+    def least_loaded(self, n: int, cap: float, hard: float) -> Worker | None:
+        """:meth:`Team._least_loaded` over the arrays."""
+        load, scale, avail = self.load, self.scale, self.avail
+        if not load.size:
+            return None
+        after = load + n
+        eligible = avail & (after <= scale * cap + 1e-9)
+        if not eligible.any():
+            eligible = avail & (load < scale * cap - 1e-9) & (after <= scale * hard + 1e-9)
+            if not eligible.any():
+                return None
+        return self.members[int(np.where(eligible, self.ratio, np.inf).argmin())]
+
+    def fitting(self, n: int, cap: float, other_than: Worker) -> list[Worker]:
+        """Present workers but ``other_than`` who can take ``n`` more children within ``cap`` (as
+        :meth:`Team.fits` computes it), in order of id."""
+        fits = self.avail & (self.load + n <= (cap * self.capf) * self.fte + 1e-9)
+        i = self.slot.get(other_than)
+        if i is not None:
+            fits[i] = False
+        members = self.members
+        return [members[j] for j in np.flatnonzero(fits).tolist()]
+
+
 class Team:
     """A team's posts, workers in post (permanent, ASYE and agency) and allocation queue."""
 
@@ -93,8 +156,10 @@ class Team:
         self.case_holding = case_holding
         self.policy = policy
         self.nqsw_caseload_factor = nqsw_caseload_factor
-        self.workers: list[Worker] = []
+        self.workers: tuple[Worker, ...] = ()  # in post, in order of arrival (add_worker, remove_worker)
         self.posts: list[Post] = []
+        self.n_cases = 0  # cases held by the team's workers
+        self._roster = _Roster((), nqsw_caseload_factor)
         self.queue: list[tuple[int, float, int, Case]] = []
         self._seq = 0
         self.waiting = TimeWeighted(now)  # children waiting for allocation, and children-days
@@ -123,6 +188,41 @@ class Team:
         if worker.contract == _NQSW:
             cap *= self.nqsw_caseload_factor
         return cap * worker.fte
+
+    # ------------------------------------------------------------- workers
+    def add_worker(self, worker: Worker) -> None:
+        """``worker`` joins the team."""
+        self.workers = (*self.workers, worker)
+        self.reindex()
+
+    def remove_worker(self, worker: Worker) -> None:
+        """``worker`` leaves the team (their cases are detached by the caller)."""
+        if worker not in self.workers:
+            raise ValueError(f"{worker!r} is not in team {self.name!r}")
+        self.workers = tuple(w for w in self.workers if w is not worker)
+        self.reindex()
+
+    def refresh_worker(self, worker: Worker) -> None:
+        """``worker``'s presence, contract or FTE changed: the allocation search sees it from now on."""
+        roster = self._roster
+        i = roster.slot.get(worker)
+        if i is None:
+            return
+        roster.avail[i] = worker.available
+        roster.fte[i] = worker.fte
+        nqsw = worker.contract == _NQSW
+        roster.scale[i] = self.nqsw_caseload_factor * worker.fte if nqsw else worker.fte
+        roster.capf[i] = self.nqsw_caseload_factor if nqsw else 1.0
+        roster.set_load(worker)
+
+    def reindex(self) -> None:
+        """Rebuild the allocation search's view of every worker (after setting their state directly)."""
+        self._roster = _Roster(self.workers, self.nqsw_caseload_factor)
+        self.n_cases = sum(len(w.cases) for w in self.workers)
+
+    def transfer_candidates(self, case: Case, old: Worker) -> list[Worker]:
+        """Workers a case may move to from ``old``: present, and within the soft cap with the whole case."""
+        return self._roster.fitting(case.n, self.soft_cap, old)
 
     # ---------------------------------------------------------- allocation
     def enqueue(self, case: Case, now: float) -> None:
@@ -179,36 +279,22 @@ class Team:
         return self.policy.choose(below, case) if below else None
 
     def _least_loaded(self, n: int, cap: float) -> Worker | None:
-        """:meth:`_choose` for the default policy, in one pass.
+        """:meth:`_choose` for the default policy, without a Python loop over the team.
 
-        The eligible worker with the fewest children per FTE (then the lowest id), found while checking
-        the caps rather than after listing the eligible workers. This runs at every allocation, over the
-        whole team; the choice is the one :meth:`LeastLoaded.choose` would make (``tests/test_workforce.py``
-        checks it).
+        The eligible worker with the fewest children per FTE (then the lowest id); failing any, the one
+        still below the cap where the whole case would fit under the hard cap. This runs at every
+        allocation; the choice is the one :meth:`LeastLoaded.choose` would make
+        (``tests/test_workforce.py`` checks it), computed over arrays kept up to date as caseloads change
+        (:class:`_Roster`), so its cost hardly grows with the size of the team.
         """
-        hard = self.hard_cap
-        factor = self.nqsw_caseload_factor
-        best = fallback = None
-        best_r = fallback_r = 0.0
-        for w in self.workers:
-            if not w.available:
-                continue
-            fte = w.fte
-            scale = factor * fte if w.contract == _NQSW else fte
-            load = w.caseload
-            if load + n <= cap * scale + 1e-9:
-                r = load / fte
-                if best is None or r < best_r or (r == best_r and w.id < best.id):
-                    best, best_r = w, r
-            elif best is None and load < cap * scale - 1e-9 and load + n <= hard * scale + 1e-9:
-                r = load / fte
-                if fallback is None or r < fallback_r or (r == fallback_r and w.id < fallback.id):
-                    fallback, fallback_r = w, r
-        return best if best is not None else fallback
+        return self._roster.least_loaded(n, cap, self.hard_cap)
 
     def attach(self, case: Case, worker: Worker) -> None:
         case.worker = worker
         worker.caseload += case.n
+        self._roster.set_load(worker)
+        if case.id not in worker.cases:
+            self.n_cases += 1
         worker.cases[case.id] = case
         pending, case.pending = case.pending, []
         for item in pending:
@@ -225,7 +311,9 @@ class Team:
             items, case.pending = case.pending, []
             return items
         worker.caseload -= case.n
-        worker.cases.pop(case.id, None)
+        self._roster.set_load(worker)
+        if worker.cases.pop(case.id, None) is not None and not worker.left:
+            self.n_cases -= 1
         case.worker = None
         return worker.detach(case)
 
@@ -238,5 +326,6 @@ class Team:
             case.children.remove(c)
         if case.worker is not None:
             case.worker.caseload -= len(gone)
+            self._roster.set_load(case.worker)
         elif case.queued:
             self.waiting.add(_WAITING, -len(gone), now)

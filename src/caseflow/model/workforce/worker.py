@@ -261,6 +261,8 @@ class Worker:
             self.efficiency = efficiency
         if available is not None:
             self.available = available
+        if self.team is not None:
+            self.team.refresh_worker(self)  # the allocation search sees the change
         self._reschedule()
 
     # ------------------------------------------------------------- interface
