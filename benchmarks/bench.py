@@ -104,6 +104,11 @@ RESULT_TAG = "BENCH-RESULT "
 
 #: Issue 12's targets, printed beside the figures (never asserted).
 TARGETS = {
+    "replication_wall_s": 1.5,  # one 5-year baseline replication (with its warm-up), one core, quiet machine
+    "replication_ratio": 1.5,  # its CPU at most 1.5× that of 1,000,000 bare SimPy timeouts, same process
+    "setup_s": 0.2,  # a loaded scenario to the first simulated event
+    "kpis_s": 0.1,  # compute_kpis on that replication
+    "cli_s": 1.0,  # `caseflow --help` and `caseflow validate`, each a fresh process
     "population_ratio": 4.2,  # 240,000 children at most 4.2× the time of 60,000
     "horizon_ratio": 2.1,  # ten reported years at most 2.1× five
     "rss_mb_60k": 200.0,  # peak RSS of one replication of 60,000 children
@@ -575,14 +580,19 @@ class Bench:
             f"+ {r['simulated_years'] - r['years']} warm-up, seed 1 (bare SimPy first, same process)"
         )
         print(f"   CPU {_s(r['cpu_s'])} ({_runs([x['cpu_s'] for x in r['runs']])})")
-        print(f"   wall {_s(r['wall_s'])} ({_runs([x['wall_s'] for x in r['runs']])})")
+        full = self.scale == 1 and self.years == 5
+        wall_target = f"; {_target(r['wall_s'], TARGETS['replication_wall_s'], ' s')}" if full else ""
+        print(f"   wall {_s(r['wall_s'])} ({_runs([x['wall_s'] for x in r['runs']])}){wall_target}")
         print(
             f"   {r['events']:,} SimPy events (seed 1; a changed count means changed behaviour); "
             f"{r['contacts']:,} contacts; {r['events_per_cpu_s']:,.0f} events per CPU second"
         )
         print(f"   bare SimPy in the same process: CPU {_s(r['bare_cpu_s'])}")
         ratios = ", ".join(f"{x['ratio_cpu']:.2f}×" for x in r["runs"])
-        print(f"   ratio replication CPU ÷ bare SimPy CPU: {r['ratio_cpu']:.2f}× (runs: {ratios})")
+        ratio_target = f"; {_target(r['ratio_cpu'], TARGETS['replication_ratio'], '×')}" if full else ""
+        print(
+            f"   ratio replication CPU ÷ bare SimPy CPU: {r['ratio_cpu']:.2f}× (runs: {ratios}){ratio_target}"
+        )
         print(
             f"   of which set-up {_s(r['setup_cpu_s'])} CPU, events {_s(r['run_cpu_s'])} CPU, "
             f"after the run {_s(r['cpu_s'] - r['setup_cpu_s'] - r['run_cpu_s'])} CPU"
@@ -602,7 +612,8 @@ class Bench:
         )
         print(
             f"   cold (first simulate of a process): CPU {_s(r['cold_cpu_s'])}, wall {_s(r['cold_wall_s'])} "
-            f"(CPU {_runs([x['cold_cpu_s'] for x in r['runs']])})"
+            f"(CPU {_runs([x['cold_cpu_s'] for x in r['runs']])}; "
+            f"{_target(r['cold_wall_s'], TARGETS['setup_s'], ' s')})"
         )
         print(
             f"   warm (the next one): CPU {_s(r['warm_cpu_s'])}, wall {_s(r['warm_wall_s'])} "
@@ -615,7 +626,10 @@ class Bench:
         k = r["kpis"]
         self.figures["kpis"] = k
         print(f"\n4. KPIs: caseflow.compute_kpis on section 2's output (its fastest run; {k['rows']:,} rows)")
-        print(f"   cold (first call): CPU {_s(k['cold_cpu_s'])}, wall {_s(k['cold_wall_s'])}")
+        print(
+            f"   cold (first call): CPU {_s(k['cold_cpu_s'])}, wall {_s(k['cold_wall_s'])} "
+            f"({_target(k['cold_wall_s'], TARGETS['kpis_s'], ' s')})"
+        )
         print(f"   warm (second call): CPU {_s(k['warm_cpu_s'])}, wall {_s(k['warm_wall_s'])}")
 
     def cli(self) -> None:
@@ -630,7 +644,10 @@ class Bench:
             wall, cpu = min(runs)
             results[label] = {"wall_s": wall, "cpu_s": cpu, "runs_wall_s": [w for w, _ in runs]}
             shown = "caseflow " + " ".join(args)
-            print(f"   {shown:<44} wall {_s(wall)} ({_runs([w for w, _ in runs])}); CPU {_s(cpu)}")
+            print(
+                f"   {shown:<44} wall {_s(wall)} ({_runs([w for w, _ in runs])}); CPU {_s(cpu)} "
+                f"({_target(wall, TARGETS['cli_s'], ' s')})"
+            )
         self.figures["cli"] = results
 
     def _scaling_line(self, label: str, big: Figures, small: Figures, limit: float) -> Figures:
