@@ -1,0 +1,40 @@
+"""The simulation kernel: the modules on the hot path that a regular install compiles with mypyc.
+
+``pip install .`` compiles :data:`KERNEL` where a C compiler is available (``setup.py`` reads the list
+from here) and falls back to the pure-Python source otherwise; an editable install never compiles.
+Both give identical results for the same seed (``scripts/check_kernel.py``). :func:`compiled` says
+which modules this installation runs compiled.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+
+__all__ = ["KERNEL", "compiled", "module_name"]
+
+#: Modules compiled by a regular install (paths relative to ``src/``, as ``setup.py`` passes them to
+#: mypyc). Each must type-check under mypy strict and must not be subclassed or monkeypatched at run time.
+KERNEL = (
+    "caseflow/calendar.py",
+    "caseflow/records.py",
+    "caseflow/model/workforce/worker.py",
+    "caseflow/model/workforce/team.py",
+    "caseflow/model/workforce/schedule.py",
+)
+
+
+def module_name(path: str) -> str:
+    """``"caseflow/model/workforce/worker.py"`` → ``"caseflow.model.workforce.worker"``."""
+    return path.removesuffix(".py").replace("/", ".")
+
+
+def compiled() -> dict[str, bool]:
+    """Each kernel module, and whether this installation runs it compiled."""
+    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    out = {}
+    for path in KERNEL:
+        name = module_name(path)
+        module = importlib.import_module(name)
+        out[name] = str(getattr(module, "__file__", "")).endswith(suffixes)
+    return out

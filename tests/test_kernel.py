@@ -1,0 +1,90 @@
+"""The compiled kernel's build (setup.py) and its run-time report (caseflow.kernel).
+
+Building the real kernel takes about a minute, so the comparison of compiled and pure-Python results
+is a script (scripts/check_kernel.py; figures in docs/performance.md). These tests check what the build
+decides and that a failed compile leaves no compiled module behind.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from setuptools import Distribution, Extension
+
+from caseflow.kernel import KERNEL, compiled, module_name
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def setup_py() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("caseflow_setup", ROOT / "setup.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # not __main__: defines the helpers without building
+    return module
+
+
+def test_kernel_modules_exist_and_are_reported() -> None:
+    for path in KERNEL:
+        assert (ROOT / "src" / path).is_file(), path
+    report = compiled()
+    assert list(report) == [module_name(p) for p in KERNEL]
+    assert module_name("caseflow/model/workforce/worker.py") == "caseflow.model.workforce.worker"
+    assert all(isinstance(v, bool) for v in report.values())
+
+
+def test_setup_reads_the_kernel_list_from_one_place(setup_py: ModuleType) -> None:
+    assert setup_py._kernel_modules() == list(KERNEL)
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "wanted"),
+    [
+        (["setup.py", "bdist_wheel"], "", None),  # pip install . : try, fall back
+        (["setup.py", "editable_wheel"], "", False),  # pip install -e . : pure Python
+        (["setup.py", "egg_info"], "", False),  # reading metadata: nothing to compile
+        (["setup.py", "bdist_wheel"], "0", False),
+        (["setup.py", "editable_wheel"], "1", True),  # forced: compile, or fail the install
+    ],
+)
+def test_when_the_build_compiles(
+    setup_py: ModuleType, monkeypatch: pytest.MonkeyPatch, argv: list[str], env: str, wanted: bool | None
+) -> None:
+    monkeypatch.setattr("sys.argv", argv)
+    monkeypatch.setenv("CASEFLOW_COMPILE", env)
+    assert setup_py._wanted() is wanted
+
+
+def test_a_failed_compile_falls_back_to_pure_python(setup_py: ModuleType, tmp_path: Path) -> None:
+    """Two extensions, the second of which cannot compile: the build goes on and leaves neither."""
+    good, bad = tmp_path / "good.c", tmp_path / "bad.c"
+    good.write_text("int good(void) { return 1; }\n")
+    bad.write_text("this is not C\n")
+    dist = Distribution(
+        {"name": "x", "ext_modules": [Extension("good", [str(good)]), Extension("bad", [str(bad)])]}
+    )
+    cmd = setup_py.OptionalBuildExt(dist)
+    cmd.build_lib = str(tmp_path / "lib")
+    cmd.build_temp = str(tmp_path / "temp")
+    cmd.ensure_finalized()
+    cmd.run()  # no exception
+    assert cmd.extensions == []
+    assert not list((tmp_path / "lib").rglob("*.so"))
+
+
+def test_a_forced_compile_fails_loudly(setup_py: ModuleType, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.c"
+    bad.write_text("this is not C\n")
+    dist = Distribution({"name": "x", "ext_modules": [Extension("bad", [str(bad)])]})
+    cmd = setup_py.OptionalBuildExt(dist)
+    cmd.build_lib = str(tmp_path / "lib")
+    cmd.build_temp = str(tmp_path / "temp")
+    cmd.strict = True
+    cmd.ensure_finalized()
+    with pytest.raises(Exception, match=r"(?i)error|fail"):
+        cmd.run()
