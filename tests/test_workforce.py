@@ -637,7 +637,7 @@ def test_team_rosters_stay_in_step_with_their_workers(
         fresh = team._roster
         assert kept.members == fresh.members
         assert n_cases == team.n_cases == sum(len(w.cases) for w in team.workers)
-        for name in ("load", "fte", "ratio", "scale", "capf", "avail"):
+        for name in ("load", "fte", "ratio", "scale", "capf", "avail", "cases"):
             assert np.array_equal(getattr(kept, name), getattr(fresh, name)), (team.name, name)
     assert any(w.caseload for t in wf.teams.values() for w in t.workers)
     assert (

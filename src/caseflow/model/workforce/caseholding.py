@@ -196,23 +196,17 @@ class CaseHolding:
             yield env.timeout(r.exponential(1.0 / (rate * n_cases)))
             # a case chosen uniformly: a worker in proportion to the cases they hold, then one of theirs
             pick = int(r.random() * team.n_cases)
-            case = None
-            for w in team.workers:
-                if pick < len(w.cases):
-                    case = list(w.cases.values())[pick]
-                    break
-                pick -= len(w.cases)
+            case = team.case_at(pick)
             if case is None or len(team.workers) < 2:
                 continue
             old = case.worker
             assert old is not None
             items = team.detach(case, env.now)
             case.pending.extend(i for i in items if not i.cancelled)
-            others = team.transfer_candidates(case, old)
-            if not others:
+            new = team.transfer_target(case, old)
+            if new is None:
                 team.attach(case, old)
                 continue
-            new = team.policy.choose(others, case)
             team.attach(case, new)
             self._record_allocation(case, new, waited=None)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from caseflow.model.workforce.allocation import AllocationPolicy, LeastLoaded
 from caseflow.model.workforce.worker import Contract, Worker, WorkItem
@@ -90,7 +91,7 @@ class _Roster:
     it replaces, so the choice is identical (``tests/test_workforce.py`` checks it).
     """
 
-    __slots__ = ("avail", "capf", "fte", "ids", "load", "members", "ratio", "scale", "slot")
+    __slots__ = ("avail", "capf", "cases", "fte", "ids", "load", "members", "ratio", "scale", "slot")
 
     def __init__(self, workers: tuple[Worker, ...], nqsw_factor: float) -> None:
         members = sorted(workers, key=lambda w: w.id)  # argmin takes the first: the lowest id on ties
@@ -105,12 +106,27 @@ class _Roster:
         )
         self.capf = np.array([nqsw_factor if w.contract == _NQSW else 1.0 for w in members], dtype=np.float64)
         self.avail = np.array([w.available for w in members], dtype=np.bool_)
+        self.cases = np.array([len(w.cases) for w in members], dtype=np.int64)
 
     def set_load(self, w: Worker) -> None:
         i = self.slot.get(w)
         if i is not None:  # a worker who has left is no longer in the roster
             self.load[i] = w.caseload
             self.ratio[i] = w.caseload / w.fte
+            self.cases[i] = len(w.cases)
+
+    def case_at(self, pick: int) -> Case | None:
+        """The ``pick``-th case held, counting through the workers in order of id and each one's cases
+        in the order they were given."""
+        counts = self.cases
+        if not counts.size:
+            return None
+        ends = np.cumsum(counts)
+        i = int(np.searchsorted(ends, pick, side="right"))
+        if i >= len(self.members):
+            return None
+        before = int(ends[i - 1]) if i else 0
+        return list(self.members[i].cases.values())[pick - before]
 
     def least_loaded(self, n: int, cap: float, hard: float) -> Worker | None:
         """:meth:`Team._least_loaded` over the arrays."""
@@ -125,15 +141,26 @@ class _Roster:
                 return None
         return self.members[int(np.where(eligible, self.ratio, np.inf).argmin())]
 
-    def fitting(self, n: int, cap: float, other_than: Worker) -> list[Worker]:
-        """Present workers but ``other_than`` who can take ``n`` more children within ``cap`` (as
-        :meth:`Team.fits` computes it), in order of id."""
+    def _fits(self, n: int, cap: float, other_than: Worker) -> npt.NDArray[np.bool_]:
+        """Present workers but ``other_than`` who can take ``n`` more children within ``cap``, as
+        :meth:`Team.fits` computes it."""
         fits = self.avail & (self.load + n <= (cap * self.capf) * self.fte + 1e-9)
         i = self.slot.get(other_than)
         if i is not None:
             fits[i] = False
+        return fits
+
+    def fitting(self, n: int, cap: float, other_than: Worker) -> list[Worker]:
+        """The workers of :meth:`_fits`, in order of id."""
         members = self.members
-        return [members[j] for j in np.flatnonzero(fits).tolist()]
+        return [members[j] for j in np.flatnonzero(self._fits(n, cap, other_than)).tolist()]
+
+    def least_loaded_fitting(self, n: int, cap: float, other_than: Worker) -> Worker | None:
+        """``LeastLoaded().choose(self.fitting(n, cap, other_than))``, without the list."""
+        fits = self._fits(n, cap, other_than)
+        if not fits.any():
+            return None
+        return self.members[int(np.where(fits, self.ratio, np.inf).argmin())]
 
 
 class Team:
@@ -220,9 +247,19 @@ class Team:
         self._roster = _Roster(self.workers, self.nqsw_caseload_factor)
         self.n_cases = sum(len(w.cases) for w in self.workers)
 
-    def transfer_candidates(self, case: Case, old: Worker) -> list[Worker]:
-        """Workers a case may move to from ``old``: present, and within the soft cap with the whole case."""
-        return self._roster.fitting(case.n, self.soft_cap, old)
+    def transfer_target(self, case: Case, old: Worker) -> Worker | None:
+        """The worker the policy moves ``case`` to from ``old``, among those present and within the soft
+        cap with the whole case (``None`` if nobody is)."""
+        roster = self._roster
+        if type(self.policy) is LeastLoaded:
+            return roster.least_loaded_fitting(case.n, self.soft_cap, old)
+        others = roster.fitting(case.n, self.soft_cap, old)
+        return self.policy.choose(others, case) if others else None
+
+    def case_at(self, pick: int) -> Case | None:
+        """The ``pick``-th of the team's held cases (0 ≤ pick < :attr:`n_cases`), counting through the
+        workers in order of id and each one's cases in the order they were given."""
+        return self._roster.case_at(pick)
 
     # ---------------------------------------------------------- allocation
     def enqueue(self, case: Case, now: float) -> None:
@@ -292,10 +329,10 @@ class Team:
     def attach(self, case: Case, worker: Worker) -> None:
         case.worker = worker
         worker.caseload += case.n
-        self._roster.set_load(worker)
         if case.id not in worker.cases:
             self.n_cases += 1
         worker.cases[case.id] = case
+        self._roster.set_load(worker)
         pending, case.pending = case.pending, []
         for item in pending:
             if not item.cancelled:
@@ -311,9 +348,9 @@ class Team:
             items, case.pending = case.pending, []
             return items
         worker.caseload -= case.n
-        self._roster.set_load(worker)
         if worker.cases.pop(case.id, None) is not None and not worker.left:
             self.n_cases -= 1
+        self._roster.set_load(worker)
         case.worker = None
         return worker.detach(case)
 
