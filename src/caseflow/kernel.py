@@ -18,9 +18,17 @@ __all__ = ["KERNEL", "compiled", "module_name"]
 KERNEL = (
     "caseflow/calendar.py",
     "caseflow/records.py",
+    "caseflow/streams.py",
+    "caseflow/distributions.py",
+    "caseflow/model/entities.py",
+    "caseflow/model/census.py",
+    "caseflow/model/families.py",
     "caseflow/model/workforce/worker.py",
     "caseflow/model/workforce/team.py",
     "caseflow/model/workforce/schedule.py",
+    "caseflow/model/workforce/caseholding.py",
+    "caseflow/model/workforce/work.py",
+    "caseflow/model/workforce/staffing.py",
 )
 
 
