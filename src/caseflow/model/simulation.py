@@ -31,6 +31,7 @@ from caseflow.calendar import Calendar
 from caseflow.model.arrivals import draw_arrivals
 from caseflow.model.capacity import Capacity, SampledDurations
 from caseflow.model.census import Census
+from caseflow.model.environment import Environment
 from caseflow.model.history import seed_history
 from caseflow.model.opening_stock import seed_opening_stock
 from caseflow.model.pathway import Pathway
@@ -232,7 +233,7 @@ def run_model(
     """
     days, warm_days = horizon_days(scenario, years)
     cal = Calendar(scenario.run.start_date, days + _TAIL_DAYS, lead_days=_LEAD_DAYS)
-    env = simpy.Environment()
+    env = Environment()
     streams = Streams(seed, replication)
     month_ends = [t for t in cal.month_ends if t <= days]
     n_months = len(month_ends)

@@ -1,0 +1,80 @@
+"""caseflow's SimPy environment holds far-off events outside the event queue; events must still happen
+in exactly the order SimPy would give them, so results are identical (caseflow.model.environment)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import pandas as pd
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import caseflow.model.simulation as simulation_module
+from caseflow import compute_kpis
+from caseflow.model.environment import Environment
+from caseflow.replication import simulate
+from caseflow.scenario import Scenario
+
+WINDOW = 28.0
+
+
+def _trace(env: simpy.Environment, plan: list[list[float]]) -> list[tuple[float, int, int]]:
+    """Each process waits its delays in turn; returns (time, process, step) in the order they happen."""
+    seen: list[tuple[float, int, int]] = []
+
+    def proc(i: int, delays: list[float]) -> Generator[simpy.Event, None, None]:
+        for k, d in enumerate(delays):
+            yield env.timeout(d)
+            seen.append((env.now, i, k))
+
+    for i, delays in enumerate(plan):
+        env.process(proc(i, delays))
+    env.run(until=10_000)
+    return seen
+
+
+# delays on a coarse grid so that many events fall due at the same instant, near and far
+delays = st.lists(st.integers(0, 40).map(lambda x: x * 2.5), min_size=1, max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(plan=st.lists(delays, min_size=1, max_size=12))
+def test_events_happen_in_simpys_order(plan: list[list[float]]) -> None:
+    expected = _trace(simpy.Environment(), plan)
+    assert _trace(Environment(window=WINDOW), plan) == expected
+    assert _trace(Environment(window=3.0), plan) == expected  # almost everything held
+
+
+def test_far_events_wait_outside_the_queue_until_their_period() -> None:
+    env = Environment(window=WINDOW)
+    env.timeout(5.0)
+    env.timeout(100.0)
+    env.timeout(101.0)
+    env.timeout(300.0)
+    assert env.held == 3
+    env.run(until=90.0)
+    assert env.held == 1  # 100 and 101 (the period 84-112) released at 84; 300 still held
+    env.run(until=301.0)
+    assert env.held == 0
+
+
+def test_timeout_is_bound_to_the_instance() -> None:
+    """SimPy binds timeout, event and process to the instance only for its own class's attributes."""
+    env = Environment()
+    assert "timeout" in vars(env)
+    assert "process" in vars(env)
+
+
+def test_a_replication_is_identical_with_simpys_environment(
+    sampled_baseline: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = simulate(sampled_baseline, seed=7, years=1, records=True)
+    monkeypatch.setattr(simulation_module, "Environment", simpy.Environment)
+    plain = simulate(sampled_baseline, seed=7, years=1, records=True)
+    pd.testing.assert_frame_equal(compute_kpis(held), compute_kpis(plain))
+    assert held.case_records is not None
+    assert plain.case_records is not None
+    pd.testing.assert_frame_equal(held.case_records, plain.case_records)
+    assert held.events > plain.events  # the releases: one event per period with held events
