@@ -91,26 +91,37 @@ class _Roster:
     it replaces, so the choice is identical (``tests/test_workforce.py`` checks it).
     """
 
-    __slots__ = ("avail", "capf", "cases", "fte", "ids", "load", "members", "ratio", "scale", "slot")
+    __slots__ = ("avail", "capf", "cases", "fte", "load", "members", "nqsw_factor", "ratio", "scale", "slot")
 
     def __init__(self, workers: tuple[Worker, ...], nqsw_factor: float) -> None:
         members = sorted(workers, key=lambda w: w.id)  # argmin takes the first: the lowest id on ties
+        n = len(members)
         self.members = members
+        self.nqsw_factor = nqsw_factor
         self.slot = {w: i for i, w in enumerate(members)}
-        self.ids = np.array([w.id for w in members], dtype=np.int64)
-        self.load = np.array([w.caseload for w in members], dtype=np.float64)
-        self.fte = np.array([w.fte for w in members], dtype=np.float64)
-        self.ratio = np.array([w.caseload / w.fte for w in members], dtype=np.float64)
-        self.scale = np.array(
-            [nqsw_factor * w.fte if w.contract == _NQSW else w.fte for w in members], dtype=np.float64
-        )
-        self.capf = np.array([nqsw_factor if w.contract == _NQSW else 1.0 for w in members], dtype=np.float64)
-        self.avail = np.array([w.available for w in members], dtype=np.bool_)
-        self.cases = np.array([len(w.cases) for w in members], dtype=np.int64)
+        self.load, self.fte, self.ratio = np.zeros(n), np.zeros(n), np.zeros(n)
+        self.scale, self.capf = np.zeros(n), np.zeros(n)
+        self.avail = np.zeros(n, dtype=np.bool_)
+        self.cases = np.zeros(n, dtype=np.int64)
+        for w in members:
+            self.set_worker(w)
+
+    def set_worker(self, w: Worker) -> None:
+        """Read everything about ``w`` the search uses (presence, contract, FTE, caseload)."""
+        i = self.slot.get(w)
+        if i is None:  # a worker who has left is no longer in the roster
+            return
+        nqsw = w.contract == _NQSW
+        self.avail[i] = w.available
+        self.fte[i] = w.fte
+        self.scale[i] = self.nqsw_factor * w.fte if nqsw else w.fte
+        self.capf[i] = self.nqsw_factor if nqsw else 1.0
+        self.set_load(w)
 
     def set_load(self, w: Worker) -> None:
+        """Read ``w``'s caseload and cases (after an allocation, a closure or a transfer)."""
         i = self.slot.get(w)
-        if i is not None:  # a worker who has left is no longer in the roster
+        if i is not None:
             self.load[i] = w.caseload
             self.ratio[i] = w.caseload / w.fte
             self.cases[i] = len(w.cases)
@@ -131,15 +142,17 @@ class _Roster:
     def least_loaded(self, n: int, cap: float, hard: float) -> Worker | None:
         """:meth:`Team._least_loaded` over the arrays."""
         load, scale, avail = self.load, self.scale, self.avail
-        if not load.size:
-            return None
         after = load + n
         eligible = avail & (after <= scale * cap + 1e-9)
         if not eligible.any():
             eligible = avail & (load < scale * cap - 1e-9) & (after <= scale * hard + 1e-9)
-            if not eligible.any():
-                return None
-        return self.members[int(np.where(eligible, self.ratio, np.inf).argmin())]
+        return self._least(eligible)
+
+    def _least(self, among: npt.NDArray[np.bool_]) -> Worker | None:
+        """The worker with the fewest children per FTE among ``among`` (ties: the lowest id)."""
+        if not among.any():
+            return None
+        return self.members[int(np.where(among, self.ratio, np.inf).argmin())]
 
     def _fits(self, n: int, cap: float, other_than: Worker) -> npt.NDArray[np.bool_]:
         """Present workers but ``other_than`` who can take ``n`` more children within ``cap``, as
@@ -157,10 +170,7 @@ class _Roster:
 
     def least_loaded_fitting(self, n: int, cap: float, other_than: Worker) -> Worker | None:
         """``LeastLoaded().choose(self.fitting(n, cap, other_than))``, without the list."""
-        fits = self._fits(n, cap, other_than)
-        if not fits.any():
-            return None
-        return self.members[int(np.where(fits, self.ratio, np.inf).argmin())]
+        return self._least(self._fits(n, cap, other_than))
 
 
 class Team:
@@ -185,7 +195,6 @@ class Team:
         self.nqsw_caseload_factor = nqsw_caseload_factor
         self.workers: tuple[Worker, ...] = ()  # in post, in order of arrival (add_worker, remove_worker)
         self.posts: list[Post] = []
-        self.n_cases = 0  # cases held by the team's workers
         self._roster = _Roster((), nqsw_caseload_factor)
         self.queue: list[tuple[int, float, int, Case]] = []
         self._seq = 0
@@ -231,21 +240,16 @@ class Team:
 
     def refresh_worker(self, worker: Worker) -> None:
         """``worker``'s presence, contract or FTE changed: the allocation search sees it from now on."""
-        roster = self._roster
-        i = roster.slot.get(worker)
-        if i is None:
-            return
-        roster.avail[i] = worker.available
-        roster.fte[i] = worker.fte
-        nqsw = worker.contract == _NQSW
-        roster.scale[i] = self.nqsw_caseload_factor * worker.fte if nqsw else worker.fte
-        roster.capf[i] = self.nqsw_caseload_factor if nqsw else 1.0
-        roster.set_load(worker)
+        self._roster.set_worker(worker)
 
     def reindex(self) -> None:
         """Rebuild the allocation search's view of every worker (after setting their state directly)."""
         self._roster = _Roster(self.workers, self.nqsw_caseload_factor)
-        self.n_cases = sum(len(w.cases) for w in self.workers)
+
+    @property
+    def n_cases(self) -> int:
+        """Cases held by the team's workers."""
+        return int(self._roster.cases.sum())
 
     def transfer_target(self, case: Case, old: Worker) -> Worker | None:
         """The worker the policy moves ``case`` to from ``old``, among those present and within the soft
@@ -329,8 +333,6 @@ class Team:
     def attach(self, case: Case, worker: Worker) -> None:
         case.worker = worker
         worker.caseload += case.n
-        if case.id not in worker.cases:
-            self.n_cases += 1
         worker.cases[case.id] = case
         self._roster.set_load(worker)
         pending, case.pending = case.pending, []
@@ -348,8 +350,7 @@ class Team:
             items, case.pending = case.pending, []
             return items
         worker.caseload -= case.n
-        if worker.cases.pop(case.id, None) is not None and not worker.left:
-            self.n_cases -= 1
+        worker.cases.pop(case.id, None)
         self._roster.set_load(worker)
         case.worker = None
         return worker.detach(case)
