@@ -189,3 +189,42 @@ def test_own_stage_group_takes_an_outcome(short: Scenario) -> None:
 def test_two_stage_groups_cannot_take_the_same_outcome(short: Scenario) -> None:
     with pytest.raises(ValueError, match="care_leaver"):
         caseflow.simulate(short, seed=5, stages=[*DEFAULT_STAGES, StayingClose])
+
+
+def test_route_passes_every_argument_to_the_entry(short: Scenario) -> None:
+    """Keywords reach the entry whatever their name, ``outcome`` included (the pre-birth conference
+    passes ``outcome="icpc"`` to s47): a compiled router once dropped a keyword that shared its name
+    with the router's own first parameter."""
+    got: list[tuple[Any, ...]] = []
+
+    class Probe(StageGroup):
+        name = "probe"
+
+        def routes(self) -> Mapping[str, Entry]:
+            return {"probe": self.probe}
+
+        def probe(
+            self, family: Family, kids: list[Child], *, since: float, outcome: str | None = None
+        ) -> Proc:
+            got.append((family.id, len(kids), since, outcome))
+            yield from ()
+
+    from caseflow.model.pathway import Pathway
+
+    built: list[Pathway] = []
+
+    def keep(replication: Replication) -> Any:
+        built.append(replication.pathway)
+        return _Silent()
+
+    caseflow.simulate(short, seed=5, stages=[*DEFAULT_STAGES, Probe], observers=[keep], years=1)
+    pathway = built[0]
+    family = pathway.families.new_family(0.0, [3.0])
+    for _ in pathway.route("probe", family, family.children, since=1.5, outcome="icpc"):
+        pass
+    assert got == [(family.id, 1, 1.5, "icpc")]
+
+
+class _Silent:
+    def month_end(self, event: MonthEnd) -> None:
+        pass

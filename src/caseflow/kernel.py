@@ -14,7 +14,9 @@ import importlib.machinery
 __all__ = ["KERNEL", "compiled", "module_name"]
 
 #: Modules compiled by a regular install (paths relative to ``src/``, as ``setup.py`` passes them to
-#: mypyc). Each must type-check under mypy strict and must not be subclassed or monkeypatched at run time.
+#: mypyc). Each must type-check under mypy strict. Compiled classes cannot be monkeypatched, nor
+#: subclassed by interpreted code unless marked ``@mypyc_attr(allow_interpreted_subclasses=True)``, as
+#: the extension points among them are: the stage groups, the pathway and the two capacities.
 KERNEL = (
     "caseflow/calendar.py",
     "caseflow/records.py",
@@ -29,6 +31,18 @@ KERNEL = (
     "caseflow/model/workforce/caseholding.py",
     "caseflow/model/workforce/work.py",
     "caseflow/model/workforce/staffing.py",
+    "caseflow/model/workforce/capacity.py",
+    "caseflow/model/capacity.py",
+    "caseflow/model/pathway.py",
+    "caseflow/model/stages/base.py",
+    "caseflow/model/stages/front_door.py",
+    "caseflow/model/stages/assessment.py",
+    "caseflow/model/stages/child_protection.py",
+    "caseflow/model/stages/child_in_need.py",
+    "caseflow/model/stages/looked_after.py",
+    "caseflow/model/stages/court.py",
+    "caseflow/model/stages/pre_birth.py",
+    "caseflow/model/stages/care_leavers.py",
 )
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import simpy
+from mypy_extensions import mypyc_attr
 
 from caseflow.calendar import Calendar
 from caseflow.distributions import BandedSampler
@@ -71,6 +72,7 @@ class Capacity(Protocol):
         ...
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class SampledDurations:
     """Work takes a sampled number of working days from its clock start; capacity is unlimited."""
 

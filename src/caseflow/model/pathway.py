@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import simpy
+from mypy_extensions import mypyc_attr
 
 from caseflow.calendar import Calendar
 from caseflow.model.capacity import Capacity
@@ -38,6 +39,7 @@ __all__ = ["Pathway", "age_band", "draw_age"]
 _ADULT = 18 * DAYS_PER_YEAR
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class Pathway:
     """The stage groups of one replication, the router between them, and what they share."""
 
@@ -97,13 +99,20 @@ class Pathway:
             raise ValueError(f"outcome {outcome!r} is already routed (to {self._routes[outcome]!r})")
         self._routes[outcome] = entry
 
-    def route(self, outcome: str, family: Family, /, *args: Any, **kwargs: Any) -> Proc:
-        """The process that takes ``family`` into the stage registered for ``outcome``."""
+    def route(self, to: str, family: Family, /, *args: Any, **kwargs: Any) -> Proc:
+        """The process that takes ``family`` into the stage registered for the outcome ``to``; ``args``
+        and ``kwargs`` go to that stage's entry.
+
+        An entry must not take keyword arguments named ``to`` or ``family``: mypyc, which compiles this
+        module (:mod:`caseflow.kernel`), does not keep positional-only parameters apart from keyword
+        arguments of the same name, and would drop them (s47's ``outcome=`` was lost that way when the
+        first parameter was called ``outcome``).
+        """
         try:
-            entry = self._routes[outcome]
+            entry = self._routes[to]
         except KeyError:
             known = ", ".join(sorted(self._routes))
-            raise ValueError(f"no stage handles the outcome {outcome!r}; routed outcomes: {known}") from None
+            raise ValueError(f"no stage handles the outcome {to!r}; routed outcomes: {known}") from None
         return entry(family, *args, **kwargs)
 
     @property

@@ -15,6 +15,7 @@ from collections.abc import Generator, Mapping
 from typing import Any
 
 import simpy
+from mypy_extensions import mypyc_attr
 
 from caseflow.distributions import BranchSampler
 from caseflow.model.capacity import Task
@@ -25,6 +26,7 @@ from caseflow.scenario.schema import Scenario
 __all__ = ["ReferralAndAssessment"]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class ReferralAndAssessment(StageGroup):
     name = "assessment"
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import simpy
+from mypy_extensions import mypyc_attr
 
 from caseflow.distributions import BandedSampler
 from caseflow.model.entities import Activity, Child, Family, Stage
@@ -30,6 +31,7 @@ Proc = Generator[simpy.Event, Any, None]
 Entry = Callable[..., Proc]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class StageGroup:
     """Base class of a stage module: a name, samplers compiled from the scenario, and entries."""
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mypy_extensions import mypyc_attr
+
 from caseflow.model.entities import Activity, Child, Family
 from caseflow.model.stages.base import Entry, Proc, StageGroup
 
 __all__ = ["CareLeavers"]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class CareLeavers(StageGroup):
     name = "care_leavers"
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mypy_extensions import mypyc_attr
+
 from caseflow.distributions import BandedSampler, BranchSampler
 from caseflow.model.entities import DAYS_PER_MONTH, Activity, CareEntry, Child, ClosureKind, Family, Stage
 from caseflow.model.stages.base import Entry, Proc, StageGroup
@@ -21,6 +23,7 @@ __all__ = ["ChildInNeed"]
 _ESCALATIONS = frozenset({"s47", "looked_after", "pre_proceedings"})
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class ChildInNeed(StageGroup):
     name = "child_in_need"
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from mypy_extensions import mypyc_attr
+
 from caseflow.distributions import BandedSampler, BranchSampler
 from caseflow.model.capacity import Task
 from caseflow.model.entities import (
@@ -31,6 +33,7 @@ from caseflow.scenario.schema import Scenario
 __all__ = ["ChildProtection"]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class ChildProtection(StageGroup):
     name = "child_protection"
 

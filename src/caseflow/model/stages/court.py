@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from caseflow.distributions import BranchSampler
 from caseflow.model.capacity import Task
 from caseflow.model.entities import CareEntry, Child, ClosureKind, Family, Stage
@@ -59,6 +61,7 @@ _IN_CARE: dict[str, tuple[str, str] | None] = {
 }
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class CourtWork(StageGroup):
     name = "court"
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from caseflow.distributions import BandedSampler, BranchSampler
 from caseflow.model.capacity import Task
 from caseflow.model.entities import DAYS_PER_MONTH, Child, ClosureKind, Family, Stage
@@ -29,6 +31,7 @@ __all__ = ["FrontDoor"]
 _KEY_WORKERS = "key_workers"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class FrontDoor(StageGroup):
     name = "front_door"
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 import simpy
+from mypy_extensions import mypyc_attr
 
 from caseflow.distributions import BranchSampler
 from caseflow.model.entities import (
@@ -48,6 +49,7 @@ _STAYS = object()
 _COURT_ENTRIES = frozenset({CareEntry.FROM_CP_PLAN, CareEntry.FROM_CIN_PLAN, CareEntry.EMERGENCY})
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class LookedAfter(StageGroup):
     name = "looked_after"
 

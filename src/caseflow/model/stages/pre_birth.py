@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 from caseflow.distributions import BranchSampler
 from caseflow.model.entities import DAYS_PER_YEAR, Activity, CareEntry, Child, ClosureKind, Family, Stage
 from caseflow.model.stages.assessment import ReferralAndAssessment
@@ -32,6 +34,7 @@ __all__ = ["PreBirth"]
 _WEEK = 7.0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class PreBirth(StageGroup):
     name = "pre_birth"
 

@@ -26,6 +26,7 @@ from collections.abc import Generator
 from typing import Any
 
 import simpy
+from mypy_extensions import mypyc_attr
 
 from caseflow.calendar import Calendar
 from caseflow.model.capacity import SampledDurations, Task
@@ -45,6 +46,7 @@ from caseflow.streams import Streams
 __all__ = ["ACTIVITY_PRIORITY", "CHANGE_OFFSET", "Workforce", "hours_per_working_day"]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class Workforce:
     """Teams of social workers doing the pathway's work (a :class:`~caseflow.model.capacity.Capacity`)."""
 
