@@ -28,6 +28,7 @@ from caseflow.model.capacity import Capacity
 from caseflow.model.census import Census
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child, ClosureKind, Family, Stage
 from caseflow.model.families import Families, age_band, draw_age
+from caseflow.model.flow import Flow
 from caseflow.model.stages import DEFAULT_STAGES
 from caseflow.model.stages.base import Entry, Proc, StageGroup
 from caseflow.records import Recorder
@@ -115,6 +116,11 @@ class Pathway:
             raise ValueError(f"no stage handles the outcome {to!r}; routed outcomes: {known}") from None
         return entry(family, *args, **kwargs)
 
+    def begin(self, journey: Proc) -> None:
+        """Start a family's journey that nobody waits for (a contact), now, as a
+        :class:`~caseflow.model.flow.Flow`: cheaper than a SimPy process, and not interruptible."""
+        Flow(journey)
+
     @property
     def outcomes(self) -> list[str]:
         """Every outcome the router knows."""
@@ -159,7 +165,7 @@ class Pathway:
         if family.random() < self._recontact_p[kind]:
             rc = self.s.recontact
             delay = family.gamma(rc.delay_shape, rc.mean_delay_months * DAYS_PER_MONTH)
-            self.env.process(self.route("contact", family, rc.to_mash, source="returning", delay=delay))
+            self.begin(self.route("contact", family, rc.to_mash, source="returning", delay=delay))
 
     def _closure(self, family: Family, kids: list[Child], *, kind: ClosureKind) -> Proc:
         """The ``"closure"`` outcome as a stage: close at once."""

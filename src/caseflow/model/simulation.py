@@ -283,7 +283,7 @@ def run_model(
             family = families.sample_family(t)
             # the source's current share passed to MASH (a time-phased change may have altered it)
             to_mash = pathway.s.demand.sources[names[i]].to_mash
-            env.process(pathway.route("contact", family, to_mash, source=names[i]))
+            pathway.begin(pathway.route("contact", family, to_mash, source=names[i]))
 
     def month_ends_() -> Generator[simpy.Event, Any, None]:
         previous = 0.0

@@ -1,0 +1,72 @@
+"""A family's journey as a *flow*: a stage process that nobody waits for, run without SimPy's process
+events.
+
+Every contact starts a journey (front door, and for some a referral, an assessment, a plan…) written as
+a generator, like any SimPy process. A :class:`simpy.Process` costs two events that do nothing for a
+contact: one to start it (at once, ahead of everything else due at that instant) and one when it ends
+(for whoever waits for it, and nobody waits for a contact). Most contacts end at the front door, so
+these were a fifth of all the events of a replication (docs/performance.md). A :class:`Flow` runs the
+same generator, starting it at once, in the caller, and letting it end silently. While it runs it
+waits for events exactly as a process does (timeouts, finished work), with the same handling of failed
+events.
+
+What a flow cannot do that a process can: be waited for, be interrupted, or be seen as
+``env.active_process``. A stage that needs those (a care episode, which a court's order interrupts)
+starts a process with ``env.process`` as before. A flow is started only where nothing is half done:
+from the arrivals, or for a family coming back later (its first step is a wait).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+__all__ = ["Flow"]
+
+
+class Flow:
+    """Run ``generator`` as a process nobody waits for: its first step now, in the caller."""
+
+    __slots__ = ("_generator",)
+
+    def __init__(self, generator: Generator[simpy.Event, Any, None]) -> None:
+        self._generator = generator
+        self._run(None, None)
+
+    def _resume(self, event: simpy.Event) -> None:
+        if event._ok:
+            self._run(event._value, None)
+        else:
+            # As simpy.Process does: the flow must handle the failure (or fail), on its own copy.
+            event._defused = True
+            cause = event._value
+            exc = type(cause)(*cause.args)
+            exc.__cause__ = cause
+            self._run(None, exc)
+
+    def _run(self, value: Any, exc: BaseException | None) -> None:
+        generator = self._generator
+        while True:
+            try:
+                event = generator.send(value) if exc is None else generator.throw(exc)
+            except StopIteration:
+                return
+            callbacks = getattr(event, "callbacks", _MISSING)
+            if callbacks is _MISSING:
+                raise RuntimeError(f"a flow yielded {event!r}, which is not a SimPy event")
+            if callbacks is not None:  # not yet processed: resume when it is
+                callbacks.append(self._resume)
+                return
+            # already processed: carry on at once with its outcome, as a process would
+            if event._ok:
+                value, exc = event._value, None
+            else:
+                event._defused = True
+                cause = event._value
+                value, exc = None, type(cause)(*cause.args)
+                exc.__cause__ = cause
+
+
+_MISSING: Any = object()
