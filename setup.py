@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import os
 import sys
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 from setuptools import setup
@@ -110,6 +111,7 @@ class OptionalBuildExt(build_ext):
     strict = False
 
     def run(self) -> None:
+        self.drop_stale()
         try:
             super().run()
         except Exception as error:
@@ -121,6 +123,26 @@ class OptionalBuildExt(build_ext):
                 if path.exists():
                     path.unlink()
             self.extensions = []
+
+
+    def drop_stale(self) -> None:
+        """Delete compiled modules left in the build folder by an earlier build that are not built now
+        (a module taken out of the kernel): packaged beside the new shared library, they would fail at
+        import."""
+        wanted = {Path(self.get_ext_fullpath(ext.name)).resolve() for ext in self.extensions}
+        for old in _compiled_in(Path(self.build_lib)):
+            if old.resolve() not in wanted:
+                _log(f"removing {old.name} left by an earlier build")
+                old.unlink()
+
+
+def _compiled_in(build_lib: Path) -> list[Path]:
+    """caseflow's compiled modules (and the kernel's shared library) under ``build_lib``."""
+    found: set[Path] = set()
+    for suffix in EXTENSION_SUFFIXES:  # ".cpython-311-x86_64-linux-gnu.so", ".abi3.so", ".so": overlapping
+        found.update(build_lib.glob(f"caseflow/**/*{suffix}"))
+        found.update(build_lib.glob(f"caseflow_kernel*{suffix}"))
+    return sorted(found)
 
 
 if __name__ == "__main__":  # as setuptools runs it (tests import it to check the helpers above)

@@ -88,3 +88,29 @@ def test_a_forced_compile_fails_loudly(setup_py: ModuleType, tmp_path: Path) -> 
     cmd.ensure_finalized()
     with pytest.raises(Exception, match=r"(?i)error|fail"):
         cmd.run()
+
+
+def test_modules_left_by_an_earlier_build_are_removed(setup_py: ModuleType, tmp_path: Path) -> None:
+    """A module taken out of the kernel leaves its compiled file in build/: packaged beside the new
+    shared library it would fail at import, so the build deletes it (and keeps what it builds now)."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    suffix = EXTENSION_SUFFIXES[0]
+    lib = tmp_path / "lib"
+    stale = lib / "caseflow" / "model" / f"flow{suffix}"
+    current = lib / "caseflow" / "model" / f"pathway{suffix}"
+    other = lib / "elsewhere" / f"theirs{suffix}"
+    for path in (stale, current, other):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    source = tmp_path / "pathway.c"
+    source.write_text("int x;\n")
+    dist = Distribution({"name": "x", "ext_modules": [Extension("caseflow.model.pathway", [str(source)])]})
+    cmd = setup_py.OptionalBuildExt(dist)
+    cmd.build_lib = str(lib)
+    cmd.build_temp = str(tmp_path / "temp")
+    cmd.ensure_finalized()
+    cmd.drop_stale()
+    assert not stale.exists()
+    assert current.exists()
+    assert other.exists()  # not caseflow's: left alone
