@@ -8,7 +8,6 @@ cheap history (last referral, number of CP plans) for re-referral and repeat-pla
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -96,19 +95,39 @@ OPEN_STAGES = frozenset(
 )
 
 
-@dataclass(slots=True, eq=False)
 class Child:
-    id: int
-    dob: float  # simulation time of birth (days; negative for children born before the run)
-    stage: Stage = Stage.CLOSED
-    last_referral: float = float("-inf")
-    cp_plans: int = 0
-    #: the family's id. A child does not refer to its Family object: the family lists its children,
-    #: and a back-reference would make every family a reference cycle that only Python's cyclic
-    #: garbage collector can free (a measurable cost, docs/performance.md). Processes that need the
-    #: family (a child in care who may return home) carry it themselves.
-    family_id: int = -1
-    since: float = 0.0  # when the child entered their current stage
+    """A child known to children's social care: their stage, history and family.
+
+    A plain class rather than a dataclass: compiled (:mod:`caseflow.kernel`), a dataclass's generated
+    ``__init__`` would still run as Python, once for every child of the run.
+    """
+
+    __slots__ = ("cp_plans", "dob", "family_id", "id", "last_referral", "since", "stage")
+
+    def __init__(
+        self,
+        id: int,
+        dob: float,
+        stage: Stage = Stage.CLOSED,
+        last_referral: float = float("-inf"),
+        cp_plans: int = 0,
+        family_id: int = -1,
+        since: float = 0.0,
+    ) -> None:
+        self.id = id
+        self.dob = dob  # simulation time of birth (days; negative for children born before the run)
+        self.stage = stage
+        self.last_referral = last_referral
+        self.cp_plans = cp_plans
+        #: the family's id. A child does not refer to its Family object: the family lists its
+        #: children, and a back-reference would make every family a reference cycle that only
+        #: Python's cyclic garbage collector can free (a measurable cost, docs/performance.md).
+        #: Processes that need the family (a child in care who may return home) carry it themselves.
+        self.family_id = family_id
+        self.since = since  # when the child entered their current stage
+
+    def __repr__(self) -> str:
+        return f"Child(id={self.id}, dob={self.dob!r}, stage={self.stage!s}, family_id={self.family_id})"
 
     def age(self, t: float) -> float:
         """Age in years at time ``t``."""
@@ -119,22 +138,34 @@ class Child:
         return self.dob + years * DAYS_PER_YEAR
 
 
-@dataclass(slots=True, eq=False)
 class Family:
     """A sibling group, with its own random draws.
 
     Every decision about a family (and its children) takes the family's next uniform from ``rng``, a
     block drawn when the family first appears, in arrival order. So the same family meets the same
     fortunes in every scenario of a comparison, whatever the timing of events around it: common random
-    numbers hold at the level of the family, not just the stream.
+    numbers hold at the level of the family, not just the stream. (A plain class, as :class:`Child`.)
     """
 
-    id: int
-    children: list[Child] = field(default_factory=list)
-    #: window in which early help the family received lowers its chances of coming back or escalating
-    protected_from: float = float("inf")
-    protected_to: float = float("-inf")
-    rng: Any = None  # a caseflow.streams.DrawBlock: the family's own draws
+    __slots__ = ("children", "id", "protected_from", "protected_to", "rng")
+
+    def __init__(
+        self,
+        id: int,
+        children: list[Child] | None = None,
+        protected_from: float = float("inf"),
+        protected_to: float = float("-inf"),
+        rng: Any = None,
+    ) -> None:
+        self.id = id
+        self.children: list[Child] = [] if children is None else children
+        #: window in which early help the family received lowers its chances of coming back or escalating
+        self.protected_from = protected_from
+        self.protected_to = protected_to
+        self.rng = rng  # a caseflow.streams.DrawBlock: the family's own draws
+
+    def __repr__(self) -> str:
+        return f"Family(id={self.id}, children={[c.id for c in self.children]})"
 
     # -- the RandomSource interface the samplers use, delegated to the family's draws
     def random(self) -> float:

@@ -17,7 +17,7 @@ size of the largest authority.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from caseflow.model.workforce.allocation import AllocationPolicy, LeastLoaded
@@ -41,25 +41,59 @@ URGENT, CHILD_PROTECTION, LOOKED_AFTER, ASSESSMENT, CHILD_IN_NEED, CARE_LEAVER =
 _NQSW = Contract.NQSW
 
 
-@dataclass(slots=True, eq=False)
 class Case:
-    """Children held together by one worker in one team (a family, or one child in care)."""
+    """Children held together by one worker in one team (a family, or one child in care).
 
-    id: int
-    team: Team
-    activity: str  # a caseflow.model.entities.Activity (or its value)
-    priority: int
-    children: list[Child]
-    queued_at: float = 0.0
-    worker: Worker | None = None
-    pending: list[WorkItem] = field(default_factory=list)
-    open: bool = True
-    queued: bool = False
-    generation: int = 0
+    A plain class rather than a dataclass: compiled (:mod:`caseflow.kernel`), a dataclass's generated
+    ``__init__`` would still run as Python, once for every case of the run.
+    """
+
+    __slots__ = (
+        "activity",
+        "children",
+        "generation",
+        "id",
+        "open",
+        "pending",
+        "priority",
+        "queued",
+        "queued_at",
+        "team",
+        "worker",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        team: Team,
+        activity: str,  # a caseflow.model.entities.Activity (or its value)
+        priority: int,
+        children: list[Child],
+        queued_at: float = 0.0,
+        worker: Worker | None = None,
+        pending: list[WorkItem] | None = None,
+        open: bool = True,
+        queued: bool = False,
+        generation: int = 0,
+    ) -> None:
+        self.id = id
+        self.team = team
+        self.activity = activity
+        self.priority = priority
+        self.children = children
+        self.queued_at = queued_at
+        self.worker = worker
+        self.pending: list[WorkItem] = [] if pending is None else pending
+        self.open = open
+        self.queued = queued
+        self.generation = generation
 
     @property
     def n(self) -> int:
         return len(self.children)
+
+    def __repr__(self) -> str:
+        return f"Case(id={self.id}, team={self.team.name!r}, activity={self.activity!s}, n={self.n})"
 
 
 @dataclass(slots=True, eq=False)
