@@ -10,8 +10,10 @@ Steps:
    :data:`caseflow.kernel.KERNEL` with mypyc); the wheel must hold a compiled module for each.
 2. ``scripts/fingerprint.py`` (KPIs, per-case records and SimPy events of every bundled scenario, seed 3,
    2 years) runs on the pure-Python source and on the compiled wheel: the outputs must be identical.
-3. One 5-year baseline replication (seed 1) is timed in CPU seconds, alternating pure and compiled.
-4. Unless ``--no-fallback``: the wheel is built again with ``CC=false`` (a compiler that always fails):
+3. The tests of the extension points (users' own stage groups, capacities and workforce parts, which
+   subclass compiled classes) run against the compiled wheel.
+4. One 5-year baseline replication (seed 1) is timed in CPU seconds, alternating pure and compiled.
+5. Unless ``--no-fallback``: the wheel is built again with ``CC=false`` (a compiler that always fails):
    it must install and run as pure Python, with identical fingerprints.
 
 Exit status 0 when every check passes. The figures go in docs/performance.md.
@@ -42,6 +44,10 @@ out = simulate(s, seed=1, years=5)
 cpu = time.process_time() - t
 print(json.dumps({{"cpu_s": cpu, "events": out.events, "compiled": caseflow.kernel.compiled()}}))
 """
+
+
+#: Tests that subclass or plug into compiled classes (stage groups, the workforce, the router).
+EXTENSION_TESTS = ("test_extension_points.py", "test_workforce_parts.py", "test_flow.py")
 
 
 def build_wheel(dest: Path, env: dict[str, str]) -> Path:
@@ -112,7 +118,17 @@ def main() -> int:
         print(f"   identical: {same}")
         ok &= same
 
-        print(f"3. one 5-year baseline replication, seed 1, CPU seconds ({args.repeat} each, alternating)")
+        print("3. the extension points' tests on the compiled kernel (users' subclasses of it)…", flush=True)
+        pytest = [sys.executable, "-m", "pytest", "-q", "--no-cov", "-n", "0", "-p", "no:cacheprovider"]
+        tests = subprocess.run(
+            [*pytest, *(str(ROOT / "tests" / t) for t in EXTENSION_TESTS)],
+            env={**os.environ, "PYTHONPATH": str(site)},
+            cwd=ROOT,
+        )
+        print(f"   passed: {tests.returncode == 0}")
+        ok &= tests.returncode == 0
+
+        print(f"4. one 5-year baseline replication, seed 1, CPU seconds ({args.repeat} each, alternating)")
         runs: dict[str, list[float]] = {"pure": [], "compiled": []}
         for _ in range(args.repeat):
             for label, path in (("pure", pure), ("compiled", site)):
@@ -133,7 +149,7 @@ def main() -> int:
         )
 
         if not args.no_fallback:
-            print("4. building with a failing C compiler (CC=false): falls back to pure Python?", flush=True)
+            print("5. building with a failing C compiler (CC=false): falls back to pure Python?", flush=True)
             env = {**os.environ, "CC": "false", "LDSHARED": "false"}
             fallback = build_wheel(tmp_path / "fallback", env)
             leftover = compiled_in(fallback)
