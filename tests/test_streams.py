@@ -114,6 +114,20 @@ def test_uniform_array_and_generator_use_the_same_stream() -> None:
     np.testing.assert_array_equal(arr, ref)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 9000), min_size=1, max_size=12))
+def test_blocks_are_the_stream_in_order(sizes: list[int]) -> None:
+    """Blocks of uniforms (each family's own draws) are consecutive pieces of the stream's sequence,
+    whatever their sizes and however they straddle the buffer's refills."""
+    s = Streams(3, 0)["families.draws"]
+    blocks = [s.uniforms(n) for n in sizes]
+    assert [len(b) for b in blocks] == sizes
+    expected = np.random.Generator(np.random.PCG64(stream_seed(3, 0, "families.draws")))
+    flat = list(itertools.chain.from_iterable(blocks))
+    assert flat == expected.random(len(flat)).tolist()  # numpy's draws do not depend on their chunks
+    assert len(set(flat)) == len(flat)  # no number handed out twice
+
+
 def test_negative_seed_or_replication_rejected() -> None:
     with pytest.raises(ValueError):
         Streams(-1, 0)

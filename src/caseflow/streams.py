@@ -26,6 +26,7 @@ import numpy as np
 __all__ = ["DrawBlock", "RandomSource", "Stream", "Streams", "stream_seed"]
 
 _BLOCK = 2048
+_BULK = 8192
 
 
 def stream_seed(seed: int, replication: int, name: str) -> np.random.SeedSequence:
@@ -48,13 +49,15 @@ class RandomSource(Protocol):
 class Stream:
     """A named stream of random numbers with fast scalar samplers."""
 
-    __slots__ = ("_buf", "_gen", "_i", "name")
+    __slots__ = ("_buf", "_bulk", "_bulk_i", "_gen", "_i", "name")
 
     def __init__(self, generator: np.random.Generator, name: str) -> None:
         self._gen = generator
         self.name = name
         self._buf: list[float] = []
         self._i = 0
+        self._bulk: list[float] = []  # uniforms for blocks (uniforms()), drawn _BULK at a time
+        self._bulk_i = 0
 
     def random(self) -> float:
         """A uniform number in [0, 1)."""
@@ -84,6 +87,22 @@ class Stream:
         """Index drawn with probabilities given as a cumulative list ending at (about) 1."""
         i = bisect_right(cumulative, self.random() * cumulative[-1])
         return min(i, len(cumulative) - 1)
+
+    def uniforms(self, n: int) -> list[float]:
+        """The next ``n`` uniforms of this stream's blocks (for an entity's own draws, :class:`DrawBlock`).
+
+        They come from a buffer of their own, drawn :data:`_BULK` at a time: a call into numpy for every
+        family cost a few microseconds. The numbers are those of drawing each block at once as long as the
+        stream gives nothing else; :meth:`random` on the same stream draws after the buffer, not between
+        blocks.
+        """
+        i = self._bulk_i
+        if i + n > len(self._bulk):
+            rest = self._bulk[i:]
+            self._bulk = rest + self._gen.random(max(_BULK, n)).tolist()
+            i = 0
+        self._bulk_i = i + n
+        return self._bulk[i : i + n]
 
     def uniform_array(self, n: int) -> np.ndarray:
         """``n`` uniforms at once (for vectorised set-up such as arrival schedules)."""
@@ -127,7 +146,7 @@ class DrawBlock:
     __slots__ = ("_draws", "_overflow", "_used")
 
     def __init__(self, overflow: Stream, size: int) -> None:
-        self._draws = overflow.uniform_array(size).tolist()
+        self._draws = overflow.uniforms(size)
         self._overflow = overflow
         self._used = 0
 
