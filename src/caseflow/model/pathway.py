@@ -5,9 +5,10 @@ history) → single assessment → not in need / CIN plan / strategy discussion 
 (review conferences) → CIN plan → looked after (placement, exit by reason, 18th birthday) → closure,
 step-down to early help, and families who come back.
 
-Each stage group is a module of :mod:`caseflow.model.stages`; each family's journey is one SimPy
-process that moves from stage to stage with ``yield from pathway.route(outcome, family, kids)``; a child
-who comes into care gets a process of their own. The pathway decides *what* happens; how long
+Each stage group is a module of :mod:`caseflow.model.stages`; each family's journey is one generator
+that moves from stage to stage with ``yield from pathway.route(outcome, family, kids)``, run as a
+:class:`~caseflow.model.flow.Flow` from its contact (:meth:`Pathway.begin`); a child who comes into care
+gets a SimPy process of their own. The pathway decides *what* happens; how long
 statutory work takes is asked of a :class:`~caseflow.model.capacity.Capacity`.
 
 :class:`Pathway` is what the stages share: the environment, the scenario in force, the census, the
