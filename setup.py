@@ -124,7 +124,6 @@ class OptionalBuildExt(build_ext):
                     path.unlink()
             self.extensions = []
 
-
     def drop_stale(self) -> None:
         """Delete compiled modules left in the build folder by an earlier build that are not built now
         (a module taken out of the kernel): packaged beside the new shared library, they would fail at

@@ -213,18 +213,13 @@ def test_route_passes_every_argument_to_the_entry(short: Scenario) -> None:
 
     built: list[Pathway] = []
 
-    def keep(replication: Replication) -> Any:
+    def keep(replication: Replication) -> StockWatcher:
         built.append(replication.pathway)
-        return _Silent()
+        return StockWatcher(replication)
 
     caseflow.simulate(short, seed=5, stages=[*DEFAULT_STAGES, Probe], observers=[keep], years=1)
     pathway = built[0]
     family = pathway.families.new_family(0.0, [3.0])
-    for _ in pathway.route("probe", family, family.children, since=1.5, outcome="icpc"):
-        pass
+    waits = list(pathway.route("probe", family, family.children, since=1.5, outcome="icpc"))
+    assert waits == []  # the probe's entry ends at once
     assert got == [(family.id, 1, 1.5, "icpc")]
-
-
-class _Silent:
-    def month_end(self, event: MonthEnd) -> None:
-        pass

@@ -36,15 +36,7 @@ class Flow:
         self._run(None, None)
 
     def _resume(self, event: simpy.Event) -> None:
-        if event._ok:
-            self._run(event._value, None)
-        else:
-            # As simpy.Process does: the flow must handle the failure (or fail), on its own copy.
-            event._defused = True
-            cause = event._value
-            exc = type(cause)(*cause.args)
-            exc.__cause__ = cause
-            self._run(None, exc)
+        self._run(*_outcome(event))
 
     def _run(self, value: Any, exc: BaseException | None) -> None:
         generator = self._generator
@@ -59,14 +51,19 @@ class Flow:
             if callbacks is not None:  # not yet processed: resume when it is
                 callbacks.append(self._resume)
                 return
-            # already processed: carry on at once with its outcome, as a process would
-            if event._ok:
-                value, exc = event._value, None
-            else:
-                event._defused = True
-                cause = event._value
-                value, exc = None, type(cause)(*cause.args)
-                exc.__cause__ = cause
+            value, exc = _outcome(event)  # already processed: carry on at once, as a process would
+
+
+def _outcome(event: simpy.Event) -> tuple[Any, BaseException | None]:
+    """What a processed ``event`` passes on: its value, or (as simpy.Process does) a copy of its failure
+    for the flow to handle or fail with, the event being defused."""
+    if event._ok:
+        return event._value, None
+    event._defused = True
+    cause = event._value
+    exc = type(cause)(*cause.args)
+    exc.__cause__ = cause
+    return None, exc
 
 
 _MISSING: Any = object()
