@@ -5,6 +5,7 @@
     caseflow compare BASELINE OTHER... [--years N] [--reps N] [--seed N] [--workers N] [--json FILE]
                      [--excel FILE] [--kpis a,b] [--all] [--store DIR]
     caseflow profile | calibrate | backtest | data ...   (your own authority: caseflow.cli_authority)
+    caseflow target ...                                  (what do we need?: caseflow.cli_planning)
 
 Exit codes: 0 success; 2 invalid scenario or arguments; 1 any other failure.
 """
@@ -15,7 +16,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from caseflow.cli_authority import add_commands, run_command
+from caseflow import cli_authority, cli_planning
 
 __all__ = ["main"]
 
@@ -82,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
         "--kpis", help="comma-separated KPIs to show (default: headline timeliness, caseload, cost)"
     )
     c.add_argument("--all", action="store_true", help="show every KPI")
-    add_commands(sub, _positive, _non_negative)
+    cli_authority.add_commands(sub, _positive, _non_negative)
+    cli_planning.add_commands(sub, _positive, _non_negative)
     return p
 
 
@@ -96,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if progress is None:
         progress = sys.stderr.isatty()
     try:
-        done = run_command(args, progress)
+        done = cli_authority.run_command(args, progress)
+        if done is None:
+            done = cli_planning.run_command(args, progress)
         if done is not None:
             return done
         if args.command == "compare":

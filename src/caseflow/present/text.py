@@ -14,9 +14,10 @@ from typing import cast
 
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
+from caseflow.experiment.target import TargetResult
 from caseflow.metrics.catalogue import KPI, Catalogue, Display
 
-__all__ = ["format_effects", "format_headline", "format_value", "unit_text"]
+__all__ = ["format_effects", "format_headline", "format_target", "format_value", "unit_text"]
 
 _LABEL = 58  # label column width; longer labels wrap onto the next lines
 _NA = "–"
@@ -136,4 +137,98 @@ def format_effects(comparison: Comparison, kpis: list[str]) -> str:
             ]
         header = [(base[:12], 12), (name[:12], 12), ("difference", 12), ("95% CI", 26)]
         lines += _rows(catalogue, list(cells), cells, header, difference=True)
+    return "\n".join(lines)
+
+
+def _level(x: float | None) -> str:
+    return _NA if x is None or not math.isfinite(x) else f"{x:,.6g}"
+
+
+def _estimate(x: float | None) -> str:
+    return _NA if x is None or not math.isfinite(x) else f"{x:,.2f}"
+
+
+def format_target(result: TargetResult) -> str:
+    """Plain text: the question, the answer and its interval, the effect at the answer, the levels tried."""
+    s = result.search
+    catalogue = result.catalogue()
+    word = "smallest" if s.want == "smallest" else "largest"
+    lines = [
+        f'The {word} value of "{result.label}" ({result.lever}) in {result.scenario.name} that meets, '
+        f"with {s.confidence:.0%} confidence:",
+    ]
+    for t in result.targets:
+        kpi = catalogue[t.kpi]
+        sense = "at least" if t.at_least is not None else "at most"
+        lines.append(f"  {kpi.label}: {sense} {format_value(kpi, t.threshold, symbol=True)}  ({t.kpi})")
+    lines.append(
+        f"Each KPI averaged over {result.years} financial year{'s' if result.years != 1 else ''} after "
+        f"the warm-up; levels {_level(s.step)} apart between {_level(s.low)} and {_level(s.high)}; "
+        f"seed {result.seed}."
+    )
+    lines.append("")
+    interval = result.interval
+    if s.status == "found" and interval is not None:
+        lines.append(f"Answer: {_level(result.value)}  (starting value {_level(result.start)})")
+        confirmed = (
+            ""
+            if s.failing is not None
+            else " (the lower end is the range's end: nothing was confirmed to fail)"
+        )
+        lines.append(
+            f"The targets are crossed between {_level(interval[0])} and {_level(interval[1])}{confirmed}; "
+            f"interpolated, at about {_estimate(s.estimate())}."
+        )
+    elif s.status == "met_throughout":
+        end = "lowest" if s.want == "smallest" else "highest"
+        lines.append(
+            f"Answer: {_level(result.value)} or beyond: even the {end} value searched meets every target. "
+            "Search a wider range (between) to find where the targets stop being met."
+        )
+    elif s.status == "not_met":
+        end = "highest" if s.want == "smallest" else "lowest"
+        lines.append(
+            f"No answer: even the {end} value searched ({_level(s.high if s.want == 'smallest' else s.low)}) "
+            "fails a target. Search a wider range, or another lever."
+        )
+    else:
+        lines.append(
+            "No answer: the far end of the range could not be confirmed to meet the targets with the "
+            "replications allowed (max_replications). Allow more, or search a wider range."
+        )
+    lines.append(
+        f"Runs: {len(s.probes)} levels, {result.replications} replications, {result.wall_seconds:,.0f} s."
+    )
+    if not result.effect.empty:
+        lines.append("")
+        lines.append(
+            f"At the answer against the starting value, replication by replication "
+            f"({int(result.effect['n'].max())} replications, {result.level:.0%} CI of the difference):"
+        )
+        cells: dict[str, list[str]] = {}
+        for r in cast("list[dict[str, float]]", result.effect.to_dict(orient="records")):
+            name = str(r["kpi"])
+            kpi = catalogue[name]
+            cells[name] = [
+                format_value(kpi, r["start_mean"]),
+                format_value(kpi, r["answer_mean"]),
+                format_value(kpi, r["difference"], sign=True),
+                _interval(kpi, r["ci_low"], r["ci_high"], sign=True),
+            ]
+        header = [("start", 12), ("answer", 12), ("difference", 12), (f"{result.level:.0%} CI", 26)]
+        lines += _rows(catalogue, list(cells), cells, header, difference=True)
+    lines.append("")
+    lines.append("Levels tried (mean of each targeted KPI over its replications):")
+    table = result.levels()
+    head = f"  {'level':>10s} {'replications':>12s} {'verdict':>10s}" + "".join(
+        f" {t.kpi[:24]:>24s}" for t in result.targets
+    )
+    lines.append(head)
+    for row in cast("list[dict[str, float]]", table.to_dict(orient="records")):
+        cols = "".join(f" {format_value(catalogue[t.kpi], row[t.kpi]):>24s}" for t in result.targets)
+        lines.append(
+            f"  {_level(row['level']):>10s} {int(row['replications']):>12d} {row['verdict']!s:>10s}{cols}"
+        )
+    for note in s.notes:
+        lines.append(f"Note: {note}")
     return "\n".join(lines)

@@ -21,7 +21,7 @@ from caseflow.scenario.base import unwrap as _unwrap
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.sources import inherited_sources
 
-__all__ = ["ScenarioError", "apply_overrides", "deep_merge", "load_scenario", "validate"]
+__all__ = ["ScenarioError", "apply_overrides", "deep_merge", "describe_field", "load_scenario", "validate"]
 
 
 class ScenarioError(ValueError):
@@ -74,6 +74,22 @@ def _allowed_fields(loc: tuple[int | str, ...]) -> list[str] | None:
     """Field names allowed in the table at ``loc`` (None if it is not a fixed table)."""
     model = _model_at(loc)
     return list(model.model_fields) if model is not None else None
+
+
+def describe_field(dotted: str) -> str | None:
+    """The schema's description of the scenario field at a dotted path (None if it has none)."""
+    parts = tuple(dotted.split("."))
+    model = _model_at(parts[:-1]) if parts else None
+    field = model.model_fields.get(parts[-1]) if model is not None else None
+    if field is None:
+        return None
+    if field.description:
+        return field.description
+    for meta in field.metadata:  # an annotated type's own description (Hours, Probability…)
+        text = getattr(meta, "description", None)
+        if text:
+            return str(text)
+    return None
 
 
 def _is_probability(loc: tuple[int | str, ...]) -> bool:

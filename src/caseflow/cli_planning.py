@@ -1,0 +1,139 @@
+"""The ``caseflow`` commands that answer "what do we need?".
+
+    caseflow target SCENARIO --lever FIELD (--kpi KPI (--at-least V | --at-most V) | --target KPI>=V ...)
+                    [--confidence C] [--between LO HI] [--step S] [--largest] [--years N] [--seed N]
+                    [--reps N] [--max-reps N] [--workers N] [--store DIR] [--json FILE]
+
+Heavy imports happen inside each command, so ``caseflow --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["add_commands", "run_command"]
+
+EXIT_OK, EXIT_INVALID = 0, 2
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _number(text)
+    if not 0.5 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a confidence from 0.5 to below 1 (e.g. 0.9), got {text}")
+    return value
+
+
+def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
+    """Register the commands on the main parser's subparsers."""
+    t = sub.add_parser(
+        "target",
+        help="find the smallest (or largest) value of a scenario field that meets KPI targets",
+        description=(
+            "Find the smallest (or, with --largest, the largest) value of one numeric scenario field "
+            "that meets every KPI target with the stated confidence. Example: caseflow target "
+            "scenarios/baseline.toml --lever workforce.teams.assessment.establishment "
+            "--kpi assessment_within_45wd_pct --at-least 90 --confidence 0.9 --years 3"
+        ),
+    )
+    t.add_argument("scenario", help="scenario TOML file")
+    t.add_argument(
+        "--lever", required=True, help="dotted path of a numeric field, e.g. demand.contacts_per_year"
+    )
+    t.add_argument("--kpi", help="the KPI of a single target (with --at-least or --at-most)")
+    bound = t.add_mutually_exclusive_group()
+    bound.add_argument("--at-least", type=_number, help="the KPI must be at least this")
+    bound.add_argument("--at-most", type=_number, help="the KPI must be at most this")
+    t.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="KPI>=V",
+        help="a target such as caseload_mean<=18 (repeat for several; all must be met)",
+    )
+    t.add_argument(
+        "--confidence", type=_share, default=0.9, help="confidence the targets are met (default 0.9)"
+    )
+    t.add_argument("--between", type=_number, nargs=2, metavar=("LO", "HI"), help="range to search")
+    t.add_argument("--step", type=_number, help="precision of the answer (default 1 for whole numbers)")
+    t.add_argument("--largest", action="store_true", help="find the largest value that meets the targets")
+    t.add_argument("--years", type=positive, default=None, help="financial years after warm-up")
+    t.add_argument("--seed", type=non_negative, default=0, help="random seed (default 0)")
+    t.add_argument("--reps", type=positive, default=5, help="first replications at each level (default 5)")
+    t.add_argument("--max-reps", type=positive, default=40, help="most replications at a level (default 40)")
+    t.add_argument("--workers", type=positive, default=None, help="local processes (default: all cores)")
+    t.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
+    t.add_argument("--json", metavar="FILE", help="write the answer and every level tried as JSON here")
+    t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+
+
+def run_command(args: argparse.Namespace, progress: bool) -> int | None:
+    """Run one of these commands; None if ``args`` is another command."""
+    if args.command == "target":
+        return _target(args, progress)
+    return None
+
+
+def _fail(message: str) -> int:
+    print(f"caseflow: {message}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+def _target(args: argparse.Namespace, progress: bool) -> int:
+    from caseflow.experiment.rootfind import Target
+    from caseflow.experiment.target import find_target
+    from caseflow.files import write_json
+    from caseflow.present.text import format_target
+    from caseflow.scenario.loader import load_scenario
+
+    try:
+        targets = [Target.parse(text) for text in args.target]
+        if args.kpi is not None:
+            if args.at_least is None and args.at_most is None:
+                return _fail("--kpi needs --at-least or --at-most")
+            targets.append(Target(args.kpi, at_least=args.at_least, at_most=args.at_most))
+        elif args.at_least is not None or args.at_most is not None:
+            return _fail("--at-least and --at-most need --kpi")
+        if not targets:
+            return _fail("give a target: --kpi KPI --at-least V, or --target 'KPI>=V'")
+        if args.max_reps < args.reps:
+            return _fail(f"--max-reps ({args.max_reps}) must be at least --reps ({args.reps})")
+        if args.reps < 2:
+            return _fail("--reps must be at least 2 (a confidence bound needs two replications)")
+        scenario = load_scenario(args.scenario)
+        result = find_target(
+            scenario,
+            args.lever,
+            targets,
+            confidence=args.confidence,
+            between=None if args.between is None else (args.between[0], args.between[1]),
+            step=args.step,
+            want="largest" if args.largest else "smallest",
+            years=args.years,
+            seed=args.seed,
+            initial_replications=args.reps,
+            max_replications=args.max_reps,
+            workers=args.workers,
+            store=args.store,
+            progress=progress,
+        )
+    except ValueError as exc:
+        return _fail(str(exc))
+    print(format_target(result))
+    if args.json:
+        write_json(args.json, result.to_json_dict())
+        print(f"\nwrote {args.json}")
+    return EXIT_OK
