@@ -6,12 +6,16 @@ from caseflow.experiment.results import Results
 from caseflow.experiment.runner import Job, run, run_replication
 from caseflow.experiment.stats import t_interval
 from caseflow.experiment.sweep import grid_points, sweep
+from caseflow.experiment.target import Target, TargetResult, find_target
 
 __all__ = [
     "Comparison",
     "Job",
     "Results",
+    "Target",
+    "TargetResult",
     "compare",
+    "find_target",
     "grid_points",
     "precision",
     "replications_for",
