@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,45 +31,18 @@ import numpy as np
 import pandas as pd
 
 from caseflow.experiment.executors import ExecutorSpec
+from caseflow.experiment.levels import LeverRuns, lever_label, lever_value, per_replication
 from caseflow.experiment.rootfind import Probe, Search, Target, search
-from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute
+from caseflow.experiment.runner import _check, as_scenario
 from caseflow.experiment.stats import summarise, t_interval
 from caseflow.metrics.catalogue import KPI, Catalogue, describe
-from caseflow.scenario.loader import ScenarioError, describe_field
+from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["Target", "TargetResult", "find_target", "lever_value"]
+__all__ = ["Target", "TargetResult", "find_target", "lever_label", "lever_value"]
 
 #: The cost KPI whose difference from the starting scenario is reported.
 COST_KPI = "cost_total"
-
-
-def lever_value(scenario: Scenario, lever: str) -> float:
-    """The current value of the numeric scenario field at dotted path ``lever``.
-
-    Raises ``ValueError`` naming the field when the path is not in the scenario or is not a number.
-    """
-    node: Any = scenario.model_dump()
-    walked: list[str] = []
-    for part in lever.split("."):
-        walked.append(part)
-        if not isinstance(node, dict) or part not in node:
-            here = ".".join(walked[:-1]) or "the scenario"
-            options = ", ".join(sorted(node)) if isinstance(node, dict) else "nothing: it is a value"
-            raise ValueError(f"lever {lever!r}: {here} has no field {part!r} (it has {options})")
-        node = node[part]
-    if isinstance(node, bool) or not isinstance(node, int | float):
-        raise ValueError(f"lever {lever!r} is not a number (it is {node!r}); a lever must be a numeric field")
-    return float(node)
-
-
-def lever_label(lever: str) -> str:
-    """Plain words for a lever: its schema description, with the team it belongs to."""
-    parts = lever.split(".")
-    words = describe_field(lever) or parts[-1].replace("_", " ")
-    if len(parts) >= 4 and parts[:2] == ["workforce", "teams"]:
-        return f"{parts[2].replace('_', ' ')} team: {words}"
-    return words
 
 
 @dataclass
@@ -245,30 +218,20 @@ def find_target(
     start = lever_value(base, lever)
     low, high, step, widen = _search_range(base, lever, start, between, step)
 
-    per_level: dict[float, list[pd.DataFrame]] = {}  # each level's per-replication KPI means, in order
-    ran = 0
-
-    def run_level(value: float, reps: range) -> pd.DataFrame:
-        nonlocal ran
-        variant = (
-            base
-            if value == start
-            else base.with_overrides({lever: value}, name=f"{base.name}[{lever}={value:g}]")
-        )
-        jobs = [Job(variant, seed, r, years) for r in reps]
-        frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)
-        ran += len(jobs)
-        result = assemble(variant, frames, seed, years, started)
-        means = result.per_replication_mean()
-        means["replication"] = means["replication"].astype(int)
-        per_level.setdefault(value, []).append(means)
-        return means
+    runs = LeverRuns(
+        base,
+        lever,
+        years=years,
+        seed=seed,
+        executor=executor,
+        workers=workers,
+        store=store,
+        progress=progress,
+    )
+    kpis = [t.kpi for t in goals]
 
     def measure(value: float, reps: range) -> dict[str, list[float]]:
-        means = run_level(value, reps)
-        wide = means.pivot_table(index="replication", columns="kpi", values="value", dropna=False)
-        wide = wide.reindex(list(reps))
-        return {t.kpi: wide[t.kpi].tolist() if t.kpi in wide else [math.nan] * len(reps) for t in goals}
+        return per_replication(runs.run(value, reps), kpis, reps)
 
     probes: dict[float, Probe] = {}
     while True:
@@ -298,7 +261,7 @@ def find_target(
         if wider == far:
             break
         low, high = (low, wider) if want == "smallest" else (wider, high)
-    at_answer, effect = _at_answer(found, per_level, run_level, start, goals, definitions, level)
+    at_answer, effect = _at_answer(found, runs, goals, definitions, level)
     return TargetResult(
         scenario=base,
         lever=lever,
@@ -311,7 +274,7 @@ def find_target(
         level=level,
         wall_seconds=time.time() - started,
         kpi_definitions=tuple(definitions),
-        replications=ran,
+        replications=runs.replications,
     )
 
 
@@ -343,13 +306,7 @@ def _search_range(
 
 
 def _at_answer(
-    found: Search,
-    per_level: dict[float, list[pd.DataFrame]],
-    run_level: Callable[[float, range], pd.DataFrame],
-    start: float,
-    goals: Sequence[Target],
-    definitions: Sequence[KPI],
-    level: float,
+    found: Search, runs: LeverRuns, goals: Sequence[Target], definitions: Sequence[KPI], level: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every KPI at the answer with its CI, and the paired effect against the starting scenario (run on
     the answer's replications where it was not a level tried)."""
@@ -357,16 +314,12 @@ def _at_answer(
     effect = pd.DataFrame(
         columns=["kpi", "start_mean", "answer_mean", "difference", "ci_low", "ci_high", "n"]
     )
-    answer = found.answer
-    if answer is None:
+    if found.answer is None:
         return at_answer, effect
-    answer_means = pd.concat(per_level[answer], ignore_index=True)
-    n = int(answer_means["replication"].nunique())
+    n = runs.have(found.answer)
+    answer_means = runs.results(found.answer).per_replication_mean()
     at_answer = summarise(answer_means, ["kpi"], level, Catalogue(definitions).bounds)
-    have = int(pd.concat(per_level[start])["replication"].nunique()) if start in per_level else 0
-    if have < n:
-        run_level(start, range(have, n))
-    start_means = pd.concat(per_level[start], ignore_index=True)
+    start_means = runs.results(runs.start, n).per_replication_mean()
     return at_answer, _paired(start_means, answer_means, [t.kpi for t in goals] + [COST_KPI], n, level)
 
 
