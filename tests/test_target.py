@@ -150,6 +150,11 @@ def test_statuses_at_the_ends_of_the_range() -> None:
     nowhere = search(deterministic(lambda x: x), target, 0.0, 5.0, step=1.0)
     assert (nowhere.status, nowhere.answer, nowhere.interval) == ("not_met", None, None)
     assert nowhere.failing == 5.0
+    assert nowhere.notes == ["k (target >= 10): 5 at 5"]
+    flat = search(deterministic(lambda x: 8.0), target, 0.0, 5.0, step=1.0, probes={})
+    assert flat.status == "not_met"
+    flat_wider = search(deterministic(lambda x: 8.0), target, 0.0, 10.0, step=1.0, probes=flat.probes)
+    assert "hardly moves it" in flat_wider.notes[0]
 
     def noise_only(x: float, reps: range) -> dict[str, list[float]]:
         return {"k": [10.0 + (1.0 if r % 2 else -1.0) for r in reps]}  # mean 10 ± 1: never decided

@@ -272,6 +272,20 @@ class _Bisection:
                 hi = m
         return lo
 
+    def unmet(self) -> list[str]:
+        """What the levels tried gave, for a search without an answer."""
+        tried = sorted(self.probes.items())
+        out = []
+        for t in self.targets:
+            means = [(level, p.mean(t.kpi)) for level, p in tried]
+            finite = [m for _, m in means if math.isfinite(m)]
+            said = ", ".join(f"{m:.4g} at {level:g}" for level, m in means)
+            text = f"{t.kpi} (target {t.sense} {t.threshold:g}): {said}"
+            if len(finite) > 1 and max(finite) - min(finite) <= 0.01 * max(abs(t.threshold), 1.0):
+                text += "; the lever hardly moves it over this range: something else limits it"
+            out.append(text)
+        return out
+
     def notes(self, answer: int) -> list[str]:
         """Levels that contradict a monotone response."""
         out = []
@@ -337,7 +351,7 @@ def search(
             probes,
             levels[0],
             levels[-1],
-            notes=[] if answer is None else run.notes(answer),
+            notes=run.unmet() if answer is None else run.notes(answer),
         )
 
     end = len(order) - 1
