@@ -4,6 +4,11 @@
                     [--confidence C] [--between LO HI] [--step S] [--largest] [--years N] [--seed N]
                     [--reps N] [--max-reps N] [--workers N] [--store DIR] [--json FILE]
 
+    caseflow frontier SCENARIO --team TEAM [--levels FTE...] [--no-search] [--tolerance N] [--chart FILE]
+    caseflow frontier SCENARIO --demand [--team TEAM ...] [--between LO HI] [--step S]
+                      (both: [--years N] [--seed N] [--reps N] [--max-reps N] [--confidence C]
+                       [--workers N] [--store DIR] [--json FILE])
+
 Heavy imports happen inside each command, so ``caseflow --help`` stays quick.
 """
 
@@ -79,11 +84,46 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     t.add_argument("--json", metavar="FILE", help="write the answer and every level tried as JSON here")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
 
+    f = sub.add_parser(
+        "frontier",
+        help="a team's caseloads, timeliness and backlog by establishment; or the most demand absorbed",
+        description=(
+            "With --team: draw the team's capacity frontier (caseload, timeliness and backlog growth by "
+            "establishment) and find the smallest establishment with no growing backlog. With --demand: "
+            "find the most contacts a year the establishment absorbs with no case-holding team's backlog "
+            "growing (or only the --team teams')."
+        ),
+    )
+    f.add_argument("scenario", help="scenario TOML file")
+    f.add_argument("--team", action="append", default=[], help="the team (with --demand: repeat for several)")
+    f.add_argument("--demand", action="store_true", help="find the most demand absorbed instead")
+    f.add_argument("--levels", type=_number, nargs="+", metavar="FTE", help="establishments drawn")
+    f.add_argument("--no-search", action="store_true", help="draw the curve only")
+    f.add_argument(
+        "--between", type=_number, nargs=2, metavar=("LO", "HI"), help="--demand: multiples of today"
+    )
+    f.add_argument("--step", type=_number, help="precision: FTE, or with --demand a multiple of today (0.05)")
+    f.add_argument(
+        "--tolerance", type=_number, help="backlog growth (children a year) counted as not growing"
+    )
+    f.add_argument("--confidence", type=_share, default=0.9, help="confidence (default 0.9)")
+    f.add_argument("--years", type=positive, default=None, help="financial years after warm-up (3 or more)")
+    f.add_argument("--seed", type=non_negative, default=0, help="random seed (default 0)")
+    f.add_argument("--reps", type=positive, default=5, help="replications at each level (default 5)")
+    f.add_argument("--max-reps", type=positive, default=20, help="most replications at a level (default 20)")
+    f.add_argument("--workers", type=positive, default=None, help="local processes (default: all cores)")
+    f.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
+    f.add_argument("--chart", metavar="FILE", help="draw the capacity frontier here (PNG)")
+    f.add_argument("--json", metavar="FILE", help="write the frontier as JSON here")
+    f.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+
 
 def run_command(args: argparse.Namespace, progress: bool) -> int | None:
     """Run one of these commands; None if ``args`` is another command."""
     if args.command == "target":
         return _target(args, progress)
+    if args.command == "frontier":
+        return _frontier(args, progress)
     return None
 
 
@@ -135,5 +175,65 @@ def _target(args: argparse.Namespace, progress: bool) -> int:
     print(format_target(result))
     if args.json:
         write_json(args.json, result.to_json_dict())
+        print(f"\nwrote {args.json}")
+    return EXIT_OK
+
+
+def _frontier(args: argparse.Namespace, progress: bool) -> int:
+    from caseflow.experiment.frontier import FRONT_DOOR_TARGET, capacity_frontier, demand_frontier
+    from caseflow.files import write_json
+    from caseflow.present.text import format_demand_frontier, format_frontier
+    from caseflow.scenario.loader import load_scenario
+
+    if args.reps < 2:
+        return _fail("--reps must be at least 2 (a confidence bound needs two replications)")
+    if not args.demand and len(args.team) != 1:
+        return _fail("give one --team (or --demand for the most demand absorbed)")
+    runs = {"years": args.years, "seed": args.seed, "workers": args.workers, "store": args.store}
+    try:
+        scenario = load_scenario(args.scenario)
+        if args.demand:
+            demand = demand_frontier(
+                scenario,
+                teams=args.team or None,
+                targets=[FRONT_DOOR_TARGET] if args.target is None else args.target,
+                between=(1.0, 3.0) if args.between is None else (args.between[0], args.between[1]),
+                step=0.05 if args.step is None else args.step,
+                replications=args.reps,
+                confidence=args.confidence,
+                tolerance=args.tolerance,
+                max_replications=args.max_reps,
+                progress=progress,
+                **runs,
+            )
+            print(format_demand_frontier(demand))
+            record = demand.to_json_dict()
+        else:
+            frontier = capacity_frontier(
+                scenario,
+                args.team[0],
+                levels=args.levels,
+                replications=args.reps,
+                stable=not args.no_search,
+                step=args.step,
+                confidence=args.confidence,
+                tolerance=args.tolerance,
+                max_replications=args.max_reps,
+                progress=progress,
+                **runs,
+            )
+            print(format_frontier(frontier))
+            record = frontier.to_json_dict()
+            if args.chart:
+                from pathlib import Path
+
+                from caseflow.present.frontier import save_capacity_frontier
+
+                save_capacity_frontier(frontier, Path(args.chart))
+                print(f"\nwrote {args.chart}")
+    except ValueError as exc:
+        return _fail(str(exc))
+    if args.json:
+        write_json(args.json, record)
         print(f"\nwrote {args.json}")
     return EXIT_OK

@@ -117,4 +117,3 @@ def compute_kpis(out: ReplicationOutput, kpis: tuple[KPI, ...] = KPIS) -> pd.Dat
         for k in kpis
     ]
     return pd.DataFrame(rows, columns=["replication", "period_type", "period", "warmup", "kpi", "value"])
-

@@ -13,11 +13,20 @@ from collections.abc import Sequence
 from typing import cast
 
 from caseflow.experiment.compare import Comparison
+from caseflow.experiment.frontier import GROWTH, DemandFrontier, Frontier
 from caseflow.experiment.results import Results
 from caseflow.experiment.target import TargetResult
 from caseflow.metrics.catalogue import KPI, Catalogue, Display
 
-__all__ = ["format_effects", "format_headline", "format_target", "format_value", "unit_text"]
+__all__ = [
+    "format_demand_frontier",
+    "format_effects",
+    "format_frontier",
+    "format_headline",
+    "format_target",
+    "format_value",
+    "unit_text",
+]
 
 _LABEL = 58  # label column width; longer labels wrap onto the next lines
 _NA = "–"
@@ -231,4 +240,95 @@ def format_target(result: TargetResult) -> str:
         )
     for note in s.notes:
         lines.append(f"Note: {note}")
+    return "\n".join(lines)
+
+
+def _stable_text(search_interval: tuple[float, float] | None, answer: float | None, status: str) -> str:
+    if status == "found" and answer is not None and search_interval is not None:
+        lo, hi = search_interval
+        return f"{answer:g} (the backlog stops growing between {lo:g} and {hi:g})"
+    if status == "met_throughout":
+        return f"{answer:g} or fewer: even the smallest level searched has no growing backlog"
+    if status == "not_met":
+        return "none in the range: even the largest level searched has a growing backlog"
+    return "undecided: the backlog's growth could not be told from zero with the replications allowed"
+
+
+def format_frontier(frontier: Frontier) -> str:
+    """Plain text: each measure by establishment (mean and 95% CI), and the smallest stable establishment."""
+    catalogue = Catalogue()
+    team = frontier.team.replace("_", " ")
+    lines = [
+        f"Capacity frontier of the {team} team in {frontier.scenario.name}: {frontier.years} reported "
+        f"year{'s' if frontier.years != 1 else ''} after the warm-up, seed {frontier.seed}, common random "
+        f"numbers; establishment in the scenario: {frontier.start:g} FTE",
+    ]
+    stable = frontier.stable
+    if stable is not None:
+        lines.append(
+            f"Smallest establishment with no growing backlog (growth at most {frontier.tolerance:g} "
+            f"children a year, {stable.confidence:.0%} confidence): "
+            + _stable_text(stable.interval, stable.answer, stable.status)
+        )
+    lines.append(f"Runs: {frontier.replications} replications, {frontier.wall_seconds:,.0f} s.")
+    curve = frontier.curve
+    for kpi in [*frontier.kpis, GROWTH]:
+        rows = curve[curve["kpi"] == kpi].sort_values("level")
+        if rows.empty:
+            continue
+        lines.append("")
+        if kpi == GROWTH:
+            lines.append("Growth of the backlog of children waiting for a worker (children a year)")
+            shown = KPI(
+                GROWTH, "backlog growth", "children", "count", GROWTH, display=Display.DECIMAL, lower=None
+            )
+        else:
+            shown = catalogue[kpi]
+            lines.append(f"{shown.label} ({shown.unit_label})  [{kpi}]")
+        lines.append(f"  {'FTE':>8s} {'mean':>10s} {'95% CI':>24s} {'reps':>5s}")
+        lines += [
+            f"  {r['level']:>8g} {format_value(shown, r['mean']):>10s} "
+            f"{_interval(shown, r['ci_low'], r['ci_high']):>24s} {int(r['n']):>5d}"
+            for r in cast("list[dict[str, float]]", rows.to_dict(orient="records"))
+        ]
+    return "\n".join(lines)
+
+
+def format_demand_frontier(frontier: DemandFrontier) -> str:
+    """Plain text: the most contacts a year the establishment absorbs, and the levels tried."""
+    s = frontier.search
+    teams = ", ".join(t.replace("_", " ") for t in frontier.teams)
+    lines = [
+        f"The most demand the establishment of {frontier.scenario.name} absorbs with no growing backlog "
+        f"in the {teams} team{'s' if len(frontier.teams) != 1 else ''}"
+        + "".join(f", with {t}" for t in frontier.targets)
+        + f" ({s.confidence:.0%} confidence; "
+        f"{frontier.years} reported year{'s' if frontier.years != 1 else ''}, seed {frontier.seed})",
+        f"Contacts a year in the scenario: {frontier.start:,.0f}",
+    ]
+    if s.status == "found" and frontier.most is not None and s.interval is not None:
+        lo, hi = s.interval
+        lines.append(
+            f"Answer: {frontier.most:,.0f} contacts a year, {frontier.headroom_pct:+.0f}% on today "
+            f"(backlogs start to grow between {lo:,.0f} and {hi:,.0f})"
+        )
+    elif s.status == "met_throughout":
+        lines.append(f"Answer: at least {s.high:,.0f} contacts a year: no backlog grows even there")
+    elif s.status == "not_met":
+        lines.append("No answer: at today's demand a backlog already grows or a target is missed (below)")
+    else:
+        lines.append(
+            "No answer: today's backlogs could not be told from growing with the replications allowed"
+        )
+    lines.append(f"Runs: {frontier.replications} replications, {frontier.wall_seconds:,.0f} s.")
+    lines.append("")
+    lines.append(
+        f"  {'contacts a year':>16s} {'reps':>5s} {'verdict':>10s}  "
+        "growth of each team's backlog (children a year); targeted KPIs"
+    )
+    for level, p in sorted(s.probes.items()):
+        growth = ", ".join(f"{t} {p.mean(f'{GROWTH}_{t}'):+.1f}" for t in frontier.teams)
+        growth += "".join(f"; {t.kpi} {p.mean(t.kpi):.1f}" for t in frontier.targets)
+        lines.append(f"  {level:>16,.0f} {p.replications:>5d} {p.verdict:>10s}  {growth}")
+    lines += [f"Note: {note}" for note in s.notes]
     return "\n".join(lines)
