@@ -229,12 +229,15 @@ def format_target(result: TargetResult) -> str:
     lines.append("")
     lines.append("Levels tried (mean of each targeted KPI over its replications):")
     table = result.levels()
+    widths = [max(len(t.kpi), 10) for t in result.targets]
     head = f"  {'level':>10s} {'replications':>12s} {'verdict':>10s}" + "".join(
-        f" {t.kpi[:24]:>24s}" for t in result.targets
+        f" {t.kpi:>{w}s}" for t, w in zip(result.targets, widths, strict=True)
     )
     lines.append(head)
     for row in cast("list[dict[str, float]]", table.to_dict(orient="records")):
-        cols = "".join(f" {format_value(catalogue[t.kpi], row[t.kpi]):>24s}" for t in result.targets)
+        cols = "".join(
+            f" {format_value(catalogue[t.kpi], row[t.kpi]):>{w}s}" for t, w in zip(result.targets, widths, strict=True)
+        )
         lines.append(
             f"  {_level(row['level']):>10s} {int(row['replications']):>12d} {row['verdict']!s:>10s}{cols}"
         )
