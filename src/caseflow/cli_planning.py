@@ -9,6 +9,9 @@
                       (both: [--years N] [--seed N] [--reps N] [--max-reps N] [--confidence C]
                        [--workers N] [--store DIR] [--json FILE])
 
+    caseflow sensitivity SCENARIO [--list] [--method morris|sobol] [--trajectories N] [--spread S]
+                         [--fields a,b] [--kpis a,b] [--reps N] [--charts DIR] [--json FILE] ...
+
 Heavy imports happen inside each command, so ``caseflow --help`` stays quick.
 """
 
@@ -117,9 +120,36 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     f.add_argument("--json", metavar="FILE", help="write the frontier as JSON here")
     f.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
 
+    g = sub.add_parser(
+        "sensitivity",
+        help="which assumptions ([U] values) move timeliness, caseloads and cost, and by how much",
+        description=(
+            "Screen the values the scenario's provenance marks as assumptions with SALib's Morris method "
+            "(or Sobol indices) under common random numbers, and print, for each KPI, the assumptions "
+            "that move it most. Needs the sensitivity extra (SALib)."
+        ),
+    )
+    g.add_argument("scenario", help="scenario TOML file")
+    g.add_argument("--list", action="store_true", help="list the assumptions and their ranges, then stop")
+    g.add_argument("--method", choices=("morris", "sobol"), default="morris", help="default morris")
+    g.add_argument("--trajectories", type=positive, default=10, help="Morris paths, or Sobol N (default 10)")
+    g.add_argument("--spread", type=_number, default=0.25, help="range either side of each value (0.25)")
+    g.add_argument("--fields", help="comma-separated fields to screen instead of every assumption")
+    g.add_argument("--kpis", help="comma-separated KPIs (default: timeliness, caseloads, stocks, cost)")
+    g.add_argument("--reps", type=positive, default=1, help="replications per run (default 1)")
+    g.add_argument("--years", type=positive, default=None, help="financial years after warm-up")
+    g.add_argument("--seed", type=non_negative, default=0, help="random seed (default 0)")
+    g.add_argument("--workers", type=positive, default=None, help="local processes (default: all cores)")
+    g.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
+    g.add_argument("--charts", metavar="DIR", help="write a tornado chart per KPI here")
+    g.add_argument("--json", metavar="FILE", help="write the indices as JSON here")
+    g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+
 
 def run_command(args: argparse.Namespace, progress: bool) -> int | None:
     """Run one of these commands; None if ``args`` is another command."""
+    if args.command == "sensitivity":
+        return _sensitivity(args, progress)
     if args.command == "target":
         return _target(args, progress)
     if args.command == "frontier":
@@ -235,5 +265,48 @@ def _frontier(args: argparse.Namespace, progress: bool) -> int:
         return _fail(str(exc))
     if args.json:
         write_json(args.json, record)
+        print(f"\nwrote {args.json}")
+    return EXIT_OK
+
+
+def _names(text: str | None) -> list[str] | None:
+    return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _sensitivity(args: argparse.Namespace, progress: bool) -> int:
+    from caseflow.experiment.sensitivity import DEFAULT_KPIS, assumptions, sensitivity
+    from caseflow.files import write_json
+    from caseflow.present.text import format_assumptions, format_sensitivity
+    from caseflow.scenario.loader import load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+        params = assumptions(scenario, spread=args.spread, fields=_names(args.fields))
+        if args.list:
+            print(format_assumptions(params))
+            return EXIT_OK
+        result = sensitivity(
+            scenario,
+            method=args.method,
+            parameters=params,
+            trajectories=args.trajectories,
+            kpis=_names(args.kpis) or DEFAULT_KPIS,
+            replications=args.reps,
+            years=args.years,
+            seed=args.seed,
+            workers=args.workers,
+            store=args.store,
+            progress=progress,
+        )
+    except (ValueError, ImportError) as exc:
+        return _fail(str(exc))
+    print(format_sensitivity(result))
+    if args.charts:
+        from caseflow.present.sensitivity import save_tornados
+
+        written = save_tornados(result, args.charts)
+        print(f"\nwrote {len(written)} charts to {args.charts}/")
+    if args.json:
+        write_json(args.json, result.to_json_dict())
         print(f"\nwrote {args.json}")
     return EXIT_OK

@@ -47,9 +47,15 @@ def lever_label(lever: str) -> str:
     """Plain words for a lever: its schema description, with the team it belongs to."""
     parts = lever.split(".")
     words = describe_field(lever) or parts[-1].replace("_", " ")
+    if words in _GENERIC:  # a type's description ("pounds"): say which value it is
+        words = f"{parts[-1].replace('_', ' ')}, {words}"
     if len(parts) >= 4 and parts[:2] == ["workforce", "teams"]:
         return f"{parts[2].replace('_', ' ')} team: {words}"
     return words
+
+
+#: Descriptions that belong to a value's type rather than to the value.
+_GENERIC = frozenset({"pounds", "hours of a social worker's time"})
 
 
 class LeverRuns:

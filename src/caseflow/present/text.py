@@ -15,14 +15,17 @@ from typing import cast
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.frontier import GROWTH, DemandFrontier, Frontier
 from caseflow.experiment.results import Results
+from caseflow.experiment.sensitivity import Assumption, Sensitivity
 from caseflow.experiment.target import TargetResult
 from caseflow.metrics.catalogue import KPI, Catalogue, Display
 
 __all__ = [
+    "format_assumptions",
     "format_demand_frontier",
     "format_effects",
     "format_frontier",
     "format_headline",
+    "format_sensitivity",
     "format_target",
     "format_value",
     "unit_text",
@@ -236,7 +239,8 @@ def format_target(result: TargetResult) -> str:
     lines.append(head)
     for row in cast("list[dict[str, float]]", table.to_dict(orient="records")):
         cols = "".join(
-            f" {format_value(catalogue[t.kpi], row[t.kpi]):>{w}s}" for t, w in zip(result.targets, widths, strict=True)
+            f" {format_value(catalogue[t.kpi], row[t.kpi]):>{w}s}"
+            for t, w in zip(result.targets, widths, strict=True)
         )
         lines.append(
             f"  {_level(row['level']):>10s} {int(row['replications']):>12d} {row['verdict']!s:>10s}{cols}"
@@ -334,4 +338,49 @@ def format_demand_frontier(frontier: DemandFrontier) -> str:
         growth += "".join(f"; {t.kpi} {p.mean(t.kpi):.1f}" for t in frontier.targets)
         lines.append(f"  {level:>16,.0f} {p.replications:>5d} {p.verdict:>10s}  {growth}")
     lines += [f"Note: {note}" for note in s.notes]
+    return "\n".join(lines)
+
+
+def format_assumptions(params: Sequence[Assumption]) -> str:
+    """Plain text: the assumptions a screening moves, with their values and ranges."""
+    lines = [f"{len(params)} assumptions that can move on their own (field: value, range screened; note)"]
+    lines += [f"  {p.field}: {p.value:.4g}, {p.low:.4g} to {p.high:.4g}; {p.note}" for p in params]
+    return "\n".join(lines)
+
+
+def format_sensitivity(result: Sensitivity, top: int = 8) -> str:
+    """Plain text: for each KPI, the assumptions that move it most."""
+    catalogue = Catalogue()
+    lines = [
+        f"{result.method.title()} screening of {len(result.parameters)} assumptions in "
+        f"{result.scenario.name}: {len(result.runs)} runs of {result.replications} "
+        f"replication{'s' if result.replications != 1 else ''}, "
+        f"{result.years} reported year{'s' if result.years != 1 else ''}, seed {result.seed}, common random "
+        f"numbers; {result.wall_seconds:,.0f} s",
+    ]
+    if result.method == "morris":
+        lines.append(
+            "mu*: how far the KPI moves, on average, when the assumption goes from the low to the high end "
+            "of its range (± its 95% interval); sigma large against mu*: the effect depends on the others"
+        )
+    else:
+        lines.append(
+            "ST: share of the KPI's variance due to the assumption, with its interactions; S1: alone"
+        )
+    for kpi in result.kpis:
+        rows = result.ranking(kpi, top)
+        if rows.empty:
+            continue
+        shown = catalogue[kpi]
+        lines.append("")
+        lines.append(f"{shown.label} ({shown.unit_label})  [{kpi}]")
+        for r in cast("list[dict[str, float]]", rows.to_dict(orient="records")):
+            if result.method == "morris":
+                stats_text = (
+                    f"mu* {format_value(shown, r['mu_star'])} ± {format_value(shown, r['mu_star_conf'])}, "
+                    f"sigma {format_value(shown, r['sigma'])}"
+                )
+            else:
+                stats_text = f"ST {r['ST']:.2f} ± {r['ST_conf']:.2f}, S1 {r['S1']:.2f} ± {r['S1_conf']:.2f}"
+            lines.append(f"  {r['field']!s:48s} {stats_text}  (range {r['low']:.4g} to {r['high']:.4g})")
     return "\n".join(lines)
