@@ -46,6 +46,26 @@ def test_assumptions_are_the_values_marked_assumption_that_can_move_alone(baseli
     assert (a.low, a.high) == pytest.approx((0.35 * 0.75, 0.35 * 1.25))
 
 
+def test_caps_move_together_and_every_sampled_point_of_the_baseline_is_a_valid_scenario(
+    baseline: Scenario,
+) -> None:
+    found = {a.field: a for a in assumptions(baseline)}
+    soft = found["workforce.teams.assessment.soft_cap"]
+    assert "workforce.teams.assessment.hard_cap" not in found  # moved with the soft cap
+    assert soft.linked == (("workforce.teams.assessment.hard_cap", 25.0),)
+    assert soft.overrides(16.0) == {
+        "workforce.teams.assessment.soft_cap": 16.0,
+        "workforce.teams.assessment.hard_cap": pytest.approx(20.0),
+    }
+    params = list(found.values())
+    problem = {"num_vars": len(params), "names": list(found), "bounds": [[p.low, p.high] for p in params]}
+    for row in _sample("morris", problem, 4, 4, 0):
+        changes: dict[str, float] = {}
+        for p, v in zip(params, row, strict=True):
+            changes |= p.overrides(v)
+        baseline.with_overrides(changes)  # raises if a combination is not a scenario
+
+
 def test_assumption_ranges_are_narrowed_to_what_the_scenario_accepts(baseline: Scenario) -> None:
     # a share of 0.9 cannot go 25% up: its range stops below 1
     high_share = baseline.with_overrides({"workforce.time.annual_leave": 0.9})

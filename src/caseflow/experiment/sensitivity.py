@@ -68,10 +68,20 @@ class Assumption:
     low: float
     high: float
     note: str = ""
+    #: other fields that move in proportion with this one (``(field, value)``): a team's hard cap with
+    #: its soft cap, so that the soft cap never passes the hard one
+    linked: tuple[tuple[str, float], ...] = ()
 
     @property
     def label(self) -> str:
         return lever_label(self.field)
+
+    def overrides(self, x: float) -> dict[str, float]:
+        """The scenario fields for this assumption at ``x``."""
+        out = {self.field: float(x)}
+        for other, value in self.linked:
+            out[other] = float(x) * (value / self.value)  # a ratio of exactly 1 keeps them equal
+        return out
 
 
 def _numeric_leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, float]]:
@@ -82,18 +92,21 @@ def _numeric_leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, float]]:
         yield prefix, float(node)
 
 
-def _accepted(scenario: Scenario, path: str, value: float) -> bool:
+def _accepted(scenario: Scenario, changes: dict[str, float]) -> bool:
     try:
-        scenario.with_overrides({path: value})
+        scenario.with_overrides(changes)
     except ScenarioError:
         return False
     return True
 
 
-def _end(scenario: Scenario, path: str, value: float, far: float) -> float | None:
+def _end(
+    scenario: Scenario, path: str, value: float, far: float, linked: tuple[tuple[str, float], ...] = ()
+) -> float | None:
     """``far``, or the nearest point towards ``value`` (up to 1/16 of the way) the scenario accepts."""
     for _ in range(5):
-        if _accepted(scenario, path, far):
+        probe = Assumption(path, value, far, far, linked=linked)
+        if _accepted(scenario, probe.overrides(far)):
             return far
         far = (value + far) / 2
     return None
@@ -124,18 +137,24 @@ def assumptions(
             source = base.source_of(path)
             if source is not None and source.method == "assumption":
                 chosen.append((path, value))
+    values = dict(chosen)
+    linked: dict[str, tuple[tuple[str, float], ...]] = {}
+    for path in list(values):
+        if path.endswith(".soft_cap") and (hard := path.removesuffix("soft_cap") + "hard_cap") in values:
+            linked[path] = ((hard, values.pop(hard)),)  # the caps move together
     out = []
-    for path, value in chosen:
+    for path, value in values.items():
         if value == 0 or not math.isfinite(value):
             continue
-        low = _end(base, path, value, value * (1 - spread))
-        high = _end(base, path, value, value * (1 + spread))
+        low, high = (
+            _end(base, path, value, far, linked.get(path, ()))
+            for far in (value * (1 - spread), value * (1 + spread))
+        )
         if low is None or high is None or low == high:
             continue  # cannot move on its own (a branch's probabilities move together)
         source = base.source_of(path)
-        out.append(
-            Assumption(path, value, min(low, high), max(low, high), (source.note or "") if source else "")
-        )
+        note = (source.note or "") if source else ""
+        out.append(Assumption(path, value, min(low, high), max(low, high), note, linked.get(path, ())))
     return out
 
 
@@ -260,12 +279,18 @@ def sensitivity(
         "bounds": [[p.low, p.high] for p in params],
     }
     x = _sample(method, problem, trajectories, levels, seed)
-    variants = [
-        base.with_overrides(
-            {p.field: float(v) for p, v in zip(params, row, strict=True)}, name=f"{base.name}[{i}]"
-        )
-        for i, row in enumerate(x)
-    ]
+    variants = []
+    for i, row in enumerate(x):
+        changes: dict[str, float] = {}
+        for p, v in zip(params, row, strict=True):
+            changes |= p.overrides(v)
+        try:
+            variants.append(base.with_overrides(changes, name=f"{base.name}[{i}]"))
+        except ScenarioError as exc:  # before any run: assumptions that are valid alone but not together
+            raise ValueError(
+                f"run {i} of the screening sets assumptions the scenario does not accept together; "
+                f"leave one of the fields named below out (--fields), or narrow the spread: {exc}"
+            ) from None
     jobs = [Job(v, seed, r, years) for v in variants for r in range(replications)]
     frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)
     table = np.full((len(variants), len(chosen_kpis)), np.nan)

@@ -344,7 +344,9 @@ def format_demand_frontier(frontier: DemandFrontier) -> str:
 def format_assumptions(params: Sequence[Assumption]) -> str:
     """Plain text: the assumptions a screening moves, with their values and ranges."""
     lines = [f"{len(params)} assumptions that can move on their own (field: value, range screened; note)"]
-    lines += [f"  {p.field}: {p.value:.4g}, {p.low:.4g} to {p.high:.4g}; {p.note}" for p in params]
+    for p in params:
+        moved = "".join(f" (with {other} in proportion)" for other, _ in p.linked)
+        lines.append(f"  {p.field}{moved}: {p.value:.4g}, {p.low:.4g} to {p.high:.4g}; {p.note}")
     return "\n".join(lines)
 
 
