@@ -25,11 +25,12 @@ import caseflow.model.simulation as simulation_module
 from caseflow.calendar import Calendar
 from caseflow.experiment.runner import run_replication
 from caseflow.metrics import KPIS
-from caseflow.model.arrivals import daily_rates, mean_family_size
+from caseflow.model.arrivals import daily_rates, draw_arrivals, mean_family_size
 from caseflow.model.entities import DAYS_PER_MONTH, Stage
 from caseflow.model.simulation import GC_THRESHOLDS, MonthEnd, ReplicationOutput
 from caseflow.replication import simulate
 from caseflow.scenario import Scenario
+from caseflow.streams import Streams
 
 Variant = Callable[[Mapping[str, Any]], Scenario]
 
@@ -512,6 +513,24 @@ def test_patterns_keep_the_annual_volume(
     shares = {name: v.sum() / sum(x.sum() for x in r.values()) for name, v in r.items()}
     for name, src in baseline.demand.sources.items():
         assert shares[name] == pytest.approx(src.share, rel=0.01)
+
+
+def test_a_source_volume_scales_that_source_alone(baseline: Scenario) -> None:
+    """Police contacts down 30% (``volume = 0.7``): police rates are 0.7 times, the other sources' rates
+    and, under common random numbers, their arrival times are exactly as they were."""
+    days = 400
+    cal = Calendar(baseline.run.start_date, days + 10, lead_days=10)
+    fewer = baseline.with_overrides({"demand.sources.police.volume": 0.7})
+    before, after = daily_rates(baseline, cal, days), daily_rates(fewer, cal, days)
+    np.testing.assert_allclose(after["police"], 0.7 * before["police"])
+    for name in before:
+        if name != "police":
+            np.testing.assert_array_equal(after[name], before[name])
+    t0, s0, names = draw_arrivals(baseline, cal, Streams(3, 0), days)
+    t1, s1, _ = draw_arrivals(fewer, cal, Streams(3, 0), days)
+    police = names.index("police")
+    np.testing.assert_array_equal(t0[s0 != police], t1[s1 != police])
+    assert 0.6 < (s1 == police).sum() / (s0 == police).sum() < 0.8
 
 
 def test_simulated_school_contacts_dip_in_august(baseline_run: ReplicationOutput) -> None:

@@ -488,12 +488,13 @@ def test_unknown_nested_key_names_dotted_path_and_allowed_fields(tmp_path: Path)
 
 
 def test_unknown_key_inside_a_named_source(tmp_path: Path) -> None:
-    _, err = _error(tmp_path, {"demand.sources.police.volume": 3})
+    _, err = _error(tmp_path, {"demand.sources.police.volumes": 3})
     path, what = err.problems[0]
-    assert path == "demand.sources.police.volume"
+    assert path == "demand.sources.police.volumes"
     assert "share" in what
     assert "to_mash" in what
     assert "monthly" in what
+    assert "volume" in what
 
 
 def test_misspelt_key_in_banded(tmp_path: Path) -> None:

@@ -2,13 +2,14 @@
 
 The expected number of families contacting from source *i* on day *d* is
 
-    λ_i(d) = contacts_per_year × share_i / 365.25 / mean sibling-group size
+    λ_i(d) = contacts_per_year × share_i × volume_i / 365.25 / mean sibling-group size
              × monthly_i[month(d)] / m̄_i × weekday[d] / w̄
 
 where ``m̄_i`` and ``w̄`` normalise the multipliers to average 1 over the year, so the seasonal and weekly
-patterns move contacts around the calendar without changing the annual volume. Bank holidays take the
-``bank_holiday`` multiplier. Each day's count is Poisson; times are uniform within the day.
-Schedules are drawn up front, vectorised, from one stream per source (``arrivals.<source>``).
+patterns move contacts around the calendar without changing the annual volume. ``volume_i`` (1 by
+default) scales one source alone: 0.7 is 30% fewer police contacts, the other sources unchanged.
+Bank holidays take the ``bank_holiday`` multiplier. Each day's count is Poisson; times are uniform
+within the day. Schedules are drawn up front, vectorised, from one stream per source (``arrivals.<source>``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def daily_rates(scenario: Scenario, calendar: Calendar, days: int) -> dict[str, 
     for name, src in d.sources.items():
         monthly = np.array(src.monthly, dtype=float)
         monthly = monthly / (monthly @ month_days / month_days.sum())
-        out[name] = per_family * src.share * monthly[months] * weekday
+        out[name] = per_family * src.share * src.volume * monthly[months] * weekday
     return out
 
 

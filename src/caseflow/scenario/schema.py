@@ -145,6 +145,12 @@ class ContactSource(Section):
     monthly: FloatList = Field(
         min_length=12, max_length=12, description="relative volume by calendar month, Jan..Dec"
     )
+    volume: NonNegative = Field(
+        default=1.0,
+        le=100.0,
+        description="this source's contacts relative to its share of contacts_per_year: 0.7 is 30% fewer "
+        "police contacts, without recomputing the other shares (1 by default)",
+    )
 
 
 class SiblingGroups(Branch):
