@@ -107,6 +107,23 @@ def test_per_team_kpis() -> None:
         describe("no_such_kpi")
 
 
+def test_per_source_kpis() -> None:
+    contacts = describe("contacts_from_police")
+    assert (contacts.kind, contacts.source, contacts.unit) == ("count", "contacts_from_police", "children")
+    assert contacts.label == "Contacts from police"
+    conversion = describe("contact_to_referral_pct_la_services")
+    assert conversion.kind == "ratio"
+    assert (conversion.source, conversion.denominator) == (
+        "referrals_from_la_services",
+        "contacts_from_la_services",
+    )
+    assert conversion.label == "Contacts from local authority services that led to a referral"
+    assert conversion.bounds == (0.0, 100.0)
+    assert "contacts_from_schools" in Catalogue()
+    with pytest.raises(KeyError):
+        describe("contacts_from_")
+
+
 def test_catalogue_lookups() -> None:
     cat = Catalogue([CP_STARTS_RATE])
     assert cat["cp_started_per_10k"] is CP_STARTS_RATE

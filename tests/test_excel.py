@@ -35,7 +35,6 @@ REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.toml"
 AGENCY = REPO / "scenarios" / "agency_backfill.toml"
 SHEETS = ["Summary", "KPIs by year", "Costs", "Assumptions", "About"]
-UNITS = {k.name: k.unit for k in KPIS}
 REPORTED_FY = "2026-27"  # the baseline starts on 1 April 2025; its first year is the warm-up
 
 
@@ -117,7 +116,7 @@ def _records(ws: Any, header_row: int, group_row: int | None) -> list[dict[Any, 
 
 def _scaled(kpi: str, value: float) -> float:
     """The value a workbook cell holds for a KPI value: percentages are stored as fractions."""
-    return value / 100 if UNITS.get(kpi) == "%" else value
+    return value / 100 if Catalogue()[kpi].unit == "%" else value
 
 
 def _close(cell: Any, expected: float) -> bool:

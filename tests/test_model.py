@@ -542,6 +542,31 @@ def test_simulated_school_contacts_dip_in_august(baseline_run: ReplicationOutput
     assert contacts[august].mean() < contacts.mean()
 
 
+def test_contacts_and_referrals_by_source_add_up(baseline_run: ReplicationOutput) -> None:
+    counts = baseline_run.recorder.counts
+    sources = [n.removeprefix("contacts_from_") for n in counts if n.startswith("contacts_from_")]
+    assert {"police", "schools", "returning"} <= set(sources)
+    assert sum(sum(counts[f"contacts_from_{s}"]) for s in sources) == sum(counts["contacts"])
+    by_source = sum(sum(counts.get(f"referrals_from_{s}", [])) for s in sources)
+    assert 0 < by_source <= sum(counts["referrals"])
+    frame = caseflow.compute_kpis(baseline_run)
+    years = frame[(frame.period_type == "financial_year") & ~frame.warmup].set_index(["period", "kpi"])[
+        "value"
+    ]
+    period = years.index[0][0]
+    for s in sources:
+        assert 0 <= years[(period, f"contact_to_referral_pct_{s}")] <= 100
+    # police contacts convert least (the scenario's to_mash), schools more
+    assert (
+        years[(period, "contact_to_referral_pct_police")] < years[(period, "contact_to_referral_pct_schools")]
+    )
+    # a screening time for every child screened: at least one per child referred from a contact
+    _months, days = baseline_run.recorder.tallies["mash_screening_wd"]
+    assert len(days) >= by_source
+    assert min(days) >= 0
+    assert 0 < years[(period, "mash_screening_within_3wd_pct")] <= 100
+
+
 # ================================================================== KPI table
 def test_kpi_frame_shape(baseline_run: ReplicationOutput) -> None:
     out = baseline_run

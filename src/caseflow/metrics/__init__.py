@@ -15,6 +15,7 @@ from caseflow.metrics.catalogue import (
     describe,
     headline_kpis,
     kpi_names,
+    source_kpi,
     team_kpi,
 )
 from caseflow.metrics.compute import compute_kpis
@@ -31,5 +32,6 @@ __all__ = [
     "describe",
     "headline_kpis",
     "kpi_names",
+    "source_kpi",
     "team_kpi",
 ]

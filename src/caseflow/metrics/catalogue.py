@@ -36,8 +36,10 @@ __all__ = [
     "Display",
     "cost_kpis",
     "describe",
+    "dynamic_kpis",
     "headline_kpis",
     "kpi_names",
+    "source_kpi",
     "team_kpi",
 ]
 
@@ -202,6 +204,29 @@ KPIS: tuple[KPI, ...] = (
         short="Contact decisions within 1 working day",
         section="Timeliness",
         headline=True,
+    ),
+    KPI(
+        "mash_screening_within_3wd_pct",
+        "Share of contacts passed to MASH whose screening was completed within 3 working days of the "
+        "front-door decision",
+        "%",
+        "pct_within",
+        "mash_screening_wd",
+        threshold=3,
+        dfe="local MASH standards (1-3 working days); no national measure",
+        label="MASH screenings completed within 3 working days",
+        short="MASH screening within 3 working days",
+        section="Timeliness",
+    ),
+    KPI(
+        "mash_screening_median_wd",
+        "Median working days from the front-door decision to the end of MASH screening",
+        "working days",
+        "median",
+        "mash_screening_wd",
+        label="MASH screening: median working days",
+        short="MASH screening (median)",
+        section="Timeliness",
     ),
     KPI(
         "contact_to_referral_pct",
@@ -1088,6 +1113,70 @@ def team_kpi(name: str) -> KPI | None:
     return None
 
 
+#: Per-source KPIs (one per contact source a scenario has): (prefix, kind, unit, label, short, source,
+#: denominator); ``{src}`` is the source's key, ``{words}`` its name in words.
+_SOURCE_KPIS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
+    (
+        "contacts_from_",
+        "count",
+        "children",
+        "Contacts from {words}",
+        "{Words} contacts",
+        "contacts_from_{src}",
+        "",
+    ),
+    (
+        "contact_to_referral_pct_",
+        "ratio",
+        "%",
+        "Contacts from {words} that led to a referral",
+        "{Words}: contacts becoming referrals",
+        "referrals_from_{src}",
+        "contacts_from_{src}",
+    ),
+)
+
+_SOURCE_NAMES = {"la_services": "local authority services", "la": "the local authority"}
+
+
+def source_kpi(name: str) -> KPI | None:
+    """The definition of a per-source KPI: ``contacts_from_<source>`` or
+    ``contact_to_referral_pct_<source>``; None for any other name."""
+    for prefix, kind, unit, label, short, source, denominator in _SOURCE_KPIS:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            src = name.removeprefix(prefix)
+            words = _SOURCE_NAMES.get(src, src.replace("_", " "))
+            fill = {"src": src, "words": words, "Words": words[:1].upper() + words[1:]}
+            return KPI(
+                name,
+                label.format(**fill) + " in the period",
+                unit,
+                kind,
+                source.format(**fill),
+                denominator=denominator.format(**fill),
+                label=label.format(**fill),
+                short=short.format(**fill),
+                section="Demand",
+                upper=100.0 if unit == "%" else None,  # a source's referrals are some of its contacts
+            )
+    return None
+
+
+def dynamic_kpis(counts: Iterable[str], stocks: Iterable[str]) -> tuple[KPI, ...]:
+    """The per-team and per-source KPIs a replication's records support: a team KPI for each team stock,
+    and both source KPIs for each ``contacts_from_<source>`` counter."""
+    out: list[KPI] = [
+        kpi
+        for name in sorted(stocks)
+        if any(name.startswith(p) for p in team_kpi_prefixes()) and (kpi := team_kpi(name)) is not None
+    ]
+    for name in sorted(counts):
+        if name.startswith("contacts_from_"):
+            src = name.removeprefix("contacts_from_")
+            out += [k for p, *_ in _SOURCE_KPIS if (k := source_kpi(p + src)) is not None]
+    return tuple(out)
+
+
 def team_kpi_prefixes() -> tuple[str, ...]:
     return tuple(p for p, *_ in _TEAM_KPIS)
 
@@ -1097,8 +1186,8 @@ def kpi_names() -> list[str]:
 
 
 def describe(name: str) -> KPI:
-    """The definition of KPI ``name`` (per-team KPIs included); KeyError if there is none."""
-    kpi = _BY_NAME.get(name) or team_kpi(name)
+    """The definition of KPI ``name`` (per-team and per-source KPIs included); KeyError if there is none."""
+    kpi = _BY_NAME.get(name) or team_kpi(name) or source_kpi(name)
     if kpi is None:
         raise KeyError(name)
     return kpi
@@ -1135,7 +1224,7 @@ def _unknown(name: str) -> KPI:
 class Catalogue:
     """The built-in KPIs plus any defined outside the package (``extra``, which win on a name clash).
 
-    ``catalogue[name]`` always gives a definition: built-in, extra, per-team, or for a name nobody
+    ``catalogue[name]`` always gives a definition: built-in, extra, per-team, per-source, or for a name nobody
     defined a stand-in labelled from the name, with no unit and no bounds.
     """
 
@@ -1146,12 +1235,15 @@ class Catalogue:
         for k in self.extra:
             if k.name == name:
                 return k
-        kpi = _BY_NAME.get(name) or team_kpi(name)
+        kpi = _BY_NAME.get(name) or team_kpi(name) or source_kpi(name)
         return kpi if kpi is not None else _unknown(name)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and (
-            any(k.name == name for k in self.extra) or name in _BY_NAME or team_kpi(name) is not None
+            any(k.name == name for k in self.extra)
+            or name in _BY_NAME
+            or team_kpi(name) is not None
+            or source_kpi(name) is not None
         )
 
     def __iter__(self) -> Iterator[KPI]:

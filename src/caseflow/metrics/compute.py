@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from caseflow.metrics.catalogue import KPI, KPIS, team_kpi, team_kpi_prefixes
+from caseflow.metrics.catalogue import KPI, KPIS, dynamic_kpis
 from caseflow.model.simulation import ReplicationOutput
 from caseflow.records import Recorder
 
@@ -94,14 +94,7 @@ def compute_kpis(out: ReplicationOutput, kpis: tuple[KPI, ...] = KPIS) -> pd.Dat
         if k.kind in ("pct_within", "pct_flag", "median", "mean"):
             cache.setdefault(k.source, empty)
 
-    prefixes = team_kpi_prefixes()
-    extra = tuple(
-        kpi
-        for name in sorted(rec.stocks)
-        for prefix in prefixes
-        if name.startswith(prefix) and (kpi := team_kpi(name)) is not None
-    )
-    kpis = kpis + extra
+    kpis = kpis + dynamic_kpis(rec.counts, rec.stocks)
     periods: list[tuple[str, str, range, bool]] = []
     for i, label in enumerate(out.months):
         periods.append(("month", label, range(i, i + 1), i < out.warmup_months))

@@ -89,7 +89,11 @@ class FrontDoor(StageGroup):
             else:
                 p.close(kids, ClosureKind.FRONT_DOOR, family)
             return
-        done = yield from self.capacity.perform(Task.MASH_SCREENING, kids, done)
+        passed = done
+        done = yield from self.capacity.perform(Task.MASH_SCREENING, kids, passed)
+        wd = self.cal.working_days_between(passed, done)
+        for _ in kids:
+            rec.tally("mash_screening_wd", done, wd)
         outcome = self._mash_outcome.sample(family)
         if (
             outcome == "referral"
@@ -100,6 +104,7 @@ class FrontDoor(StageGroup):
             outcome = "no_further_action"
             rec.count("referrals_prevented_by_early_help", env.now, len(kids))
         if outcome == "referral":
+            rec.count(f"referrals_from_{source}", env.now, n)
             yield from p.route("referral", family, kids)
         elif outcome == "early_help":
             yield from self.early_help(family, kids, otherwise=ClosureKind.FRONT_DOOR)
