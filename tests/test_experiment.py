@@ -80,6 +80,70 @@ def test_effects_are_paired_differences(small: caseflow.Scenario) -> None:
     assert eff["difference"] > 0
 
 
+def test_effects_by_year_are_paired_differences_year_by_year(
+    small: caseflow.Scenario, tmp_path: Path
+) -> None:
+    """A change from the second reported year: the first year's differences are exactly zero (common
+    random numbers before the change), later years' are not, and each year's is its own paired mean."""
+    start = small.run.start_date
+    later = start.replace(year=start.year + small.run.warmup_years + 1)
+    data = small.model_dump()
+    data["changes"] = [{"date": later, "field": "demand.contacts_per_year", "factor": 1.3}]
+    from caseflow.scenario.loader import validate
+
+    variant = validate(data).with_overrides({}, name="more")
+    comp = caseflow.compare(
+        {"a": small, "more": variant}, years=2, replications=3, seed=4, executor="sequential"
+    )
+    by_year = comp.effects_by_year()
+    assert list(by_year.columns) == [
+        "scenario", "period", "kpi", "baseline_mean", "scenario_mean", "difference", "ci_low", "ci_high", "n",
+    ]  # fmt: skip
+    contacts = by_year[by_year["kpi"] == "contacts"].set_index("period")
+    first, second = sorted(contacts.index)
+    assert contacts.loc[first, "difference"] == 0.0
+    assert (contacts.loc[first, "ci_low"], contacts.loc[first, "ci_high"]) == (0.0, 0.0)
+    assert contacts.loc[second, "difference"] > 0
+    fy = {n: r.reported("financial_year") for n, r in comp.results.items()}
+    per = {
+        n: f[(f["kpi"] == "contacts") & (f["period"] == second)].set_index("replication")["value"]
+        for n, f in fy.items()
+    }
+    assert contacts.loc[second, "difference"] == pytest.approx((per["more"] - per["a"]).mean())
+    # the whole-period effect is the mean over years of the yearly effects for a count
+    overall = comp.effects().set_index("kpi").loc["contacts", "difference"]
+    assert overall == pytest.approx(contacts["difference"].mean())
+
+
+def test_cli_compare_by_year(
+    small: caseflow.Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from caseflow.cli import main
+    from caseflow.scenario.writer import write_scenario
+
+    base = write_scenario(tmp_path / "small.toml", small.model_dump(exclude={"provenance"}))
+    start = small.run.start_date
+    later = start.replace(year=start.year + small.run.warmup_years + 1)
+    more = write_scenario(
+        tmp_path / "more.toml",
+        {"name": "more", "changes": [{"date": later, "field": "demand.contacts_per_year", "factor": 1.3}]},
+        extends=base,
+    )
+    out = tmp_path / "effects.json"
+    argv = ["compare", str(base), str(more), "--years", "2", "--reps", "2", "--workers", "1", "--by-year"]
+    assert main([*argv, "--kpis", "contacts", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "by financial year" in text
+    assert "Contacts" in text
+    record = json.loads(out.read_text())
+    rows = record["effects_by_year"]
+    assert [r["kpi"] for r in rows] == ["contacts", "contacts"]
+    assert rows[0]["difference"] == 0.0
+    assert rows[1]["difference"] > 0
+
+
 def test_interrupted_run_resumes_and_matches(small: caseflow.Scenario, tmp_path: Path, monkeypatch) -> None:
     calls = []
     real = runner_mod.simulate

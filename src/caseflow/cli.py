@@ -15,8 +15,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from caseflow import cli_authority, cli_planning
+
+if TYPE_CHECKING:
+    from caseflow.experiment.compare import Comparison
 
 __all__ = ["main"]
 
@@ -83,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         "--kpis", help="comma-separated KPIs to show (default: headline timeliness, caseload, cost)"
     )
     c.add_argument("--all", action="store_true", help="show every KPI")
+    c.add_argument("--by-year", action="store_true", help="also show the effects financial year by year")
     cli_authority.add_commands(sub, _positive, _non_negative)
     cli_planning.add_commands(sub, _positive, _non_negative)
     return p
@@ -164,7 +169,7 @@ COMPARE_KPIS = (
 def _compare(args: argparse.Namespace, progress: bool) -> int:
     from caseflow.experiment.compare import compare
     from caseflow.files import write_json
-    from caseflow.present.text import format_effects
+    from caseflow.present.text import format_effects, format_effects_by_year
     from caseflow.scenario.loader import load_scenario
 
     if len(args.scenarios) < 2:
@@ -193,6 +198,9 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
         wanted = [k for k in COMPARE_KPIS if k in set(effects["kpi"])]
         wanted += sorted(k for k in set(effects["kpi"]) if k.startswith("caseload_mean_"))
     print(format_effects(comparison, wanted))
+    if args.by_year:
+        print()
+        print(format_effects_by_year(comparison, wanted))
     if args.json:
         shown = effects[effects["kpi"].isin(wanted)]
         write_json(
@@ -207,7 +215,8 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
                     {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
                     for row in shown.to_dict(orient="records")
                 ],
-            },
+            }
+            | ({"effects_by_year": _by_year_records(comparison, wanted)} if args.by_year else {}),
         )
         print(f"\nwrote {args.json}")
     if args.excel:
@@ -216,6 +225,15 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
         write_workbook(comparison, args.excel)
         print(f"wrote {args.excel}")
     return EXIT_OK
+
+
+def _by_year_records(comparison: Comparison, wanted: list[str]) -> list[dict[str, object]]:
+    table = comparison.effects_by_year()
+    shown = table[table["kpi"].isin(wanted)]
+    return [
+        {str(k): (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        for row in shown.to_dict(orient="records")
+    ]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -46,39 +46,56 @@ class Comparison:
     def effects(self, level: float = 0.95) -> pd.DataFrame:
         """Paired difference (scenario − baseline) of each KPI with its t-based CI, per scenario.
 
-        Columns: scenario, kpi, baseline_mean, scenario_mean, difference, ci_low, ci_high, n.
+        Each KPI is averaged over the reported financial years within a replication first. Columns:
+        scenario, kpi, baseline_mean, scenario_mean, difference, ci_low, ci_high, n.
         """
-        base = (
-            self.results[self.baseline]
-            .per_replication_mean()
-            .pivot(index="replication", columns="kpi", values="value")
-        )
+        frames = {name: r.per_replication_mean() for name, r in self.results.items()}
+        return self._paired(frames, [], level)
+
+    def effects_by_year(self, level: float = 0.95) -> pd.DataFrame:
+        """The same paired differences for each reported financial year separately.
+
+        Columns: scenario, period (``"2026-27"``), kpi, baseline_mean, scenario_mean, difference,
+        ci_low, ci_high, n. A change that starts mid-run shows when its effect begins and how it builds.
+        """
+        frames = {name: r.reported("financial_year") for name, r in self.results.items()}
+        return self._paired(frames, ["period"], level)
+
+    def _paired(self, frames: dict[str, pd.DataFrame], by: list[str], level: float) -> pd.DataFrame:
+        def wide(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame.pivot_table(index=["replication", *by], columns="kpi", values="value", dropna=False)
+
+        base = wide(frames[self.baseline])
         rows = []
-        for name, res in self.results.items():
+        for name, frame in frames.items():
             if name == self.baseline:
                 continue
-            other = res.per_replication_mean().pivot(index="replication", columns="kpi", values="value")
-            for kpi in other.columns:
-                if kpi not in base.columns:
-                    continue
-                d = (other[kpi] - base[kpi]).dropna().to_numpy()
-                mean, lo, hi = t_interval(d, level)
-                rows.append(
-                    (name, kpi, float(base[kpi].mean()), float(other[kpi].mean()), mean, lo, hi, len(d))
-                )
-        return pd.DataFrame(
-            rows,
-            columns=[
-                "scenario",
-                "kpi",
-                "baseline_mean",
-                "scenario_mean",
-                "difference",
-                "ci_low",
-                "ci_high",
-                "n",
-            ],
-        )
+            other = wide(frame)
+            groups = [((), other.index)] if not by else list(other.groupby(level=by).groups.items())
+            for key, index in groups:
+                keys = key if isinstance(key, tuple) else (key,)
+                o = other.loc[index]
+                b = base.reindex(o.index)
+                for kpi in other.columns:
+                    if kpi not in base.columns:
+                        continue
+                    d = (o[kpi] - b[kpi]).dropna().to_numpy()
+                    mean, lo, hi = t_interval(d, level)
+                    rows.append(
+                        (name, *keys, kpi, float(b[kpi].mean()), float(o[kpi].mean()), mean, lo, hi, len(d))
+                    )
+        columns = [
+            "scenario",
+            *by,
+            "kpi",
+            "baseline_mean",
+            "scenario_mean",
+            "difference",
+            "ci_low",
+            "ci_high",
+            "n",
+        ]
+        return pd.DataFrame(rows, columns=columns)
 
 
 def compare(

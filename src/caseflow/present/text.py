@@ -23,6 +23,7 @@ __all__ = [
     "format_assumptions",
     "format_demand_frontier",
     "format_effects",
+    "format_effects_by_year",
     "format_frontier",
     "format_headline",
     "format_sensitivity",
@@ -247,6 +248,37 @@ def format_target(result: TargetResult) -> str:
         )
     for note in s.notes:
         lines.append(f"Note: {note}")
+    return "\n".join(lines)
+
+
+def format_effects_by_year(comparison: Comparison, kpis: list[str]) -> str:
+    """Plain text: each scenario's paired effect on each KPI, financial year by financial year."""
+    effects = comparison.effects_by_year()
+    base = comparison.baseline
+    first = comparison.results[base]
+    catalogue = Catalogue(k for r in comparison.results.values() for k in r.kpi_definitions)
+    lines = [
+        f"Effects against {base} by financial year, under common random numbers: {first.replications} "
+        f"replications (seed {first.seed}); paired differences with 95% CIs",
+    ]
+    for name in comparison.names:
+        if name == base:
+            continue
+        lines += ["", f"{name} vs {base}"]
+        mine = effects[effects["scenario"] == name]
+        for k in catalogue.ordered([k for k in kpis if k in set(mine["kpi"])]):
+            kpi = catalogue[k]
+            lines.append(f"  {kpi.label} ({unit_text(kpi, difference=True)})  [{k}]")
+            lines.append(
+                f"    {'year':8s} {base[:12]:>12s} {name[:12]:>12s} {'difference':>12s} {'95% CI':>26s}"
+            )
+            for r in cast("list[dict[str, float]]", mine[mine["kpi"] == k].to_dict(orient="records")):
+                lines.append(
+                    f"    {r['period']!s:8s} {format_value(kpi, r['baseline_mean']):>12s} "
+                    f"{format_value(kpi, r['scenario_mean']):>12s} "
+                    f"{format_value(kpi, r['difference'], sign=True):>12s} "
+                    f"{_interval(kpi, r['ci_low'], r['ci_high'], sign=True):>26s}"
+                )
     return "\n".join(lines)
 
 
