@@ -107,6 +107,19 @@ def test_per_team_kpis() -> None:
         describe("no_such_kpi")
 
 
+def test_per_team_workforce_kpis() -> None:
+    vacancy = describe("sw_vacancy_pct_assessment")
+    assert (vacancy.kind, vacancy.source, vacancy.unit, vacancy.bounds) == (
+        "stock", "sw_vacancy_pct_assessment", "%", (0.0, 100.0),
+    )  # fmt: skip
+    assert vacancy.label == "Vacancy rate, assessment team"
+    turnover = describe("sw_turnover_pct_cin_cp")
+    assert (turnover.kind, turnover.source, turnover.denominator) == (
+        "turnover", "sw_leavers_fte_cin_cp", "sw_fte_in_post_cin_cp",
+    )  # fmt: skip
+    assert turnover.section == "Workforce"
+
+
 def test_per_source_kpis() -> None:
     contacts = describe("contacts_from_police")
     assert (contacts.kind, contacts.source, contacts.unit) == ("count", "contacts_from_police", "children")

@@ -567,6 +567,22 @@ def test_contacts_and_referrals_by_source_add_up(baseline_run: ReplicationOutput
     assert 0 < years[(period, "mash_screening_within_3wd_pct")] <= 100
 
 
+def test_team_workforce_records_add_up_to_the_authority(baseline_run: ReplicationOutput) -> None:
+    rec = baseline_run.recorder
+    teams = [n.removeprefix("sw_fte_in_post_") for n in rec.stocks if n.startswith("sw_fte_in_post_")]
+    assert set(teams) == {"front_door", "assessment", "cin_cp", "children_in_care", "care_leavers"}
+    total = np.sum([rec.stocks[f"sw_fte_in_post_{t}"] for t in teams], axis=0)
+    np.testing.assert_allclose(total, rec.stocks["sw_fte_in_post"])
+    leavers = sum(sum(rec.counts.get(f"sw_leavers_fte_{t}", [])) for t in teams)
+    assert leavers == pytest.approx(sum(rec.counts["sw_leavers_fte"]))
+    frame = caseflow.compute_kpis(baseline_run)
+    names = set(frame["kpi"])
+    for t in teams:
+        assert {f"sw_vacancy_pct_{t}", f"sw_agency_pct_{t}", f"sw_turnover_pct_{t}"} <= names
+    values = frame[frame["kpi"].str.startswith(("sw_vacancy_pct_", "sw_agency_pct_"))]["value"].dropna()
+    assert ((values >= 0) & (values <= 100)).all()
+
+
 # ================================================================== KPI table
 def test_kpi_frame_shape(baseline_run: ReplicationOutput) -> None:
     out = baseline_run

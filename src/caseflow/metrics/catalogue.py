@@ -1065,7 +1065,8 @@ _BY_NAME = {k.name: k for k in KPIS}
 
 #: Per-team KPIs that :func:`caseflow.metrics.compute_kpis` adds for each case-holding team:
 #: ``(prefix, description, unit, label, short label, display)``.
-_TEAM_KPIS: tuple[tuple[str, str, str, str, str, Display], ...] = (
+_TEAM_KPIS: tuple[tuple[str, str, str, str, str, Display, str, str], ...] = (
+    # (prefix, description, unit, label, short, display, kind, denominator prefix)
     (
         "caseload_mean_",
         "Children per case-holding FTE at period end",
@@ -1073,6 +1074,8 @@ _TEAM_KPIS: tuple[tuple[str, str, str, str, str, Display], ...] = (
         "Average caseload, {team} team: children per social worker (FTE), 31 March",
         "{Team} team",
         Display.DECIMAL,
+        "stock",
+        "",
     ),
     (
         "unallocated_end_",
@@ -1081,8 +1084,43 @@ _TEAM_KPIS: tuple[tuple[str, str, str, str, str, Display], ...] = (
         "Children waiting for a social worker, {team} team, 31 March",
         "{Team} team, unallocated",
         Display.DECIMAL,
+        "stock",
+        "",
+    ),
+    (
+        "sw_vacancy_pct_",
+        "Vacant posts ÷ (vacant posts + LA-employed FTE in post) at period end",
+        "%",
+        "Vacancy rate, {team} team",
+        "{Team} team vacancies",
+        Display.PERCENT,
+        "stock",
+        "",
+    ),
+    (
+        "sw_agency_pct_",
+        "Agency FTE ÷ (agency + LA-employed FTE) at period end",
+        "%",
+        "Agency rate, {team} team",
+        "{Team} team agency",
+        Display.PERCENT,
+        "stock",
+        "",
+    ),
+    (
+        "sw_turnover_pct_",
+        "LA-employed FTE leaving the team in the period ÷ its LA-employed FTE in post at period end",
+        "%",
+        "Turnover rate, {team} team",
+        "{Team} team turnover",
+        Display.PERCENT,
+        "turnover",
+        "sw_fte_in_post_",
     ),
 )
+
+#: The records a per-team KPI family is computed from (its ``source``): the turnover family counts leavers.
+_TEAM_SOURCES = {"sw_turnover_pct_": "sw_leavers_fte_"}
 
 _TEAM_NAMES = {
     "front_door": "front door",
@@ -1095,20 +1133,22 @@ _TEAM_NAMES = {
 
 def team_kpi(name: str) -> KPI | None:
     """The definition of a per-team KPI (``caseload_mean_<team>`` or ``unallocated_end_<team>``), or None."""
-    for prefix, kind, unit, label, short, display in _TEAM_KPIS:
+    for prefix, what, unit, label, short, display, kind, denominator in _TEAM_KPIS:
         if name.startswith(prefix) and len(name) > len(prefix):
             team = name.removeprefix(prefix)
             words = _TEAM_NAMES.get(team, team.replace("_", " "))
             return KPI(
                 name,
-                f"{kind} for team {team}",
+                f"{what} for team {team}",
                 unit,
-                "stock",
-                name,
+                kind,
+                _TEAM_SOURCES.get(prefix, prefix) + team,
+                denominator=denominator + team if denominator else "",
                 label=label.format(team=words, Team=words[:1].upper() + words[1:]),
                 short=short.format(team=words, Team=words[:1].upper() + words[1:]),
-                section=_CASELOADS,
+                section=_CASELOADS if kind == "stock" and unit != "%" else "Workforce",
                 display=display,
+                upper=100.0 if unit == "%" and kind == "stock" else None,
             )
     return None
 
@@ -1163,13 +1203,20 @@ def source_kpi(name: str) -> KPI | None:
 
 
 def dynamic_kpis(counts: Iterable[str], stocks: Iterable[str]) -> tuple[KPI, ...]:
-    """The per-team and per-source KPIs a replication's records support: a team KPI for each team stock,
-    and both source KPIs for each ``contacts_from_<source>`` counter."""
-    out: list[KPI] = [
-        kpi
-        for name in sorted(stocks)
-        if any(name.startswith(p) for p in team_kpi_prefixes()) and (kpi := team_kpi(name)) is not None
-    ]
+    """The per-team and per-source KPIs a replication's records support: a team KPI for each team stock
+    (caseload, unallocated, vacancy and agency rates), a team's turnover for each team's FTE in post, and
+    both source KPIs for each ``contacts_from_<source>`` counter."""
+    stocks = set(stocks)
+    out: list[KPI] = []
+    for name in sorted(stocks):
+        for prefix in team_kpi_prefixes():
+            kpi = team_kpi(name) if name.startswith(prefix) else None
+            if kpi is not None and kpi.kind == "stock":
+                out.append(kpi)
+        if name.startswith("sw_fte_in_post_") and len(name) > len("sw_fte_in_post_"):
+            turnover = team_kpi("sw_turnover_pct_" + name.removeprefix("sw_fte_in_post_"))
+            if turnover is not None:
+                out.append(turnover)
     for name in sorted(counts):
         if name.startswith("contacts_from_"):
             src = name.removeprefix("contacts_from_")

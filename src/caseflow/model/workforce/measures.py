@@ -78,12 +78,27 @@ def snapshot(
     unallocated = 0
     area = 0.0
     for team in teams.values():
+        team_la = team_agency = 0.0
         for w in team.workers:
             if w.contract == Contract.AGENCY:
-                agency_fte += w.fte
+                team_agency += w.fte
             else:
-                la_fte += w.fte
-        vacant += sum(p.fte for p in team.posts if not p.removed and p.holder is None)
+                team_la += w.fte
+        team_vacant = sum(p.fte for p in team.posts if not p.removed and p.holder is None)
+        la_fte += team_la
+        agency_fte += team_agency
+        vacant += team_vacant
+        rec.stock(f"sw_fte_in_post_{team.name}", month, team_la)
+        rec.stock(
+            f"sw_vacancy_pct_{team.name}",
+            month,
+            100 * team_vacant / (team_vacant + team_la) if team_vacant + team_la else math.nan,
+        )
+        rec.stock(
+            f"sw_agency_pct_{team.name}",
+            month,
+            100 * team_agency / (team_agency + team_la) if team_agency + team_la else math.nan,
+        )
         unallocated += team.unallocated
         area += team.take_area(now)
         if team.case_holding:

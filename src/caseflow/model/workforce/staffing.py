@@ -131,6 +131,7 @@ class Staffing:
         self.fte.change(w, -1)
         if w.contract != Contract.AGENCY:
             self.rec.count("sw_leavers_fte", now, w.fte)
+            self.rec.count(f"sw_leavers_fte_{team.name}", now, w.fte)
         self.holding.worker_left(w, team)
 
     def _asye_ends(self, w: Worker, after: float) -> Proc:
