@@ -1,4 +1,4 @@
-"""The ``caseflow`` commands that answer "what do we need?".
+"""The ``caseflow`` commands that answer "what do we need?", "what does it rest on?", and brief a committee.
 
     caseflow target SCENARIO --lever FIELD (--kpi KPI (--at-least V | --at-most V) | --target KPI>=V ...)
                     [--confidence C] [--between LO HI] [--step S] [--largest] [--years N] [--seed N]
@@ -11,6 +11,9 @@
 
     caseflow sensitivity SCENARIO [--list] [--method morris|sobol] [--trajectories N] [--spread S]
                          [--fields a,b] [--kpis a,b] [--reps N] [--charts DIR] [--json FILE] ...
+
+    caseflow report BRIEFING.toml | BASELINE OPTION... --out FILE.html [--docx FILE.docx]
+                    [--title T] [--question Q] [--years N] [--reps N] [--seed N] [--workers N] [--store DIR]
 
 Heavy imports happen inside each command, so ``caseflow --help`` stays quick.
 """
@@ -47,6 +50,13 @@ def _share(text: str) -> float:
 
 def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
     """Register the commands on the main parser's subparsers."""
+    _add_target(sub, positive, non_negative)
+    _add_frontier(sub, positive, non_negative)
+    _add_sensitivity(sub, positive, non_negative)
+    _add_report(sub, positive, non_negative)
+
+
+def _add_target(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
     t = sub.add_parser(
         "target",
         help="find the smallest (or largest) value of a scenario field that meets KPI targets",
@@ -87,6 +97,8 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     t.add_argument("--json", metavar="FILE", help="write the answer and every level tried as JSON here")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
 
+
+def _add_frontier(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
     f = sub.add_parser(
         "frontier",
         help="a team's caseloads, timeliness and backlog by establishment; or the most demand absorbed",
@@ -120,6 +132,8 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     f.add_argument("--json", metavar="FILE", help="write the frontier as JSON here")
     f.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
 
+
+def _add_sensitivity(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
     g = sub.add_parser(
         "sensitivity",
         help="which assumptions ([U] values) move timeliness, caseloads and cost, and by how much",
@@ -146,8 +160,36 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
 
 
+def _add_report(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
+    r = sub.add_parser(
+        "report",
+        help="a printable committee briefing (HTML, and Word) comparing options",
+        description=(
+            "Run the options of a briefing file (or scenario files: the first is the comparison point) on "
+            "common random numbers and write a short, printable committee briefing: the question, the "
+            "options side by side with confidence intervals, the charts, what each option changes and the "
+            "key assumptions with their sources, and a plain-language statement of the uncertainty."
+        ),
+    )
+    r.add_argument("files", nargs="+", help="a briefing TOML file, or two or more scenario files")
+    r.add_argument("--out", metavar="FILE", required=True, help="write the HTML briefing here")
+    r.add_argument("--docx", metavar="FILE", help="also write it as a Word document (needs the report extra)")
+    r.add_argument("--title", help="the title (scenario files only)")
+    r.add_argument("--question", help="the question (scenario files only)")
+    r.add_argument("--years", type=positive, default=None, help="financial years after warm-up")
+    r.add_argument(
+        "--reps", type=positive, default=None, help="replications (default: the briefing's, or 10)"
+    )
+    r.add_argument("--seed", type=non_negative, default=None, help="random seed")
+    r.add_argument("--workers", type=positive, default=None, help="local processes (default: all cores)")
+    r.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+
+
 def run_command(args: argparse.Namespace, progress: bool) -> int | None:
     """Run one of these commands; None if ``args`` is another command."""
+    if args.command == "report":
+        return _report(args, progress)
     if args.command == "sensitivity":
         return _sensitivity(args, progress)
     if args.command == "target":
@@ -309,4 +351,44 @@ def _sensitivity(args: argparse.Namespace, progress: bool) -> int:
     if args.json:
         write_json(args.json, result.to_json_dict())
         print(f"\nwrote {args.json}")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace, progress: bool) -> int:
+    import dataclasses
+
+    from caseflow.experiment.compare import compare
+    from caseflow.present.briefing import Briefing, load_briefing, options_from, write_docx, write_html
+
+    try:
+        if len(args.files) == 1:
+            briefing = load_briefing(args.files[0])
+        else:
+            options = options_from(args.files)
+            first = next(iter(options.values()))
+            briefing = Briefing(
+                title=args.title or f"Options against {first.name}",
+                question=args.question or "What would each option change, and at what cost?",
+                options=options,
+            )
+        overrides = {"years": args.years, "replications": args.reps, "seed": args.seed}
+        briefing = dataclasses.replace(briefing, **{k: v for k, v in overrides.items() if v is not None})
+        if briefing.replications < 2:
+            return _fail("a briefing needs at least 2 replications for its confidence intervals")
+        comparison = compare(
+            briefing.options,
+            years=briefing.years,
+            replications=briefing.replications,
+            seed=briefing.seed,
+            workers=args.workers,
+            store=args.store,
+            progress=progress,
+        )
+        written = [write_html(briefing, comparison, args.out)]
+        if args.docx:
+            written.append(write_docx(briefing, comparison, args.docx))
+    except (ValueError, ImportError) as exc:
+        return _fail(str(exc))
+    for path in written:
+        print(f"wrote {path}")
     return EXIT_OK
