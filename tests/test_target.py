@@ -243,6 +243,58 @@ def test_lever_value_and_label(small: Scenario) -> None:
         lever_value(small, "workforce.teams.assessment.handles")
 
 
+def test_budget_lever_buys_establishment_at_the_scenarios_pay_rates(small: Scenario) -> None:
+    from caseflow.costs import annual_cost_per_fte
+    from caseflow.experiment.levels import BudgetLever, FieldLever, as_lever
+
+    lever = as_lever("budget:cin_cp")
+    assert lever == BudgetLever("cin_cp")
+    assert as_lever("demand.contacts_per_year") == FieldLever("demand.contacts_per_year")
+    assert lever.current(small) == 0.0
+    per_fte = annual_cost_per_fte(small, team="cin_cp")
+    c = small.costs
+    assert c is not None
+    experienced = (
+        1 - c.salary.senior_share
+    ) * c.salary.social_worker + c.salary.senior_share * c.salary.senior_practitioner
+    assert per_fte == pytest.approx(experienced * c.salary.oncost_multiplier + c.retention_payment)
+    more = lever.apply(small, 3 * per_fte)
+    assert more.workforce is not None
+    assert small.workforce is not None
+    assert more.workforce.teams["cin_cp"].establishment == pytest.approx(
+        small.workforce.teams["cin_cp"].establishment + 3
+    )
+    assert lever.default_range(small) == pytest.approx(
+        (0.0, small.workforce.teams["cin_cp"].establishment * per_fte)
+    )
+    # a team that holds no cases is priced at its own salary; agency at the hourly charge
+    assert annual_cost_per_fte(small, team="front_door") < per_fte
+    assert annual_cost_per_fte(small, contract="agency") == pytest.approx(
+        c.agency.hourly() * c.agency.billed_hours_per_week * c.agency.billed_weeks_per_year
+    )
+    with pytest.raises(ValueError, match="no team 'nope'"):
+        as_lever("budget:nope").current(small)
+    with pytest.raises(ValueError, match="no \\[costs\\]"):
+        annual_cost_per_fte(small.model_copy(update={"costs": None}))
+    with pytest.raises(ValueError, match="contract"):
+        annual_cost_per_fte(small, contract="bank")
+
+
+@pytest.mark.slow
+def test_find_target_with_a_budget(small: Scenario) -> None:
+    found = find_target(
+        small, "budget:assessment", ["assessment_within_45wd_pct>=86"], years=1, executor="sequential",
+        max_replications=15,
+    )  # fmt: skip
+    assert found.lever == "budget:assessment"
+    assert "pounds a year" in found.label
+    assert found.search.low == 0.0
+    assert found.status in ("found", "met_throughout")
+    assert found.value is not None
+    levels = found.levels().set_index("level")
+    assert levels["assessment_within_45wd_pct"].iloc[-1] > levels["assessment_within_45wd_pct"].iloc[0]
+
+
 @pytest.mark.slow
 def test_find_target_on_a_small_authority(small: Scenario) -> None:
     found = find_target(

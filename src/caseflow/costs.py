@@ -22,9 +22,17 @@ from typing import Protocol
 from caseflow.calendar import Calendar
 from caseflow.model.entities import DAYS_PER_YEAR
 from caseflow.records import Recorder
+from caseflow.scenario.cost_schema import SalaryCosts
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["COST_KPIS", "CostDrivers", "CostLedger", "inflation_factor"]
+__all__ = [
+    "COST_KPIS",
+    "CostDrivers",
+    "CostLedger",
+    "annual_cost_per_fte",
+    "experienced_salary",
+    "inflation_factor",
+]
 
 #: Cost KPIs recorded each month (pounds in the period).
 COST_KPIS = (
@@ -35,6 +43,36 @@ COST_KPIS = (
     "cost_placements",
     "cost_total",
 )
+
+
+def experienced_salary(salary: SalaryCosts) -> float:
+    """Basic salary of an experienced case-holding FTE: social worker and senior practitioner grades
+    blended by ``senior_share``."""
+    return (1 - salary.senior_share) * salary.social_worker + salary.senior_share * salary.senior_practitioner
+
+
+def annual_cost_per_fte(scenario: Scenario, *, team: str | None = None, contract: str = "permanent") -> float:
+    """What one FTE costs a year at the scenario's pay rates (``price_date`` prices), as the ledger
+    charges it: a permanent experienced case-holder (or, in a team that holds no cases, a front-door or
+    care-leaver post) at basic salary × on-cost multiplier plus the retention payment; or an agency FTE
+    at the (capped) hourly charge × billed hours × billed weeks. The one-off recruitment payment per
+    hire is left out.
+    """
+    c = scenario.costs
+    if c is None:
+        raise ValueError(f"{scenario.name} has no [costs] section: there are no pay rates to price an FTE at")
+    if contract == "agency":
+        a = c.agency
+        return a.hourly() * a.billed_hours_per_week * a.billed_weeks_per_year
+    if contract != "permanent":
+        raise ValueError(f"contract must be 'permanent' or 'agency', got {contract!r}")
+    holding = True
+    if team is not None:
+        if scenario.workforce is None or team not in scenario.workforce.teams:
+            raise ValueError(f"{scenario.name} has no team {team!r}")
+        holding = scenario.workforce.teams[team].case_holding
+    basic = experienced_salary(c.salary) if holding else c.salary.front_door_and_care_leavers
+    return basic * c.salary.oncost_multiplier + c.retention_payment
 
 
 def inflation_factor(scenario: Scenario, calendar: Calendar, t: float) -> float:
@@ -106,9 +144,7 @@ class CostLedger:
         if staff_days is not None:
             fte = staff_days()
             sal = c.salary
-            experienced = (
-                1 - sal.senior_share
-            ) * sal.social_worker + sal.senior_share * sal.senior_practitioner
+            experienced = experienced_salary(sal)
             pay = (
                 fte.get("experienced", 0.0) * experienced
                 + fte.get("nqsw", 0.0) * sal.nqsw

@@ -1,4 +1,9 @@
-"""Runs of one scenario with one numeric field (a *lever*) set to several values, on common random numbers.
+"""Levers, and runs of one scenario with a lever set to several values, on common random numbers.
+
+A *lever* is one number that changes a scenario (:class:`Lever`): any numeric field, by its dotted path
+(:class:`FieldLever`, what a plain string means), or money for a team (:class:`BudgetLever`,
+``"budget:<team>"``: pounds a year more, turned into establishment at the scenario's pay rates). Pass
+your own object with the same four members for any other.
 
 Target searches and frontiers ask for replications of the same scenario at many values of one field,
 a few replications at a time. :class:`LeverRuns` runs them (with any executor, reusing a ``store``),
@@ -10,18 +15,29 @@ the scenario itself, unchanged.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
+from caseflow.costs import annual_cost_per_fte
 from caseflow.experiment.executors import ExecutorSpec
 from caseflow.experiment.results import Results
 from caseflow.experiment.runner import Job, assemble, execute
 from caseflow.scenario.loader import describe_field
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["LeverRuns", "lever_label", "lever_value", "per_replication"]
+__all__ = [
+    "BudgetLever",
+    "FieldLever",
+    "Lever",
+    "LeverRuns",
+    "as_lever",
+    "lever_label",
+    "lever_value",
+    "per_replication",
+]
 
 
 def lever_value(scenario: Scenario, lever: str) -> float:
@@ -54,6 +70,99 @@ def lever_label(lever: str) -> str:
     return words
 
 
+class Lever(Protocol):
+    """One number that changes a scenario."""
+
+    @property
+    def name(self) -> str:
+        """What it is called in results and JSON (a field's dotted path, ``budget:<team>``)."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """Plain words for a reader."""
+        ...
+
+    def current(self, scenario: Scenario) -> float:
+        """Its value in ``scenario`` (``ValueError`` if the scenario has no such lever)."""
+        ...
+
+    def apply(self, scenario: Scenario, value: float) -> Scenario:
+        """``scenario`` with the lever at ``value`` (``ScenarioError`` if the scenario refuses it)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FieldLever:
+    """A numeric scenario field, by its dotted path."""
+
+    path: str
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+    @property
+    def label(self) -> str:
+        return lever_label(self.path)
+
+    def current(self, scenario: Scenario) -> float:
+        return lever_value(scenario, self.path)
+
+    def apply(self, scenario: Scenario, value: float) -> Scenario:
+        return scenario.with_overrides({self.path: value}, name=f"{scenario.name}[{self.path}={value:g}]")
+
+
+@dataclass(frozen=True)
+class BudgetLever:
+    """Pounds a year more for ``team``'s permanent social workers, as establishment at the scenario's pay
+    rates (:func:`caseflow.costs.annual_cost_per_fte`); 0 is the scenario as it stands."""
+
+    team: str
+
+    @property
+    def name(self) -> str:
+        return f"budget:{self.team}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.team.replace('_', ' ')} team: pounds a year more for permanent social workers"
+
+    def current(self, scenario: Scenario) -> float:
+        self.fte(scenario, 0.0)  # checks the team and the pay rates
+        return 0.0
+
+    def fte(self, scenario: Scenario, pounds: float) -> float:
+        """The FTE ``pounds`` a year buys in this team."""
+        if scenario.workforce is None or self.team not in scenario.workforce.teams:
+            raise ValueError(f"lever {self.name!r}: {scenario.name} has no team {self.team!r}")
+        return pounds / annual_cost_per_fte(scenario, team=self.team)
+
+    def apply(self, scenario: Scenario, value: float) -> Scenario:
+        assert scenario.workforce is not None
+        now = scenario.workforce.teams[self.team].establishment
+        path = f"workforce.teams.{self.team}.establishment"
+        return scenario.with_overrides(
+            {path: now + self.fte(scenario, value)}, name=f"{scenario.name}[{self.name}={value:,.0f}]"
+        )
+
+    def default_range(self, scenario: Scenario) -> tuple[float, float]:
+        """From nothing to what doubling the team's establishment would cost."""
+        assert scenario.workforce is not None
+        return 0.0, scenario.workforce.teams[self.team].establishment * annual_cost_per_fte(
+            scenario, team=self.team
+        )
+
+
+def as_lever(lever: str | Lever) -> Lever:
+    """A lever from its name: ``"budget:<team>"`` or a field's dotted path; a :class:`Lever` as it is."""
+    if not isinstance(lever, str):
+        return lever
+    if lever.startswith("budget:"):
+        return BudgetLever(lever.removeprefix("budget:"))
+    return FieldLever(lever)
+
+
 #: Descriptions that belong to a value's type rather than to the value.
 _GENERIC = frozenset({"pounds", "hours of a social worker's time"})
 
@@ -64,7 +173,7 @@ class LeverRuns:
     def __init__(
         self,
         base: Scenario,
-        lever: str,
+        lever: str | Lever,
         *,
         years: int | None = None,
         seed: int = 0,
@@ -74,8 +183,8 @@ class LeverRuns:
         progress: bool = False,
     ) -> None:
         self.base = base
-        self.lever = lever
-        self.start = lever_value(base, lever)
+        self.lever = as_lever(lever)
+        self.start = self.lever.current(base)
         self.years = years
         self.seed = seed
         self.executor = executor
@@ -91,7 +200,7 @@ class LeverRuns:
         """The scenario with the lever at ``value`` (the base itself at its own value)."""
         if value == self.start:
             return self.base
-        return self.base.with_overrides({self.lever: value}, name=f"{self.base.name}[{self.lever}={value:g}]")
+        return self.lever.apply(self.base, value)
 
     def run(self, value: float, reps: range) -> Results:
         """Run replications ``reps`` at ``value``; their results (all KPIs, months and years)."""
@@ -114,7 +223,7 @@ class LeverRuns:
             self.run(value, range(self.have(value), replications))
         frames = [(f, None) for f in self._frames.get(value, [])]
         if not frames:
-            raise KeyError(f"nothing run at {self.lever} = {value:g}")
+            raise KeyError(f"nothing run at {self.lever.name} = {value:g}")
         return assemble(self.variant(value), frames, self.seed, self.years, self.started)
 
     @property

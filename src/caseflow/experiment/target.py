@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from caseflow.experiment.executors import ExecutorSpec
-from caseflow.experiment.levels import LeverRuns, lever_label, lever_value, per_replication
+from caseflow.experiment.levels import Lever, LeverRuns, as_lever, lever_label, lever_value, per_replication
 from caseflow.experiment.rootfind import Probe, Search, Target, search
 from caseflow.experiment.runner import _check, as_scenario
 from caseflow.experiment.stats import summarise, t_interval
@@ -50,7 +50,7 @@ class TargetResult:
     """The answer to "what level of ``lever`` meets these targets?" (see :func:`find_target`)."""
 
     scenario: Scenario
-    lever: str
+    lever: str  # the lever's name: a field's dotted path, or budget:<team>
     start: float  # the lever's value in the starting scenario
     search: Search
     years: int
@@ -83,9 +83,11 @@ class TargetResult:
     def targets(self) -> tuple[Target, ...]:
         return self.search.targets
 
+    lever_label: str = ""
+
     @property
     def label(self) -> str:
-        return lever_label(self.lever)
+        return self.lever_label or lever_label(self.lever)
 
     def catalogue(self) -> Catalogue:
         return Catalogue(self.kpi_definitions)
@@ -136,26 +138,26 @@ def _as_target(t: Target | str) -> Target:
     return t if isinstance(t, Target) else Target.parse(t)
 
 
-def _allowed(base: Scenario, lever: str, start: float, value: float) -> float:
+def _allowed(base: Scenario, lever: Lever, start: float, value: float) -> float:
     """``value``, or a point up to 64 times nearer ``start`` that the scenario accepts (a share cannot
     pass 1); ``ValueError`` when there is none (a branch's probabilities must move together)."""
     first: ScenarioError | None = None
     for _ in range(7):
         try:
-            base.with_overrides({lever: value})
+            lever.apply(base, value)
         except ScenarioError as exc:
             first = first or exc
             value = (start + value) / 2
             continue
         return value
-    raise ValueError(f"lever {lever!r} cannot be moved from {start:g} on its own: {first}")
+    raise ValueError(f"lever {lever.name!r} cannot be moved from {start:g} on its own: {first}")
 
 
-def _check_level(base: Scenario, lever: str, value: float) -> None:
+def _check_level(base: Scenario, lever: Lever, value: float) -> None:
     try:
-        base.with_overrides({lever: value})
+        lever.apply(base, value)
     except ScenarioError as exc:
-        raise ValueError(f"lever {lever!r} cannot be {value:g}: {exc}") from None
+        raise ValueError(f"lever {lever.name!r} cannot be {value:g}: {exc}") from None
 
 
 def _default_step(start: float, low: float, high: float) -> float:
@@ -171,7 +173,7 @@ def _default_step(start: float, low: float, high: float) -> float:
 
 def find_target(
     scenario: Scenario | str | Path,
-    lever: str,
+    lever: str | Lever,
     targets: Sequence[Target | str],
     *,
     confidence: float = 0.9,
@@ -215,7 +217,8 @@ def find_target(
             raise ValueError(
                 f"target {t}: {t.kpi!r} is not a KPI (caseflow compare --all lists them)"
             ) from None
-    start = lever_value(base, lever)
+    lever = as_lever(lever)
+    start = lever.current(base)
     low, high, step, widen = _search_range(base, lever, start, between, step)
 
     runs = LeverRuns(
@@ -264,7 +267,8 @@ def find_target(
     at_answer, effect = _at_answer(found, runs, goals, definitions, level)
     return TargetResult(
         scenario=base,
-        lever=lever,
+        lever=lever.name,
+        lever_label=lever.label,
         start=start,
         search=found,
         years=years if years is not None else base.run.years,
@@ -279,14 +283,17 @@ def find_target(
 
 
 def _search_range(
-    base: Scenario, lever: str, start: float, between: tuple[float, float] | None, step: float | None
+    base: Scenario, lever: Lever, start: float, between: tuple[float, float] | None, step: float | None
 ) -> tuple[float, float, float, int]:
     """``(low, high, step, times the far end may be widened)``: the range given, or half to twice the
     lever's value (within what the scenario accepts), which may be widened twice."""
     widen = 0
+    own_range = getattr(lever, "default_range", None)
+    if between is None and callable(own_range):
+        between = own_range(base)
     if between is None:
         if start <= 0:
-            raise ValueError(f"lever {lever!r} is {start:g} in {base.name}: give the range to search")
+            raise ValueError(f"lever {lever.name!r} is {start:g} in {base.name}: give the range to search")
         low, high = start / 2, start * 2
         if float(start).is_integer():
             low, high = float(math.floor(low)), float(math.ceil(high))
