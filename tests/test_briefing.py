@@ -14,6 +14,7 @@ from caseflow.experiment.compare import Comparison
 from caseflow.present.briefing import (
     Briefing,
     briefing_html,
+    is_briefing,
     load_briefing,
     uncertainty_paragraph,
     write_docx,
@@ -24,14 +25,12 @@ from caseflow.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEFINGS = sorted((ROOT / "briefings").glob("*.toml"))
+OPTIONS = sorted((ROOT / "briefings" / "options").glob("*.toml"))
 
 
-def _briefing_files() -> list[Path]:
-    return [p for p in BRIEFINGS if "[[options]]" in p.read_text(encoding="utf-8")]
-
-
-@pytest.mark.parametrize("path", _briefing_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", BRIEFINGS, ids=lambda p: p.stem)
 def test_bundled_briefings_load(path: Path) -> None:
+    assert is_briefing(path)
     b = load_briefing(path)
     assert len(b.options) >= 2
     assert b.title
@@ -39,8 +38,30 @@ def test_bundled_briefings_load(path: Path) -> None:
     assert b.replications >= 2
 
 
-def test_the_bundled_example_exists() -> None:
-    assert any(p.stem == "police_contacts_or_front_door_staff" for p in _briefing_files())
+@pytest.mark.parametrize("path", OPTIONS, ids=lambda p: p.stem)
+def test_bundled_options_are_scenarios_with_sources(path: Path) -> None:
+    assert not is_briefing(path)
+    scenario = caseflow.load_scenario(path)
+    assert scenario.description
+    # every value the option sets says where it came from (the scenario's question)
+    own = scenario.provenance.sources if scenario.provenance is not None else {}
+    assert own, f"{path.name} has no [provenance.sources]"
+
+
+def test_a_briefing_for_each_council_question() -> None:
+    """The seeds' questions (000 vacancies and timeliness, 001 police contacts or front-door staff, 002
+    what £1.3m buys, 003 social workers, agency or family support) each have a bundled briefing."""
+    assert {p.stem for p in BRIEFINGS} == {
+        "vacancies_and_timeliness",
+        "police_contacts_or_front_door_staff",
+        "what_1_3m_buys",
+        "social_workers_agency_or_family_support",
+    }
+
+
+def test_validate_recognises_a_briefing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "briefings" / "what_1_3m_buys.toml")]) == 0
+    assert "is a valid briefing (2 options)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -487,6 +487,16 @@ def test_unknown_nested_key_names_dotted_path_and_allowed_fields(tmp_path: Path)
     assert "mash.outcome.escalate" in msg
 
 
+def test_held_vacancies_cannot_change_during_a_run(tmp_path: Path) -> None:
+    """Which posts are held vacant is set when a run starts: a time-phased change of it would be ignored,
+    so it is refused."""
+    change = {"date": dt.date(2026, 4, 1), "field": "workforce.teams.cin_cp.held_vacant", "value": 0.1}
+    _, err = _error(tmp_path, {"changes": [change]})
+    path, what = err.problems[0]
+    assert path == "changes[0].field"
+    assert "read when the run starts" in what
+
+
 def test_unknown_key_inside_a_named_source(tmp_path: Path) -> None:
     _, err = _error(tmp_path, {"demand.sources.police.volumes": 3})
     path, what = err.problems[0]

@@ -73,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", metavar="DIR", help="write the results folder here")
     r.add_argument("--json", metavar="FILE", help="write headline KPIs as JSON here")
 
-    v = sub.add_parser("validate", help="check a scenario file")
-    v.add_argument("scenario", help="scenario TOML file")
+    v = sub.add_parser("validate", help="check a scenario file (or a briefing file)")
+    v.add_argument("scenario", help="scenario or briefing TOML file")
 
     c = sub.add_parser(
         "compare", help="run scenarios on common random numbers; print effects against the first"
@@ -111,6 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "compare":
             return _compare(args, progress)
         if args.command == "validate":
+            from caseflow.present.briefing import is_briefing, load_briefing
+
+            if is_briefing(args.scenario):
+                briefing = load_briefing(args.scenario)
+                print(f"OK: {args.scenario} is a valid briefing ({len(briefing.options)} options)")
+                return EXIT_OK
             scenario = load_scenario(args.scenario)
             print(f"OK: {args.scenario} is a valid scenario ({scenario.name}, hash {scenario.hash()[:12]})")
             return EXIT_OK

@@ -49,7 +49,16 @@ from caseflow.scenario.loader import ScenarioError, load_scenario
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.sources import parameter_sources, parameter_values
 
-__all__ = ["BRIEFING_KPIS", "KEY_ASSUMPTIONS", "Briefing", "briefing_html", "load_briefing", "write_docx"]
+__all__ = [
+    "BRIEFING_KPIS",
+    "KEY_ASSUMPTIONS",
+    "Briefing",
+    "briefing_html",
+    "is_briefing",
+    "load_briefing",
+    "write_docx",
+    "write_html",
+]
 
 #: The measures a briefing shows unless it names its own: timeliness, caseloads, unallocated work,
 #: the workforce, children at 31 March and cost.
@@ -134,6 +143,16 @@ def _kpis(p: Path, kpis: Any) -> tuple[str, ...]:
         except KeyError:
             raise _problem(p, "kpis", f"{k!r} is not a KPI (caseflow compare --all lists them)") from None
     return tuple(kpis)
+
+
+def is_briefing(path: str | Path) -> bool:
+    """Does the TOML file at ``path`` look like a briefing (``[[options]]`` and a ``title``) rather than a
+    scenario? (False if it cannot be read: the loader that follows says why.)"""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(data.get("options"), list) and "title" in data
 
 
 def load_briefing(path: str | Path) -> Briefing:
