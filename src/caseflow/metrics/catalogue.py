@@ -589,6 +589,19 @@ KPIS: tuple[KPI, ...] = (
         upper=100.0,
     ),
     KPI(
+        "sw_extra_hours_pct",
+        "Extra hours LA-employed social workers work under workload pressure, as a share of their "
+        "contracted hours (FTE-weighted; mean of the month ends in the period). Only with workload "
+        "feedback on (workforce.feedback.enabled); undefined otherwise",
+        "%",
+        "stock_mean",
+        "sw_extra_hours_pct",
+        label="Extra hours worked under workload pressure",
+        short="Extra hours",
+        section="Workforce",
+        upper=100.0,
+    ),
+    KPI(
         "sw_turnover_pct",
         "LA-employed FTE leaving in the period ÷ LA-employed FTE in post at "
         "period end (monthly values are not annualised)",

@@ -199,6 +199,36 @@ class WorkforceChange(Section):
         return self
 
 
+class FeedbackParams(Section):
+    """Workload feedback (opt-in): caseloads over the soft cap bring longer hours and, later, more leavers;
+    caseloads under it ease turnover (docs/workforce.md)."""
+
+    enabled: bool = Field(default=False, description="false: hours and turnover ignore caseloads")
+    lag_months: Annotated[float, Field(ge=1.0, le=36.0)] = Field(
+        default=3.0, description="months over which turnover follows the caseload (exponential smoothing)"
+    )
+    overtime_per_excess: NonNegative = Field(
+        default=1.0,
+        le=10.0,
+        description="extra hours as a share of contracted hours per unit of caseload over the soft cap "
+        "(1: 10% over the cap, 10% longer hours)",
+    )
+    overtime_max: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.2, description="most extra hours, as a share of contracted hours"
+    )
+    turnover_per_excess: NonNegative = Field(
+        default=1.5,
+        le=20.0,
+        description="change in the leaving rate per unit of smoothed caseload over (or under) the soft cap",
+    )
+    turnover_min: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.7, description="lowest multiple of the turnover rate (caseloads well under the cap)"
+    )
+    turnover_max: Annotated[float, Field(ge=1.0, le=10.0)] = Field(
+        default=2.0, description="highest multiple of the turnover rate (caseloads well over the cap)"
+    )
+
+
 class WorkforceParams(Section):
     enabled: bool = Field(description="false: durations are sampled, capacity unlimited")
     allocation_policy: PolicyName
@@ -208,6 +238,7 @@ class WorkforceParams(Section):
     visits: VisitParams
     weights: WeightParams
     dynamics: DynamicsParams
+    feedback: FeedbackParams = Field(default_factory=FeedbackParams)
     changes: Annotated[tuple[WorkforceChange, ...], Field(strict=False)] = ()
 
     @model_validator(mode="after")

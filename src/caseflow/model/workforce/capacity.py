@@ -34,6 +34,7 @@ from caseflow.model.entities import Child
 from caseflow.model.workforce.allocation import get_policy
 from caseflow.model.workforce.caseholding import ACTIVITY_PRIORITY, CaseHolding
 from caseflow.model.workforce.changes import CHANGE_OFFSET, WorkforceChanges, from_scenarios
+from caseflow.model.workforce.feedback import WorkloadFeedback
 from caseflow.model.workforce.measures import FteAccount, snapshot
 from caseflow.model.workforce.schedule import Schedule
 from caseflow.model.workforce.staffing import Staffing, hours_per_working_day
@@ -102,6 +103,8 @@ class Workforce:
             sickness_may_change=any(c.field.startswith("workforce.dynamics") for c in scenario.changes),
         )
         self.changes = WorkforceChanges(env, calendar, recorder, self.teams, self.staffing, self.holding)
+        self.feedback = WorkloadFeedback(recorder)
+        self.staffing.turnover_multiplier = self.feedback.turnover  # one dict: the leaving clocks read it
         # each child's case and continuity of worker (the same dictionaries as the case holding's)
         self.case_of = self.holding.case_of
         self.last_worker = self.holding.last_worker
@@ -143,8 +146,11 @@ class Workforce:
 
     # ================================================================ measures
     def snapshot(self, month: int, month_days: float, cla_children: list[Child]) -> None:
-        """Workforce stocks at a month end (DfE CSWW definitions, at the period end)."""
+        """Workforce stocks at a month end (DfE CSWW definitions, at the period end); then, with workload
+        feedback on, the teams' hours and turnover for the month ahead."""
         snapshot(self.rec, self.env.now, self.teams, self.sw_starts, month, month_days, cla_children)
+        if self.wf.feedback.enabled:
+            self.feedback.month_end(month, self.teams, self.wf.teams, self.wf.feedback)
 
     def take_fte_area(self) -> dict[str, float]:
         """FTE-days in post by pay category (experienced, nqsw, non_case, agency) since the last call."""

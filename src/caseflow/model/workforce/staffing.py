@@ -76,6 +76,8 @@ class Staffing:
         self._next_post = 0
         #: share of vacancies covered by agency staff, by team (a time-phased change may alter it)
         self.agency_backfill = dict.fromkeys(teams, wf.dynamics.agency_backfill)
+        #: each team's turnover multiplier under workload feedback (set by the Workforce; empty when off)
+        self.turnover_multiplier: dict[str, float] = {}
 
     def use(self, wf: WorkforceParams) -> None:
         """Follow the parameters ``wf`` from now on."""
@@ -253,7 +255,10 @@ class Staffing:
                 rate = dyn.turnover_rate
                 if rate <= 0:
                     return
-                yield env.timeout(rng.exponential(DAYS_PER_YEAR / rate))
+                if self.wf.feedback.enabled:
+                    yield from self._time_to_leave(post, rate)
+                else:
+                    yield env.timeout(rng.exponential(DAYS_PER_YEAR / rate))
                 self.leave(post.holder)
                 post.holder = None
                 continue
@@ -271,6 +276,18 @@ class Staffing:
             self.rec.count("sw_permanent_hires", env.now, post.fte)
             if not post.filled.triggered:
                 post.filled.succeed()
+
+    def _time_to_leave(self, post: Post, rate: float) -> Proc:
+        """Wait until the holder leaves at ``rate`` × the team's turnover multiplier, which changes month
+        by month: candidate times at the highest rate, each kept with probability multiplier ÷ highest
+        (thinning: exact for a rate that varies in time and never passes the highest)."""
+        env = self.env
+        rng = post.rng or self._r_posts
+        top = self.wf.feedback.turnover_max
+        while True:
+            yield env.timeout(rng.exponential(DAYS_PER_YEAR / (rate * top)))
+            if rng.random() * top < self.turnover_multiplier.get(post.team.name, 1.0):
+                return
 
     def _agency_cover(self, post: Post, *, already: bool = False) -> Proc:
         env = self.env

@@ -117,6 +117,7 @@ class Worker:
         "_wt",
         "available",
         "base_rate",
+        "boost",
         "caseload",
         "cases",
         "clock",
@@ -152,6 +153,7 @@ class Worker:
         self.fte = fte
         self.base_rate = base_rate  # hours per working day when fully effective and present
         self.efficiency = 1.0
+        self.boost = 1.0  # longer hours under workload pressure (workload feedback; exactly 1 when off)
         self.available = True
         self.started = started
         self.left = False
@@ -172,7 +174,7 @@ class Worker:
     @property
     def rate(self) -> float:
         """Hours of case work per working day right now."""
-        return self.base_rate * self.efficiency if self.available else 0.0
+        return self.base_rate * self.efficiency * self.boost if self.available else 0.0
 
     @property
     def active_items(self) -> int:
@@ -191,7 +193,7 @@ class Worker:
         self._last_t = now
         wt = self._wt(now)
         if self._weight > 0 and self.available:
-            self._v += (wt - self._last_wt) * self.base_rate * self.efficiency / self._weight
+            self._v += (wt - self._last_wt) * self.base_rate * self.efficiency * self.boost / self._weight
         self._last_wt = wt
 
     def _reschedule(self) -> None:
@@ -206,7 +208,7 @@ class Worker:
             heapq.heappop(heap)
         if not heap or not self.available:
             return
-        rate = self.base_rate * self.efficiency
+        rate = self.base_rate * self.efficiency * self.boost
         if rate <= 0:
             return
         dv = heap[0][0] - self._v
@@ -252,11 +254,15 @@ class Worker:
         efficiency: float | None = None,
         available: bool | None = None,
         base_rate: float | None = None,
+        boost: float | None = None,
     ) -> None:
-        """Change how fast this worker works (ramp-up, sickness, end of ASYE), keeping work done so far."""
+        """Change how fast this worker works (ramp-up, sickness, end of ASYE, longer hours under workload
+        pressure), keeping work done so far."""
         self._advance()
         if base_rate is not None:
             self.base_rate = base_rate
+        if boost is not None:
+            self.boost = boost
         if efficiency is not None:
             self.efficiency = efficiency
         if available is not None:
