@@ -76,11 +76,17 @@ def _period_value(
     raise ValueError(f"unknown KPI kind {kpi.kind!r}")
 
 
+_BUILT_IN = frozenset(k.name for k in KPIS)
+
+
 def compute_kpis(out: ReplicationOutput, kpis: tuple[KPI, ...] = KPIS) -> pd.DataFrame:
     """Tidy KPI table of one replication: one row per (period, KPI).
 
     Columns: ``replication``, ``period_type`` (``"financial_year"`` or ``"month"``), ``period``
     (``"2026-27"`` or ``"2026-04"``), ``warmup`` (True for periods in the warm-up), ``kpi``, ``value``.
+    When ``kpis`` holds the whole built-in catalogue (with or without a user's own), the per-team and
+    per-source KPIs the records support are added (:func:`caseflow.metrics.catalogue.dynamic_kpis`); a
+    list of one's own KPIs alone gives exactly those.
     """
     rec = out.recorder
     pop = out.scenario.population
@@ -94,7 +100,8 @@ def compute_kpis(out: ReplicationOutput, kpis: tuple[KPI, ...] = KPIS) -> pd.Dat
         if k.kind in ("pct_within", "pct_flag", "median", "mean"):
             cache.setdefault(k.source, empty)
 
-    kpis = kpis + dynamic_kpis(rec.counts, rec.stocks)
+    if {k.name for k in kpis} >= _BUILT_IN:  # the catalogue (perhaps with a user's own): its families too
+        kpis = kpis + dynamic_kpis(rec.counts, rec.stocks)
     periods: list[tuple[str, str, range, bool]] = []
     for i, label in enumerate(out.months):
         periods.append(("month", label, range(i, i + 1), i < out.warmup_months))
