@@ -5,7 +5,8 @@
   salary; experienced case-holders split between social worker and senior practitioner by
   ``senior_share``; front-door and care-leaver posts at their own salary.
 - Agency staff: FTE-days × hourly charge (capped at the regional cap if one is set) × billed hours per
-  week × billed weeks per year / 365.25.
+  week × billed weeks per year / 365.25, plus ``workforce.dynamics.agency_pay_premium`` of that paid on
+  top to every agency worker (reported separately too, as ``cost_agency_premium``).
 - Early help: key-worker FTE-days × loaded cost per key worker / 365.25.
 - Placements: child-days in each placement type × weekly cost / 7.
 
@@ -38,6 +39,7 @@ __all__ = [
 COST_KPIS = (
     "cost_staff_permanent",
     "cost_staff_agency",
+    "cost_agency_premium",
     "cost_recruitment_retention",
     "cost_early_help",
     "cost_placements",
@@ -132,6 +134,10 @@ class CostLedger:
         """Cost the month that ends with ``event``."""
         self.cost_month(event.month, event.previous, event.time)
 
+    def _agency_premium(self) -> float:
+        wf = self.s.workforce
+        return wf.dynamics.agency_pay_premium if wf is not None else 0.0
+
     def cost_month(self, month: int, start: float, end: float) -> None:
         """Record the costs of month ``month``, from ``start`` to ``end`` (simulation days)."""
         c = self.s.costs
@@ -167,9 +173,12 @@ class CostLedger:
                 / DAYS_PER_YEAR
                 * uplift
             )
+            premium = agency * self._agency_premium()  # paid on top of the charge to every agency worker
             add("cost_staff_permanent", month, permanent + rr)
             add("cost_recruitment_retention", month, rr)
-            add("cost_staff_agency", month, agency)
+            add("cost_staff_agency", month, agency + premium)
+            add("cost_agency_premium", month, premium)
+            agency += premium
             total += permanent + rr + agency
         eh = self.drivers.key_worker_days() * c.early_help_worker / DAYS_PER_YEAR * uplift
         add("cost_early_help", month, eh)

@@ -770,6 +770,17 @@ KPIS: tuple[KPI, ...] = (
         headline=True,
     ),
     KPI(
+        "cost_agency_premium",
+        "The part of the agency cost paid on top of the agency charge (workforce.dynamics."
+        "agency_pay_premium): what repricing every agency worker costs; included in cost_staff_agency",
+        "£",
+        "money",
+        "cost_agency_premium",
+        label="Agency pay premium (part of agency staff)",
+        short="Agency premium",
+        section=_COSTS,
+    ),
+    KPI(
         "cost_early_help",
         "Early-help key workers",
         "£",

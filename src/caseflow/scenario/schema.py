@@ -506,11 +506,13 @@ class Scenario(Section):
             top = ch.field.split(".")[0]
             if top == "provenance" or (ch.field in ("court", "pre_birth")):
                 problem(("changes", i, "field"), f"{ch.field} cannot change during a run", ch.field)
-            elif ch.field.endswith((".held_vacant", ".held_vacant_agency")) and top == "workforce":
+            elif ch.field.endswith((".held_vacant", ".held_vacant_agency", ".supernumerary_agency")) and (
+                top == "workforce"
+            ):
                 problem(
                     ("changes", i, "field"),
-                    f"{ch.field} is read when the run starts (which posts are held vacant); set it in the "
-                    "scenario itself, or change the establishment from a date instead",
+                    f"{ch.field} is read when the run starts (which posts are held vacant or agency-only); "
+                    "set it in the scenario itself, or change the establishment from a date instead",
                     ch.field,
                 )
         if self.court is None:

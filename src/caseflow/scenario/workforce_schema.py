@@ -68,6 +68,12 @@ class TeamParams(Section):
     held_vacant_agency: Probability = Field(
         default=0.0, description="share of the held-vacant posts covered by agency workers"
     )
+    supernumerary_agency: NonNegative = Field(
+        default=0.0,
+        le=10_000.0,
+        description="agency FTE on top of the establishment, covering no vacancy (a managed agency team "
+        "when the establishment is 0); counted in the agency rate, not the vacancy rate",
+    )
 
     @model_validator(mode="after")
     def _caps(self) -> Self:
@@ -171,6 +177,16 @@ class DynamicsParams(Section):
         "(workload balancing, court to long-term team) in case-holding teams"
     )
     icpc_rebook_wd: StrictInt = Field(ge=0, description="working days to rebook an ICPC whose report is late")
+    agency_pay_premium: Annotated[float, Field(ge=-0.5, le=2.0)] = Field(
+        default=0.0,
+        description="share paid above the agency charge in [costs.agency] (0.1: 10% more, e.g. above a "
+        "regional cap); every agency worker is paid it",
+    )
+    agency_supply_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        default=0.0,
+        description="how agency cover responds to the premium: the share of vacancies covered is "
+        "agency_backfill × (1 + agency_pay_premium) ^ elasticity, at most 1 (0: no response)",
+    )
 
 
 class WorkforceChange(Section):

@@ -104,6 +104,7 @@ class Workforce:
         )
         self.changes = WorkforceChanges(env, calendar, recorder, self.teams, self.staffing, self.holding)
         self.feedback = WorkloadFeedback(recorder)
+        self.staffing.supernumerary_stream = lambda: streams["workforce.supernumerary"]
         self.staffing.turnover_multiplier = self.feedback.turnover  # one dict: the leaving clocks read it
         # each child's case and continuity of worker (the same dictionaries as the case holding's)
         self.case_of = self.holding.case_of

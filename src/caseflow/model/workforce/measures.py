@@ -84,7 +84,9 @@ def snapshot(
                 team_agency += w.fte
             else:
                 team_la += w.fte
-        team_vacant = sum(p.fte for p in team.posts if not p.removed and p.holder is None)
+        team_vacant = sum(
+            p.fte for p in team.posts if not p.removed and p.holder is None and not p.supernumerary
+        )
         la_fte += team_la
         agency_fte += team_agency
         vacant += team_vacant

@@ -16,7 +16,7 @@ The dynamics in force are read each time they are used, so a time-phased change 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 import simpy
@@ -71,6 +71,9 @@ class Staffing:
         self._r_sick = r_sick
         self._r_opening = r_opening
         self._r_posts = r_posts
+        #: the stream of supernumerary agency posts' draws, made when the first is opened (the Workforce
+        #: sets it; without it they draw from the posts' stream)
+        self.supernumerary_stream: Callable[[], Stream] | None = None
         self._sickness_may_change = sickness_may_change  # run sickness even while the rate is zero
         self._next_worker = 0
         self._next_post = 0
@@ -179,7 +182,8 @@ class Staffing:
 
     # ================================================================ posts
     def open_posts(self, team: Team, tp: TeamParams) -> None:
-        """Day one: ``team``'s establishment, filled, vacant or agency-covered at the opening rates."""
+        """Day one: ``team``'s establishment, filled, vacant or agency-covered at the opening rates; then
+        its supernumerary agency workers."""
         self.add_posts(
             team,
             tp.establishment,
@@ -187,6 +191,25 @@ class Staffing:
             held_vacant=tp.held_vacant,
             held_vacant_agency=tp.held_vacant_agency,
         )
+        if tp.supernumerary_agency > 0:
+            self.add_supernumerary(team, tp.supernumerary_agency)
+
+    def add_supernumerary(self, team: Team, fte: float) -> None:
+        """``fte`` of agency workers on top of the establishment: posts that are never recruited to, are
+        not vacancies, and always have an agency worker (a new one, after the lead time, when an
+        assignment ends). Their draws come from their own stream, so adding them leaves every other
+        post's draws as they were (common random numbers)."""
+        whole = math.floor(fte + 1e-9)
+        sizes = [1.0] * whole + ([fte - whole] if fte - whole > 1e-9 else [])
+        for size in sizes:
+            post = Post(self._next_post, team, size, held=True, supernumerary=True)
+            stream = self.supernumerary_stream() if self.supernumerary_stream is not None else self._r_posts
+            post.rng = DrawBlock(stream, 48)
+            self._next_post += 1
+            team.posts.append(post)
+            post.filled = self.env.event()  # never succeeds: the cover stays until the run ends
+            post.agency = self.new_worker(team, Contract.AGENCY, size, post, opening=True)
+            self.env.process(self._agency_cover(post, already=True))
 
     def add_posts(
         self,
@@ -228,14 +251,14 @@ class Staffing:
             if opening and u_vacant >= dyn.opening_vacancy_rate:
                 contract = Contract.NQSW if u_nqsw < dyn.opening_nqsw_share else Contract.PERMANENT
                 post.holder = self.new_worker(team, contract, size, post, opening=True, asye_u=u_asye)
-            elif opening and u_agency < self.agency_backfill[team.name]:
+            elif opening and u_agency < self.cover_share(team.name):
                 post.agency = self.new_worker(team, Contract.AGENCY, size, post, opening=True)
                 self.env.process(self._agency_cover(post, already=True))
             self.env.process(self._post_life(post, cover_started=post.agency is not None))
 
     def remove_posts(self, team: Team, fte: float) -> None:
         """Cut ``fte`` of establishment: vacant posts first, then agency-covered, then filled ones."""
-        live = [p for p in team.posts if not p.removed]
+        live = [p for p in team.posts if not p.removed and not p.supernumerary]
         order = sorted(live, key=lambda p: (p.holder is not None, p.agency is not None, -p.id))
         for post in order:
             if fte <= 1e-9:
@@ -263,7 +286,7 @@ class Staffing:
                 post.holder = None
                 continue
             post.filled = env.event()
-            if not cover_started and rng.random() < self.agency_backfill[post.team.name]:
+            if not cover_started and rng.random() < self.cover_share(post.team.name):
                 env.process(self._agency_cover(post))
             cover_started = False
             months = dyn.months_to_fill if post.fill_months is None else post.fill_months
@@ -276,6 +299,15 @@ class Staffing:
             self.rec.count("sw_permanent_hires", env.now, post.fte)
             if not post.filled.triggered:
                 post.filled.succeed()
+
+    def cover_share(self, team: str) -> float:
+        """The share of ``team``'s vacancies covered by agency: its ``agency_backfill``, times
+        ``(1 + agency_pay_premium) ^ agency_supply_elasticity`` (1 without a premium), at most 1."""
+        dyn = self.wf.dynamics
+        share = self.agency_backfill[team]
+        if dyn.agency_pay_premium == 0.0 or dyn.agency_supply_elasticity == 0.0:
+            return share
+        return min(1.0, share * float((1.0 + dyn.agency_pay_premium) ** dyn.agency_supply_elasticity))
 
     def _time_to_leave(self, post: Post, rate: float) -> Proc:
         """Wait until the holder leaves at ``rate`` × the team's turnover multiplier, which changes month

@@ -107,6 +107,7 @@ class Post:
     agency: Worker | None = None
     removed: bool = False
     held: bool = False  # held vacant: never recruited to
+    supernumerary: bool = False  # an agency-only post on top of the establishment (not a vacancy)
     fill_months: float | None = None  # first vacancy filled after this mean time (a campaign)
     rng: DrawBlock | None = None  # the post's own draws: tenures, time to fill, agency cover
     filled: simpy.Event | None = None
