@@ -779,6 +779,7 @@ KPIS: tuple[KPI, ...] = (
         label="Agency pay premium (part of agency staff)",
         short="Agency premium",
         section=_COSTS,
+        headline=True,
     ),
     KPI(
         "cost_early_help",
