@@ -23,7 +23,7 @@ import caseflow.files
 import caseflow.present.report
 from caseflow.cli import main
 from caseflow.experiment.results import Results
-from caseflow.files import atomic_write_text, write_json
+from caseflow.files import OutputFolderError, atomic_write_text, write_json
 from caseflow.metrics import KPIS, Catalogue
 from caseflow.present.report import write_report
 from caseflow.scenario import load_scenario
@@ -47,6 +47,7 @@ REPORT_FILES = {
     "caseload_by_team.png",
     "unallocated.png",
     "costs_by_year.png",
+    ".caseflow-output",  # the list of the files caseflow wrote (so that a later run may replace them)
 }
 JSON_KEYS = {"scenario", "seed", "replications", "years", "kpis"}
 # Pathway KPIs named in the DESIGN §6 stable contract.
@@ -411,21 +412,65 @@ def test_run_out_folder_contents(cli_run: CliRun) -> None:
     assert definitions.loc["assessment_within_45wd_pct", "upper_bound"] == 100
 
 
-def test_write_report_replaces_existing_folder(cli_run: CliRun, tmp_path: Path) -> None:
+def test_write_report_replaces_a_folder_it_wrote(cli_run: CliRun, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    out.mkdir()
-    (out / "stale.txt").write_text("old", encoding="utf-8")
+    write_report(cli_run.results, out)
+    (out / "kpis.csv").write_text("stale", encoding="utf-8")
     write_report(cli_run.results, out)
     assert {p.name for p in out.iterdir()} == REPORT_FILES
+    assert (out / "kpis.csv").read_text(encoding="utf-8") != "stale"
+    listed = set((out / ".caseflow-output").read_text(encoding="utf-8").split())
+    assert listed == REPORT_FILES - {".caseflow-output"}
     assert [p.name for p in tmp_path.iterdir()] == ["report"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    write_report(cli_run.results, empty)  # an empty folder holds nothing to lose
+    assert {p.name for p in empty.iterdir()} == REPORT_FILES
+
+
+def test_write_report_never_deletes_files_it_did_not_write(cli_run: CliRun, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "my notes.txt").write_text("a user's notes", encoding="utf-8")
+    with pytest.raises(OutputFolderError, match=r"my notes\.txt"):
+        write_report(cli_run.results, out)
+    assert [p.name for p in out.iterdir()] == ["my notes.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+    # a folder caseflow wrote, with the user's file added since: refused too
+    mine = tmp_path / "mine"
+    write_report(cli_run.results, mine)
+    (mine / "extra.docx").write_text("x", encoding="utf-8")
+    with pytest.raises(OutputFolderError, match=r"extra\.docx"):
+        write_report(cli_run.results, mine)
+    assert (mine / "extra.docx").exists()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x", encoding="utf-8")
+    with pytest.raises(OutputFolderError, match="not a folder"):
+        write_report(cli_run.results, a_file)
+
+
+def test_cli_refuses_an_out_folder_with_other_files_before_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "runs"
+    out.mkdir()
+    (out / "notes.md").write_text("mine", encoding="utf-8")
+
+    def no_run(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("no replication may run before the arguments are checked")
+
+    monkeypatch.setattr(caseflow.experiment.runner, "run", no_run)
+    assert main(["run", str(BASELINE), "--out", str(out), "--reps", "2"]) == 2
+    assert "notes.md" in capsys.readouterr().err
+    assert (out / "notes.md").read_text(encoding="utf-8") == "mine"
 
 
 def test_write_report_failure_keeps_previous_folder(
     cli_run: CliRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "report"
-    out.mkdir()
-    (out / "previous.txt").write_text("previous results", encoding="utf-8")
+    write_report(cli_run.results, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def boom(*args: Any, **kwargs: Any) -> str:
         raise RuntimeError("disk on fire")
@@ -434,8 +479,7 @@ def test_write_report_failure_keeps_previous_folder(
     monkeypatch.setattr(caseflow.present.report, "headline_markdown", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_report(cli_run.results, out)
-    assert [p.name for p in out.iterdir()] == ["previous.txt"]
-    assert (out / "previous.txt").read_text(encoding="utf-8") == "previous results"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["report"]
 
 

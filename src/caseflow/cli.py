@@ -97,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Imported only now, so that --help (which exits while parsing) answers at once.
     from caseflow.data.errors import DataError
+    from caseflow.files import OutputFolderError
     from caseflow.scenario.loader import ScenarioError, load_scenario
 
     progress = getattr(args, "progress", None)
@@ -121,10 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"OK: {args.scenario} is a valid scenario ({scenario.name}, hash {scenario.hash()[:12]})")
             return EXIT_OK
         from caseflow.experiment.runner import run
-        from caseflow.files import write_json
+        from caseflow.files import replaceable_folder, write_json
         from caseflow.present.text import format_headline
 
         scenario = load_scenario(args.scenario)
+        if args.out:
+            replaceable_folder(args.out)  # before an hour of simulation, not after
         results = run(
             scenario,
             years=args.years,
@@ -144,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_report(results, args.out)
             print(f"wrote {args.out}/")
         return EXIT_OK
-    except (ScenarioError, DataError) as exc:
+    except (ScenarioError, DataError, OutputFolderError) as exc:
         print(f"caseflow: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:

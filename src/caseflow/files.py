@@ -17,7 +17,60 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "readable", "write_json"]
+__all__ = [
+    "MANIFEST",
+    "OutputFolderError",
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "readable",
+    "replaceable_folder",
+    "write_json",
+    "write_manifest",
+]
+
+#: The file in an output folder that lists the files caseflow wrote there (one name a line).
+MANIFEST = ".caseflow-output"
+
+
+class OutputFolderError(ValueError):
+    """An output folder caseflow may not replace: it holds files caseflow did not write."""
+
+
+def replaceable_folder(path: str | Path) -> None:
+    """Check that writing an output folder at ``path`` destroys nothing caseflow did not write.
+
+    Fine: no such path, an empty folder, or a folder whose every file is listed in its
+    :data:`MANIFEST` (one caseflow wrote). Otherwise :class:`OutputFolderError`, naming the folder and
+    the files that are not caseflow's: caseflow never deletes them.
+    """
+    p = Path(path)
+    if not p.exists():
+        return
+    if not p.is_dir():
+        raise OutputFolderError(f"{p} exists and is not a folder: choose another output folder")
+    names = {q.name for q in p.iterdir()}
+    if not names:
+        return
+    listed: set[str] = set()
+    manifest = p / MANIFEST
+    if manifest.is_file():
+        listed = {line for line in manifest.read_text(encoding="utf-8").splitlines() if line}
+    foreign = sorted(names - listed - {MANIFEST})
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise OutputFolderError(
+            f"{p} already holds files caseflow did not write ({shown}); caseflow never deletes them: "
+            "choose another output folder, or move them"
+        )
+
+
+def write_manifest(folder: str | Path) -> None:
+    """List the files now in ``folder`` in its :data:`MANIFEST` (so a later run may replace them)."""
+    p = Path(folder)
+    names = sorted(q.name for q in p.iterdir() if q.name != MANIFEST)
+    (p / MANIFEST).write_text("\n".join(names) + "\n", encoding="utf-8")
+    readable(p / MANIFEST)
 
 
 def _umask() -> int:

@@ -16,7 +16,7 @@ from typing import cast
 import pandas as pd
 
 from caseflow.experiment.results import Results
-from caseflow.files import readable
+from caseflow.files import readable, replaceable_folder, write_manifest
 from caseflow.metrics.catalogue import Catalogue
 from caseflow.present.charts import save_all
 from caseflow.present.excel import write_workbook
@@ -88,10 +88,13 @@ def write_report(results: Results, out_dir: str | Path) -> Path:
     definition), ``results.json`` (the CLI JSON shape), ``scenario.json`` (the scenario as run),
     ``workbook.xlsx`` (the Excel workbook for finance officers,
     :func:`caseflow.present.excel.write_workbook`), and the charts as PNG
-    (:func:`caseflow.present.charts.save_all`). The summaries and the headline CSV have ``label``,
-    ``unit`` and ``section`` columns beside each KPI's name.
+    (:func:`caseflow.present.charts.save_all`), with a list of them (``.caseflow-output``). An existing
+    ``out_dir`` is replaced only if every file in it is one caseflow wrote there; otherwise
+    :class:`caseflow.files.OutputFolderError` and nothing is touched. The summaries and the headline
+    CSV have ``label``, ``unit`` and ``section`` columns beside each KPI's name.
     """
     out = Path(out_dir)
+    replaceable_folder(out)  # never delete what caseflow did not write
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     readable(tmp, directory=True)
@@ -122,6 +125,7 @@ def write_report(results: Results, out_dir: str | Path) -> Path:
         )
         write_workbook(results, tmp / "workbook.xlsx")
         save_all(results, tmp)
+        write_manifest(tmp)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             if old.exists():
