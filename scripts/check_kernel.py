@@ -60,7 +60,7 @@ def build_wheel(dest: Path, env: dict[str, str]) -> Path:
         check=True,
         env=env,
     )
-    (wheel,) = dest.glob("caseflow-*.whl")
+    (wheel,) = dest.glob("caseflow_csc-*.whl")
     return wheel
 
 

@@ -546,3 +546,24 @@ def test_write_json_refuses_nan_and_keeps_previous(tmp_path: Path) -> None:
         write_json(target, {"a": float("nan")})
     assert _strict_json(target) == {"a": 1.5}
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+# ------------------------------------------------------------------------ install instructions
+def test_install_lines_name_this_project() -> None:
+    """ "caseflow" on the public package index is an unrelated project: every install line in the docs,
+    notebooks, README, errors and scripts names this one's distribution (caseflow-csc) or a clone."""
+    import re
+
+    wrong = re.compile(r"""pip install\s+(-U\s+)?["']?caseflow(?![-_\w])""")
+    places = [REPO / "README.md", REPO / "CONTRIBUTING.md"]
+    for folder, pattern in (("docs", "*.md"), ("notebooks", "*.ipynb"), ("src", "*.py"), ("scripts", "*.py")):
+        places += sorted((REPO / folder).rglob(pattern))
+    offenders = [
+        f"{p.relative_to(REPO)}: {m.group(0)}"
+        for p in places
+        if p.exists()
+        for m in wrong.finditer(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+    assert caseflow.DISTRIBUTION == "caseflow-csc"
+    assert 'name = "caseflow-csc"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")

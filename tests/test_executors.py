@@ -182,7 +182,7 @@ def test_bad_workers(workers: Any) -> None:
 
 def test_missing_dask_gives_an_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
-    with pytest.raises(ImportError, match=r'pip install "caseflow\[dask\]"'):
+    with pytest.raises(ImportError, match=r'pip install "caseflow-csc\[dask\]"'):
         map_tasks(slow_first, [(1, 0.0)], "tcp://127.0.0.1:1")
 
 

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from caseflow.replication import simulate
     from caseflow.scenario import Scenario, ScenarioError, load_scenario
 
+from caseflow.about import DISTRIBUTION
+
 __version__ = "0.1.0"
 
 #: Where each public name lives.
@@ -52,6 +54,7 @@ _HOME = {
 }
 
 __all__ = [
+    "DISTRIBUTION",
     "KPIS",
     "Comparison",
     "Results",

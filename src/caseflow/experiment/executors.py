@@ -20,7 +20,8 @@ a ``dask.distributed.Client``
 a scheduler address such as ``"tcp://10.0.0.5:8786"``
     A client is connected to that scheduler for the call and closed afterwards.
 
-Dask is optional (``pip install "caseflow[dask]"``) and imported only when a scheduler address is used.
+Dask is optional (``pip install "caseflow-csc[dask]"``, or ``pip install ".[dask]"`` from a clone) and
+imported only when a scheduler address is used.
 
 ``fn`` must be a top-level function (importable by name) and every task's arguments picklable, so
 that process pools started with "spawn" (macOS, Windows) and Dask workers can run them.
@@ -54,7 +55,7 @@ _ALLOWED = (
 )
 _DASK_MISSING = (
     "Running on a Dask cluster needs dask.distributed, which is not installed. "
-    'Install it with: pip install "caseflow[dask]"'
+    'Install it with: pip install "caseflow-csc[dask]" (or pip install ".[dask]" from a clone of caseflow)'
 )
 
 

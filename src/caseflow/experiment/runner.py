@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from caseflow.about import DISTRIBUTION
 from caseflow.experiment.executors import ExecutorSpec, batched, map_tasks
 from caseflow.experiment.results import Results
 from caseflow.experiment.store import ReplicationStore
@@ -159,7 +160,7 @@ def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
 def provenance(scenario: Scenario, seed: int, reps: Sequence[int], started: float) -> dict[str, Any]:
     """Who ran what, where and when (STRESS-DES 5.1 and 5.4)."""
     try:
-        version = metadata.version("caseflow")
+        version = metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:  # running from a source tree
         version = "unknown"
     return {
