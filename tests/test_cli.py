@@ -567,3 +567,47 @@ def test_install_lines_name_this_project() -> None:
     assert offenders == []
     assert caseflow.DISTRIBUTION == "caseflow-csc"
     assert 'name = "caseflow-csc"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------ text that cannot hurt
+def test_inert_text() -> None:
+    from caseflow.files import inert_text
+
+    for bad in ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert inert_text(bad) == "'" + bad
+    for fine in ("baseline", "a = b", "", "—", "1-2"):
+        assert inert_text(fine) == fine
+
+
+def test_scenario_text_never_becomes_a_formula(cli_run: CliRun, tmp_path: Path) -> None:
+    """A scenario named and described like formulas, with a user's KPI labelled like one: the workbook
+    stores text, not formulas, and the CSVs start no cell with =, +, - or @."""
+    import dataclasses
+
+    import openpyxl
+
+    from caseflow.metrics import KPI
+    from caseflow.present.excel import write_workbook
+
+    results = cli_run.results
+    hostile = results.scenario.with_overrides({}, name='=HYPERLINK("http://evil","click")').model_copy(
+        update={"description": "+cmd|' /C calc'!A0"}
+    )
+    own = KPI("my_kpi", "@SUM(1+1)", "children", "count", "contacts", label="=1+1")
+    kpis = pd.concat(
+        [results.kpis, results.kpis[results.kpis["kpi"] == "contacts"].assign(kpi="my_kpi")],
+        ignore_index=True,
+    )
+    evil = dataclasses.replace(results, scenario=hostile, kpis=kpis, kpi_definitions=(own,))
+    book_path = write_workbook(evil, tmp_path / "book.xlsx")
+    book = openpyxl.load_workbook(book_path)
+    cells = [c for ws in book for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]  # no formula anywhere
+    texts = [str(c.value) for c in cells if isinstance(c.value, str)]
+    assert any(t.startswith("'=HYPERLINK") for t in texts)
+    assert not any(t.startswith(("=", "+", "@")) for t in texts)
+    out = write_report(evil, tmp_path / "report")
+    for csv in out.glob("*.csv"):
+        for line in csv.read_text(encoding="utf-8").splitlines():
+            for cell in line.split(","):
+                assert not cell.strip('"').startswith(("=", "+", "@")), (csv.name, cell)

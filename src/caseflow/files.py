@@ -23,6 +23,7 @@ __all__ = [
     "atomic_path",
     "atomic_write_bytes",
     "atomic_write_text",
+    "inert_text",
     "readable",
     "replaceable_folder",
     "write_json",
@@ -71,6 +72,17 @@ def write_manifest(folder: str | Path) -> None:
     names = sorted(q.name for q in p.iterdir() if q.name != MANIFEST)
     (p / MANIFEST).write_text("\n".join(names) + "\n", encoding="utf-8")
     readable(p / MANIFEST)
+
+
+#: What a spreadsheet reads as the start of a formula in a cell of text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_text(text: str) -> str:
+    """``text`` made safe for a spreadsheet cell: one that would start a formula (``=``, ``+``, ``-``,
+    ``@``, a tab or carriage return) gets a leading apostrophe, so Excel shows it and never runs it.
+    Scenario names, descriptions and team names come from users, perhaps through a web page."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _umask() -> int:

@@ -38,7 +38,7 @@ from caseflow.calendar import quarter_label
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
 from caseflow.experiment.stats import bounded_interval, t_interval
-from caseflow.files import atomic_path
+from caseflow.files import atomic_path, inert_text
 from caseflow.metrics.catalogue import KPI, KPIS, SECTIONS, Catalogue, Display, cost_kpis, headline_kpis
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.sources import Source, is_national_default, parameter_sources
@@ -243,6 +243,8 @@ def _put(ws: Sheet, row: int, col: int, value: Any, fmt: str | None = None, font
         value = int(value)
     elif isinstance(value, str) and not value:
         value = None  # an empty cell, not an empty string
+    elif isinstance(value, str):
+        value = inert_text(value)  # text never becomes a live formula
     cell = ws.cell(row=row, column=col, value=value)
     if fmt is not None:
         cell.number_format = fmt

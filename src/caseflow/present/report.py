@@ -16,7 +16,7 @@ from typing import cast
 import pandas as pd
 
 from caseflow.experiment.results import Results
-from caseflow.files import readable, replaceable_folder, write_manifest
+from caseflow.files import inert_text, readable, replaceable_folder, write_manifest
 from caseflow.metrics.catalogue import Catalogue
 from caseflow.present.charts import save_all
 from caseflow.present.excel import write_workbook
@@ -79,6 +79,18 @@ def headline_markdown(results: Results) -> str:
     return "\n".join(out).lstrip("\n") + "\n"
 
 
+def _inert(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell (and a text index) made safe for a spreadsheet
+    (:func:`caseflow.files.inert_text`): a CSV opened in Excel never runs a user's text as a formula."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: inert_text(v) if isinstance(v, str) else v)
+    if out.index.dtype == object or pd.api.types.is_string_dtype(out.index):
+        out.index = out.index.map(lambda v: inert_text(v) if isinstance(v, str) else v)
+    return out
+
+
 def write_report(results: Results, out_dir: str | Path) -> Path:
     """Write the run's outputs to ``out_dir`` (built in a temporary folder, then renamed into place).
 
@@ -100,14 +112,14 @@ def write_report(results: Results, out_dir: str | Path) -> Path:
     readable(tmp, directory=True)
     catalogue = results.catalogue()
     try:
-        results.kpis.to_csv(tmp / "kpis.csv", index=False)
-        labelled(results.summary("financial_year"), catalogue).to_csv(
+        _inert(results.kpis).to_csv(tmp / "kpis.csv", index=False)
+        _inert(labelled(results.summary("financial_year"), catalogue)).to_csv(
             tmp / "summary_financial_year.csv", index=False
         )
-        labelled(results.summary("month"), catalogue).to_csv(tmp / "summary_month.csv", index=False)
+        _inert(labelled(results.summary("month"), catalogue)).to_csv(tmp / "summary_month.csv", index=False)
         head = results.headline()
-        labelled(head, catalogue).to_csv(tmp / "headline.csv")
-        definitions_table(catalogue, [str(n) for n in head.index]).to_csv(
+        _inert(labelled(head, catalogue)).to_csv(tmp / "headline.csv")
+        _inert(definitions_table(catalogue, [str(n) for n in head.index])).to_csv(
             tmp / "kpi_definitions.csv", index=False
         )
         (tmp / "headline.md").write_text(
