@@ -836,3 +836,44 @@ def test_fuzz_truncated_baseline(fuzz_dir: Path, cut: int) -> None:
     path = fuzz_dir / "truncated.toml"
     path.write_bytes(BASELINE.read_bytes()[:cut])
     _assert_loads_or_scenario_error(path)
+
+
+# ---------------------------------------------------------------------- extends: paths that cannot be used
+@pytest.mark.parametrize(
+    ("extends", "message"),
+    [
+        ("a" * 5000, "File name too long"),
+        ("b/" * 3000 + "x.toml", "File name too long"),
+        ("nope.toml", "was not found"),
+    ],
+)
+def test_unusable_extends_paths_are_scenario_errors(tmp_path: Path, extends: str, message: str) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(f'extends = "{extends}"\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (where, what), *_ = info.value.problems
+    assert where == "extends"
+    assert message in what
+    assert len(str(info.value)) < 1000  # a 5,000-character path is not echoed whole
+
+
+def test_an_extends_symlink_loop_is_a_scenario_error(tmp_path: Path) -> None:
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    path = tmp_path / "s.toml"
+    path.write_text('extends = "loop1"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match="loop of symbolic links"):
+        load_scenario(path)
+    with pytest.raises(ScenarioError, match="loop of symbolic links"):
+        load_scenario(tmp_path / "loop1")
+
+
+def test_extends_chains_have_a_depth_limit(tmp_path: Path) -> None:
+    from caseflow.scenario.loader import MAX_EXTENDS
+
+    (tmp_path / "f0.toml").write_text('name = "x"\n', encoding="utf-8")
+    for i in range(1, MAX_EXTENDS + 3):
+        (tmp_path / f"f{i}.toml").write_text(f'extends = "f{i - 1}.toml"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match="more than 32 files deep"):
+        load_scenario(tmp_path / f"f{MAX_EXTENDS + 2}.toml")

@@ -199,6 +199,10 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> di
     return out
 
 
+#: The most files an ``extends`` chain may pass through.
+MAX_EXTENDS = 32
+
+
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     where = str(path)
     if path in chain:
@@ -223,14 +227,19 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         return data
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(where, [("extends", "must be the path of another scenario file, in quotes")])
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(where, [("extends", f"extends goes more than {MAX_EXTENDS} files deep")])
+    shown = parent if len(parent) <= 200 else parent[:200] + "…"
     try:
         parent_path = (path.parent / parent).resolve()
-    except (OSError, ValueError) as exc:
-        raise ScenarioError(where, [("extends", f"not a usable file path: {exc}")]) from None
-    if not parent_path.is_file():
-        raise ScenarioError(
-            where, [("extends", f"the scenario it extends, {parent!r}, was not found at {parent_path}")]
-        )
+        found = parent_path.is_file()
+    except (OSError, ValueError, RuntimeError) as exc:  # too long, a symlink loop, a NUL byte…
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        if isinstance(exc, RuntimeError):
+            reason = "a loop of symbolic links"
+        raise ScenarioError(where, [("extends", f"{shown!r} is not a usable file path: {reason}")]) from None
+    if not found:
+        raise ScenarioError(where, [("extends", f"the scenario it extends, {shown!r}, was not found")])
     base = _read_toml(parent_path, (*chain, path))
     merged = deep_merge(base, data)
     # Sources are inherited too, but a value this file sets drops its parent's source (sources.py).
@@ -248,8 +257,9 @@ def load_scenario(path: str | Path) -> Scenario:
     """Load, merge (``extends``) and validate a scenario file. Raises :class:`ScenarioError`."""
     try:
         p = Path(path).resolve()
-    except (OSError, ValueError) as exc:
-        raise ScenarioError(str(path), [("", f"not a usable file path: {exc}")]) from None
+    except (OSError, ValueError, RuntimeError) as exc:
+        reason = "a loop of symbolic links" if isinstance(exc, RuntimeError) else str(exc)[:200]
+        raise ScenarioError(str(path)[:200], [("", f"not a usable file path: {reason}")]) from None
     data = _read_toml(p, ())
     scenario = validate(data, source=str(path))
     scenario._source = str(p)  # the resolved path, so sources can be found from any working directory
