@@ -357,14 +357,14 @@ def _sensitivity(args: argparse.Namespace, progress: bool) -> int:
 def _report(args: argparse.Namespace, progress: bool) -> int:
     import dataclasses
 
-    from caseflow.experiment.compare import compare
-    from caseflow.present.briefing import Briefing, load_briefing, options_from, write_docx, write_html
+    from caseflow.experiment.compare import compare, named_scenarios
+    from caseflow.present.briefing import Briefing, load_briefing, write_docx, write_html
 
     try:
         if len(args.files) == 1:
             briefing = load_briefing(args.files[0])
         else:
-            options = options_from(args.files)
+            options = named_scenarios(args.files)
             first = next(iter(options.values()))
             briefing = Briefing(
                 title=args.title or f"Options against {first.name}",

@@ -21,7 +21,7 @@ from caseflow.experiment.stats import t_interval
 from caseflow.metrics import KPI
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["Comparison", "compare", "named_scenarios"]
 
 #: Seed offset per scenario when common random numbers are switched off (independent streams).
 _INDEPENDENT_SEED_STRIDE = 1_000_003
@@ -98,6 +98,22 @@ class Comparison:
         return pd.DataFrame(rows, columns=columns)
 
 
+def named_scenarios(
+    scenarios: Mapping[str, Scenario | str | Path] | Sequence[Scenario | str | Path],
+) -> dict[str, Scenario]:
+    """``{name: scenario}`` as given, or a list named by each scenario's ``name`` (``_2``, ``_3``… for
+    repeats), each loaded and validated."""
+    if isinstance(scenarios, Mapping):
+        return {name: as_scenario(s) for name, s in scenarios.items()}
+    named: dict[str, Scenario] = {}
+    for s in (as_scenario(x) for x in scenarios):
+        name, i = s.name, 2
+        while name in named:
+            name, i = f"{s.name}_{i}", i + 1
+        named[name] = s
+    return named
+
+
 def compare(
     scenarios: Mapping[str, Scenario | str | Path] | Sequence[Scenario | str | Path],
     *,
@@ -119,17 +135,7 @@ def compare(
     scenario independent streams instead (to show what CRN buys). ``kpis``: the KPIs to compute
     (default: the built-in catalogue; see :func:`caseflow.run`).
     """
-    if isinstance(scenarios, Mapping):
-        named = {name: as_scenario(s) for name, s in scenarios.items()}
-    else:
-        loaded = [as_scenario(s) for s in scenarios]
-        named = {}
-        for s in loaded:
-            name = s.name
-            i = 2
-            while name in named:
-                name, i = f"{s.name}_{i}", i + 1
-            named[name] = s
+    named = named_scenarios(scenarios)
     if len(named) < 2:
         raise ValueError("compare needs at least two scenarios")
     base = baseline if baseline is not None else next(iter(named))

@@ -33,7 +33,6 @@ import html
 import io
 import math
 import tomllib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -490,15 +489,3 @@ def write_docx(briefing: Briefing, comparison: Comparison, path: str | Path) -> 
     with atomic_path(target, suffix=".docx") as tmp:
         doc.save(str(tmp))
     return target
-
-
-def options_from(paths: Sequence[str | Path]) -> dict[str, Scenario]:
-    """Options named by each scenario's name (for a briefing made from scenario files alone)."""
-    out: dict[str, Scenario] = {}
-    for p in paths:
-        s = load_scenario(p)
-        name, i = s.name, 2
-        while name in out:
-            name, i = f"{s.name}_{i}", i + 1
-        out[name] = s
-    return out
