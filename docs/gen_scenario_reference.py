@@ -34,6 +34,7 @@ from pydantic_core import PydanticUndefined
 
 import caseflow
 from caseflow.registry import ALLOCATION_POLICIES
+from caseflow.scenario.limits import DATE_RANGE, check_date
 from caseflow.scenario.provenance_schema import source_key
 from caseflow.scenario.schema import AGE_BANDS, Banded, Branch
 from caseflow.scenario.sources import parameter_sources
@@ -261,11 +262,16 @@ def _union_args(ann: Any) -> tuple[Any, ...] | None:
 
 
 def _fmt_num(x: float) -> str:
+    if float(x).is_integer() and abs(x) >= 1000:
+        return f"{int(x):,}"
     return f"{x:g}"
 
 
 def _constraints(cons: list[Any], *, text: bool = False) -> list[str]:
     out: list[str] = []
+    if any(getattr(c, "func", None) is check_date for c in cons):
+        first, last = DATE_RANGE
+        out.append(f"{first.isoformat()} to {last.isoformat()}")
     lo = next((c for c in cons if isinstance(c, at.Ge | at.Gt)), None)
     hi = next((c for c in cons if isinstance(c, at.Le | at.Lt)), None)
     if isinstance(lo, at.Ge) and isinstance(hi, at.Le) and (lo.ge, hi.le) == (0, 1):
@@ -284,7 +290,7 @@ def _constraints(cons: list[Any], *, text: bool = False) -> list[str]:
         if mn is not None:
             out.append("not empty" if mn == 1 else f"at least {mn} {what}")
         if mx is not None:
-            out.append(f"at most {mx} {what}")
+            out.append(f"at most {_fmt_num(mx)} {what}")
     return out
 
 

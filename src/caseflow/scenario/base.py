@@ -9,6 +9,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from caseflow.scenario.limits import MAX_TEXT
+
 __all__ = ["Branch", "FrozenDict", "Section", "check_sums_to_one"]
 
 
@@ -27,9 +29,12 @@ class FrozenDict(dict[Any, Any]):
 
 
 class Section(BaseModel):
-    """Base for every scenario section: strict types, unknown keys rejected, immutable."""
+    """Base for every scenario section: strict types, unknown keys rejected, immutable; every number
+    finite and every text at most :data:`~caseflow.scenario.limits.MAX_TEXT` characters."""
 
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True, frozen=True, extra="forbid", allow_inf_nan=False, str_max_length=MAX_TEXT
+    )
 
     @model_validator(mode="after")
     def _freeze_tables(self) -> Self:

@@ -3,17 +3,17 @@ changes of any parameter."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Self
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
 
 from caseflow.scenario.base import Section
+from caseflow.scenario.limits import Date, Factor
 
 __all__ = ["AgencyCosts", "Change", "CostParams", "PlacementCosts", "SalaryCosts"]
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Money = Annotated[float, Field(ge=0.0, description="pounds")]
+Money = Annotated[float, Field(ge=0.0, le=1.0e9, description="pounds")]
 
 
 class SalaryCosts(Section):
@@ -24,7 +24,9 @@ class SalaryCosts(Section):
     senior_practitioner: Money
     senior_share: Probability = Field(description="share of experienced permanent FTE at senior grade")
     front_door_and_care_leavers: Money = Field(description="posts in non-case-holding teams")
-    oncost_multiplier: float = Field(ge=1.0, description="employer NI and pension on top of basic pay")
+    oncost_multiplier: float = Field(
+        ge=1.0, le=5.0, description="employer NI and pension on top of basic pay"
+    )
 
 
 class AgencyCosts(Section):
@@ -50,7 +52,7 @@ class PlacementCosts(Section):
 
 
 class CostParams(Section):
-    price_date: dt.date = Field(description="the date the money values are priced at")
+    price_date: Date = Field(description="the date the money values are priced at")
     annual_inflation: Annotated[float, Field(ge=-0.5, le=1.0)] = Field(
         description="yearly uplift applied to every cost from price_date"
     )
@@ -73,10 +75,10 @@ class Change(Section):
     table; numbers in it are ramped element by element, so branch probabilities still sum to 1.
     """
 
-    date: dt.date
-    field: StrictStr = Field(min_length=1)
+    date: Date
+    field: StrictStr = Field(min_length=1, max_length=200)
     value: Value | None = None
-    factor: Annotated[float, Field(ge=0.0)] | None = None
+    factor: Factor | None = None
     ramp_months: StrictInt = Field(default=0, ge=0, le=600)
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import stat
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from caseflow.scenario.base import unwrap as _unwrap
+from caseflow.scenario.limits import MAX_DEPTH, MAX_FILE_BYTES
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.sources import inherited_sources
 
@@ -128,6 +130,13 @@ def _describe(err: Any) -> str:
         probability_bound = _is_probability(tuple(err["loc"]))
         extra = " (a probability must lie in [0, 1])" if probability_bound else ""
         return f"must be {op[kind]} {bound}{extra}, got {shown}"
+    if kind == "finite_number":
+        return f"must be a finite number (not nan or inf), got {shown}"
+    if kind == "string_too_long":
+        limit = ctx.get("max_length")
+        return f"text too long: at most {limit:,} characters, got {len(got):,}"
+    if kind == "string_too_short":
+        return "must not be empty"
     if kind in ("too_short", "too_long"):
         return str(err["msg"]).replace("Value", "value").replace("List", "array").replace("Tuple", "array")
     if kind == "value_error":
@@ -149,19 +158,39 @@ def validate(data: Mapping[str, Any], *, source: str = "<dict>", check_changes: 
     ``check_changes`` also checks that every time-phased change names a real parameter and gives a
     valid scenario at every point it takes effect.
     """
+    deep = _too_deep(data)
+    if deep is not None:
+        raise ScenarioError(source, [(deep, f"tables nested more than {MAX_DEPTH} deep")])
     try:
         scenario = Scenario.model_validate(dict(data))
     except ValidationError as exc:
         problems = [(_path(tuple(e["loc"])), _describe(e)) for e in exc.errors()]
         raise ScenarioError(source, problems) from None
-    except (TypeError, ValueError, OverflowError) as exc:  # defensive: never a traceback
-        raise ScenarioError(source, [("", str(exc))]) from None
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:  # defensive: never a traceback
+        raise ScenarioError(source, [("", str(exc)[:500] or type(exc).__name__)]) from None
     scenario._source = source
     if check_changes and scenario.changes:
         from caseflow.scenario.timeline import change_points
 
         change_points(scenario)
     return scenario
+
+
+def _too_deep(data: Any) -> str | None:
+    """The path of a table nested more than MAX_DEPTH deep in ``data`` (None if there is none).
+
+    Iterative, so a file of ten thousand nested tables is refused instead of exhausting the stack.
+    """
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return path[:200]
+        if isinstance(node, Mapping):
+            stack.extend((v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in node.items())
+        elif isinstance(node, list | tuple):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
+    return None
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -179,6 +208,14 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> di
     """Set ``{"a.b.c": value}`` paths in a copy of ``data`` (validation happens afterwards)."""
     out = copy.deepcopy(dict(data))
     for dotted, value in overrides.items():
+        if not isinstance(dotted, str) or not dotted or len(dotted) > 200:
+            shown = repr(dotted)[:60]
+            raise ScenarioError(
+                "<overrides>", [(shown, "a field must be a dotted path of at most 200 characters")]
+            )
+        deep = _too_deep(value)
+        if deep is not None:
+            raise ScenarioError("<overrides>", [(dotted, f"tables nested more than {MAX_DEPTH} deep")])
         parts = dotted.split(".")
         node: Any = out
         for i, part in enumerate(parts[:-1]):
@@ -203,17 +240,23 @@ def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> di
 MAX_EXTENDS = 32
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def _parse(path: Path) -> dict[str, Any]:
+    """The TOML tables of one file (no ``extends`` followed). Raises :class:`ScenarioError`."""
     where = str(path)
-    if path in chain:
-        cycle = " → ".join(str(p) for p in (*chain, path))
-        raise ScenarioError(where, [("extends", f"extends forms a cycle: {cycle}")])
     try:
-        raw = path.read_bytes()
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a folder, a pipe, a device…
+            raise ScenarioError(where, [("", "is not a file (a folder, a pipe or a device?)")])
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(where, [("", "file not found")]) from None
     except OSError as exc:
         raise ScenarioError(where, [("", f"cannot read file: {exc.strerror or exc}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            where,
+            [("", f"file is larger than {MAX_FILE_BYTES // 1024:,} KB; a scenario file is far smaller")],
+        )
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -222,6 +265,18 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raise ScenarioError(where, [("", f"not valid TOML: {exc}")]) from None
     except RecursionError:
         raise ScenarioError(where, [("", "not valid TOML: nested too deeply")]) from None
+    deep = _too_deep(data)
+    if deep is not None:
+        raise ScenarioError(where, [(deep, f"tables nested more than {MAX_DEPTH} deep")])
+    return data
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    where = str(path)
+    if path in chain:
+        cycle = " → ".join(str(p) for p in (*chain, path))
+        raise ScenarioError(where, [("extends", f"extends forms a cycle: {cycle}")])
+    data = _parse(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data

@@ -6,7 +6,6 @@ with their sources, not here: the schema says what is *allowed*, the baseline sa
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
@@ -25,6 +24,23 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from caseflow.scenario.base import Branch, Section, check_sums_to_one
 from caseflow.scenario.cost_schema import Change, CostParams
 from caseflow.scenario.court_schema import CourtParams, PreBirthParams
+from caseflow.scenario.limits import (
+    FTE,
+    MAX_CHANGES,
+    MAX_CHILDREN,
+    MAX_CONTACTS_PER_YEAR,
+    MAX_ITEMS,
+    CapPerFTE,
+    Count,
+    Date,
+    Duration,
+    Months,
+    Name,
+    RelativeVolume,
+    Shape,
+    Text,
+    WorkingDays,
+)
 from caseflow.scenario.provenance_schema import Provenance, Source, field_path_problem, lookup_source
 from caseflow.scenario.workforce_schema import WorkforceParams
 
@@ -60,9 +76,11 @@ AGE_BAND_UPPER: tuple[int, ...] = (1, 5, 10, 16, 18)
 Probability = Annotated[float, Field(ge=0.0, le=1.0, description="a probability between 0 and 1")]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
-FloatList = Annotated[tuple[StrictFloat, ...], Field(strict=False)]
+EdgeList = Annotated[tuple[WorkingDays, ...], Field(strict=False, max_length=MAX_ITEMS)]
+VolumeList = Annotated[tuple[RelativeVolume, ...], Field(strict=False)]
 ProbList = Annotated[
-    tuple[Annotated[StrictFloat, Field(ge=0.0, le=1.0)], ...], Field(strict=False, min_length=1)
+    tuple[Annotated[StrictFloat, Field(ge=0.0, le=1.0)], ...],
+    Field(strict=False, min_length=1, max_length=MAX_ITEMS),
 ]
 
 
@@ -73,7 +91,7 @@ class Banded(Section):
     the published table can be pasted in directly.
     """
 
-    edges: FloatList = Field(min_length=2)
+    edges: EdgeList = Field(min_length=2)
     probs: ProbList
 
     @model_validator(mode="after")
@@ -110,7 +128,7 @@ class AgeMix(Branch):
 
 
 class RunParams(Section):
-    start_date: dt.date = Field(description="first day simulated; must be 1 April")
+    start_date: Date = Field(description="first day simulated; must be 1 April")
     warmup_years: StrictInt = Field(ge=0, le=10)
     years: StrictInt = Field(ge=1, le=50, description="financial years reported after warm-up")
     history_months: float = Field(
@@ -142,7 +160,7 @@ class ContactSource(Section):
 
     share: Probability = Field(description="share of all contacts from this source")
     to_mash: Probability = Field(description="share of its contacts the front door passes to MASH")
-    monthly: FloatList = Field(
+    monthly: VolumeList = Field(
         min_length=12, max_length=12, description="relative volume by calendar month, Jan..Dec"
     )
     volume: NonNegative = Field(
@@ -163,16 +181,18 @@ class SiblingGroups(Branch):
 
 
 class DemandParams(Section):
-    contacts_per_year: Positive = Field(description="contacts about children from new concerns")
-    weekday: FloatList = Field(min_length=7, max_length=7, description="Mon..Sun relative volume")
-    bank_holiday: NonNegative = Field(description="relative volume on a bank holiday")
+    contacts_per_year: Positive = Field(
+        le=MAX_CONTACTS_PER_YEAR, description="contacts about children from new concerns"
+    )
+    weekday: VolumeList = Field(min_length=7, max_length=7, description="Mon..Sun relative volume")
+    bank_holiday: RelativeVolume = Field(strict=False, description="relative volume on a bank holiday")
     sibling_groups: SiblingGroups
     child_age: AgeMix
     prior_cp_plan: Probability = Field(
         description="share of children in new-concern contacts with a CP plan in an earlier, "
         "unsimulated involvement (so second plans can occur from the start)"
     )
-    sources: dict[str, ContactSource] = Field(min_length=1)
+    sources: dict[Name, ContactSource] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _shares(self) -> Self:
@@ -211,7 +231,9 @@ class MashParams(Section):
 
 class ReferralParams(Section):
     no_further_action: Probability = Field(description="referrals closed NFA before assessment")
-    re_referral_window_days: StrictInt = Field(ge=1, description="re-referral look-back (DfE 12 months)")
+    re_referral_window_days: StrictInt = Field(
+        ge=1, le=3650, description="re-referral look-back (DfE 12 months)"
+    )
 
 
 class AssessmentOutcome(Branch):
@@ -264,8 +286,8 @@ class CPEnd(Branch):
 
 class CPPlanParams(Section):
     duration_months: Banded
-    first_review_months: Positive
-    review_interval_months: Positive
+    first_review_months: Months
+    review_interval_months: Months
     end: CPEnd
 
 
@@ -288,8 +310,8 @@ class EarlyHelpParams(Section):
     """Early help: a non-statutory service with its own capacity, cost and effect (DESIGN §4)."""
 
     duration_months: Banded
-    key_workers: NonNegative = Field(description="early-help key worker FTE")
-    families_per_worker: Positive = Field(description="families a key worker works with at once")
+    key_workers: FTE = Field(description="early-help key worker FTE")
+    families_per_worker: CapPerFTE = Field(description="families a key worker works with at once")
     recontact_reduction: Probability = Field(
         description="relative reduction in a helped family's chance of coming back"
     )
@@ -299,8 +321,8 @@ class EarlyHelpParams(Section):
     escalation_reduction: Probability = Field(
         description="relative reduction in a helped family's chance of s47 or care after assessment"
     )
-    effect_lag_months: NonNegative = Field(description="months after early help starts before it helps")
-    effect_months: Positive = Field(description="how long the effect lasts once it starts")
+    effect_lag_months: Duration = Field(description="months after early help starts before it helps")
+    effect_months: Months = Field(description="how long the effect lasts once it starts")
 
 
 class RecontactParams(Section):
@@ -312,8 +334,8 @@ class RecontactParams(Section):
         description="after NFA at referral, assessed not in need, or an s47 with no further action"
     )
     after_plan: Probability = Field(description="after a CIN or CP plan or care ends")
-    mean_delay_months: Positive
-    delay_shape: Positive = Field(description="gamma shape of the delay (1 = exponential)")
+    mean_delay_months: Months
+    delay_shape: Shape = Field(description="gamma shape of the delay (1 = exponential)")
     to_mash: Probability = Field(description="share of returning families' contacts passed to MASH")
 
 
@@ -329,11 +351,11 @@ class ExitRoutes(Branch):
 
 
 class RouteMonths(Section):
-    return_home: Positive
-    special_guardianship: Positive
-    adoption: Positive
-    child_arrangements: Positive
-    other: Positive
+    return_home: Months
+    special_guardianship: Months
+    adoption: Months
+    child_arrangements: Months
+    other: Months
 
 
 class Placements(Branch):
@@ -355,7 +377,9 @@ class LeavingAt18(Branch):
 
 
 class LookedAfterParams(Section):
-    uasc_per_year: NonNegative = Field(description="unaccompanied asylum-seeking children arriving")
+    uasc_per_year: NonNegative = Field(
+        le=100_000.0, description="unaccompanied asylum-seeking children arriving"
+    )
     uasc_transferred_out: Probability = Field(
         default=0.0,
         description="share of arriving unaccompanied children transferred to another authority under "
@@ -364,13 +388,14 @@ class LookedAfterParams(Section):
     )
     uasc_transfer_days: Positive = Field(
         default=10.0,
+        le=3650.0,
         description="mean calendar days a transferred child is looked after before the transfer "
         "(exponential)",
     )
     uasc_age: AgeMix
     exit_routes: dict[str, ExitRoutes]
     route_months: RouteMonths
-    route_shape: Positive = Field(description="gamma shape of time to a non-18 exit")
+    route_shape: Shape = Field(description="gamma shape of time to a non-18 exit")
     placements: dict[str, Placements]
     leaving_at_18: LeavingAt18
 
@@ -413,10 +438,10 @@ TIME_ON_PLAN_MONTHS: tuple[tuple[str, float, float], ...] = (
 class OpeningStock(Section):
     """The open caseload on the first day, as the LA's own returns count it."""
 
-    children_in_need: StrictInt = Field(ge=0, description="DfE CIN count: includes CP and CLA")
-    child_protection: StrictInt = Field(ge=0)
-    looked_after: StrictInt = Field(ge=0)
-    in_assessment: StrictInt = Field(ge=0)
+    children_in_need: Count = Field(description="DfE CIN count: includes CP and CLA")
+    child_protection: Count = Field(description="children on a child protection plan")
+    looked_after: Count = Field(description="children looked after")
+    in_assessment: Count = Field(description="children whose referral is in an open assessment")
     looked_after_age: AgeMix = Field(description="age at entry of children in care (DfE starts)")
     child_protection_time_on_plan: TimeOnPlan | None = Field(
         default=None,
@@ -449,9 +474,9 @@ class Scenario(Section):
     Make variants with :meth:`with_overrides`, never by mutation.
     """
 
-    name: str = Field(min_length=1)
-    description: str = ""
-    population: StrictInt = Field(gt=0, description="children aged 0–17 in the LA")
+    name: Name
+    description: Text = ""
+    population: StrictInt = Field(gt=0, le=MAX_CHILDREN, description="children aged 0–17 in the LA")
     run: RunParams
     demand: DemandParams
     front_door: FrontDoorParams
@@ -478,7 +503,7 @@ class Scenario(Section):
     pre_birth: PreBirthParams | None = Field(
         default=None, description="referrals about unborn babies and removal at birth; absent: none"
     )
-    changes: Annotated[tuple[Change, ...], Field(strict=False)] = Field(
+    changes: Annotated[tuple[Change, ...], Field(strict=False, max_length=MAX_CHANGES)] = Field(
         default=(), description="time-phased changes of any parameter"
     )
     provenance: Provenance | None = Field(
@@ -539,6 +564,15 @@ class Scenario(Section):
                     problem(("provenance", "national_defaults", i), text, path)
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    @model_validator(mode="after")
+    def _stock_fits_population(self) -> Self:
+        if self.opening_stock.children_in_need > self.population:
+            raise ValueError(
+                f"opening_stock.children_in_need ({self.opening_stock.children_in_need:,}) cannot exceed "
+                f"population, the children aged 0-17 in the authority ({self.population:,})"
+            )
         return self
 
     def source_of(self, path: str) -> Source | None:

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from caseflow.scenario.limits import MAX_CHANGE_POINTS
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
 
@@ -92,7 +93,7 @@ def change_points(scenario: Scenario) -> list[ChangePoint]:
                 current = value
         try:
             target = ch.value if ch.value is not None else _scale(current, float(ch.factor or 1.0))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise ScenarioError(where, [(f"changes[{i}].factor", str(exc))]) from None
         # A later change supersedes what remains of an earlier ramp of the same field.
         assignments = [a for a in assignments if not (a[2] == ch.field and a[0] >= ch.date)]
@@ -100,9 +101,21 @@ def change_points(scenario: Scenario) -> list[ChangePoint]:
         for k in range(1, steps + 1):
             when = _add_months(ch.date, k - 1)
             assignments.append((when, len(assignments), ch.field, _interpolate(current, target, k / steps)))
+    moments = sorted({a[0] for a in assignments})
+    if len(moments) > MAX_CHANGE_POINTS:
+        raise ScenarioError(
+            where,
+            [
+                (
+                    "changes",
+                    f"the changes take effect at {len(moments):,} different moments (each month of a ramp "
+                    f"is one); at most {MAX_CHANGE_POINTS:,} are allowed: use fewer or shorter ramps",
+                )
+            ],
+        )
     points: list[ChangePoint] = []
     overrides: dict[str, Any] = {}
-    for when in sorted({a[0] for a in assignments}):
+    for when in moments:
         todays = sorted((a for a in assignments if a[0] == when), key=lambda a: a[1])
         overrides.update({path: value for _, _, path, value in todays})
         try:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, StrictInt, model_validator
 
 from caseflow.registry import ALLOCATION_POLICIES as _POLICY_REGISTRY
 from caseflow.scenario.base import Section
+from caseflow.scenario.limits import (
+    FTE,
+    MAX_CHANGES,
+    MAX_ITEMS,
+    CapPerFTE,
+    Date,
+    Months,
+    Name,
+)
+from caseflow.scenario.limits import TaskHours as Hours
 
 __all__ = [
     "ACTIVITIES",
@@ -51,16 +60,17 @@ PolicyName = Annotated[str, AfterValidator(_registered_policy)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
-Hours = Annotated[float, Field(ge=0.0, description="hours of a social worker's time")]
+#: A share-of-time weight: only ratios matter; the range keeps the largest ratio at 10,000.
+Weight = Annotated[float, Field(ge=0.01, le=100.0)]
 
 
 class TeamParams(Section):
     """A team: what it handles, its funded establishment and its caseload caps (children per FTE)."""
 
     handles: Annotated[tuple[Literal[ACTIVITIES], ...], Field(strict=False, min_length=1)]  # type: ignore[valid-type]
-    establishment: NonNegative = Field(description="funded FTE posts")
-    soft_cap: Positive = Field(description="children per FTE a manager allocates up to before going over")
-    hard_cap: Positive = Field(description="children per FTE never exceeded")
+    establishment: FTE = Field(description="funded FTE posts")
+    soft_cap: CapPerFTE = Field(description="children per FTE a manager allocates up to before going over")
+    hard_cap: CapPerFTE = Field(description="children per FTE never exceeded")
     case_holding: bool = Field(default=True, description="counts in DfE caseload measures")
     held_vacant: Probability = Field(
         default=0.0, description="share of posts left vacant for the whole run (not recruited to)"
@@ -85,16 +95,28 @@ class TeamParams(Section):
 class TimeParams(Section):
     """How many hours a week a worker has for case work."""
 
-    contracted_hours: Positive = Field(description="contracted hours per week at 1.0 FTE")
-    annual_leave: Probability = Field(description="share of working time on leave and bank holidays")
-    non_case_time: Probability = Field(description="share of remaining time on supervision, training, admin")
-    nqsw_protected_time: Probability = Field(description="ASYE protected development time share")
+    contracted_hours: Annotated[float, Field(ge=1.0, le=80.0)] = Field(
+        description="contracted hours per week at 1.0 FTE (1 to 80)"
+    )
+    annual_leave: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        description="share of working time on leave and bank holidays (at most half)"
+    )
+    non_case_time: Annotated[float, Field(ge=0.0, le=0.9)] = Field(
+        description="share of remaining time on supervision, training, admin (at most 0.9: some time "
+        "must be left for cases)"
+    )
+    nqsw_protected_time: Annotated[float, Field(ge=0.0, le=0.9)] = Field(
+        description="ASYE protected development time share (at most 0.9)"
+    )
     nqsw_caseload_factor: Probability = Field(description="ASYE caseload cap as share of experienced")
-    ramp_up_weeks: NonNegative = Field(description="weeks a new starter works at reduced efficiency")
+    ramp_up_weeks: NonNegative = Field(
+        le=520.0, description="weeks a new starter works at reduced efficiency"
+    )
     ramp_up_efficiency: Probability = Field(description="efficiency during ramp-up")
     external_time_scale: NonNegative = Field(
+        le=100.0,
         description="elapsed time an assessment, s47 or MASH check needs regardless of worker time "
-        "(partner agencies, family availability), as a multiple of the scenario's published duration"
+        "(partner agencies, family availability), as a multiple of the scenario's published duration",
     )
 
 
@@ -104,7 +126,9 @@ class TaskHours(Section):
     contact_decision: Hours
     mash_screening: Hours
     assessment: Hours
-    assessment_cv: NonNegative = Field(description="coefficient of variation of assessment hours (gamma)")
+    assessment_cv: NonNegative = Field(
+        le=10.0, description="coefficient of variation of assessment hours (gamma)"
+    )
     strategy_discussion: Hours
     s47_enquiry: Hours
     icpc_report: Hours
@@ -132,51 +156,54 @@ class TaskHours(Section):
 class VisitParams(Section):
     """Statutory and local visiting frequencies (working days) and hours per visit (per family)."""
 
-    cp_interval_wd: StrictInt = Field(ge=1)
+    cp_interval_wd: StrictInt = Field(ge=1, le=520)
     cp_hours: Hours
-    cin_interval_wd: StrictInt = Field(ge=1)
+    cin_interval_wd: StrictInt = Field(ge=1, le=520)
     cin_hours: Hours
-    cla_interval_wd: StrictInt = Field(ge=1)
+    cla_interval_wd: StrictInt = Field(ge=1, le=520)
     cla_hours: Hours
-    care_leaver_interval_wd: StrictInt = Field(ge=1)
+    care_leaver_interval_wd: StrictInt = Field(ge=1, le=520)
     care_leaver_hours: Hours
-    core_group_interval_wd: StrictInt = Field(ge=1)
-    cin_review_interval_wd: StrictInt = Field(ge=1)
-    cla_first_review_wd: StrictInt = Field(ge=1)
-    cla_review_interval_wd: StrictInt = Field(ge=1)
+    core_group_interval_wd: StrictInt = Field(ge=1, le=520)
+    cin_review_interval_wd: StrictInt = Field(ge=1, le=520)
+    cla_first_review_wd: StrictInt = Field(ge=1, le=520)
+    cla_review_interval_wd: StrictInt = Field(ge=1, le=520)
     planning_lead_wd: StrictInt = Field(
-        ge=0, description="a visit is planned this many working days before due"
+        ge=0, le=260, description="a visit is planned this many working days before due"
     )
 
 
 class WeightParams(Section):
     """How a worker shares their time: each open piece of work gets time in proportion to its weight."""
 
-    visit: Positive = Field(description="statutory visits")
-    child_protection: Positive = Field(description="strategy discussions, s47 enquiries, ICPC reports")
-    assessment: Positive
-    other: Positive = Field(description="reviews, core groups, court work, front-door work")
+    visit: Weight = Field(description="statutory visits")
+    child_protection: Weight = Field(description="strategy discussions, s47 enquiries, ICPC reports")
+    assessment: Weight
+    other: Weight = Field(description="reviews, core groups, court work, front-door work")
 
 
 class DynamicsParams(Section):
     """Leavers, vacancies, agency cover, sickness and newly qualified intake (DfE CSWW definitions)."""
 
     turnover_rate: Probability = Field(description="permanent leavers per FTE per year")
-    months_to_fill: Positive = Field(description="mean months from a permanent leaving to a new start")
+    months_to_fill: Months = Field(description="mean months from a permanent leaving to a new start")
     agency_backfill: Probability = Field(description="share of vacancies covered by agency staff")
-    agency_lead_weeks: NonNegative = Field(description="weeks from a vacancy to an agency start")
-    agency_assignment_months: Positive = Field(description="mean agency assignment length")
+    agency_lead_weeks: NonNegative = Field(le=520.0, description="weeks from a vacancy to an agency start")
+    agency_assignment_months: Months = Field(description="mean agency assignment length")
     nqsw_share_of_hires: Probability
-    asye_months: Positive = Field(description="length of the assessed and supported year")
+    asye_months: Months = Field(description="length of the assessed and supported year")
     sickness_rate: Probability = Field(description="share of working time lost to sickness")
-    sickness_spell_wd: Positive = Field(description="mean working days of a sickness spell")
+    sickness_spell_wd: Positive = Field(le=2600.0, description="mean working days of a sickness spell")
     opening_vacancy_rate: Probability = Field(description="vacant share of posts on day one")
     opening_nqsw_share: Probability = Field(description="share of permanent workers in their ASYE on day one")
     case_transfer_rate: NonNegative = Field(
+        le=100.0,
         description="transfers of a case to another worker in the same team per case-year "
-        "(workload balancing, court to long-term team) in case-holding teams"
+        "(workload balancing, court to long-term team) in case-holding teams",
     )
-    icpc_rebook_wd: StrictInt = Field(ge=0, description="working days to rebook an ICPC whose report is late")
+    icpc_rebook_wd: StrictInt = Field(
+        ge=0, le=260, description="working days to rebook an ICPC whose report is late"
+    )
     agency_pay_premium: Annotated[float, Field(ge=-0.5, le=2.0)] = Field(
         default=0.0,
         description="share paid above the agency charge in [costs.agency] (0.1: 10% more, e.g. above a "
@@ -192,14 +219,14 @@ class DynamicsParams(Section):
 class WorkforceChange(Section):
     """From ``date``, change a team's establishment or caps, or the agency or allocation policy."""
 
-    date: dt.date
-    team: str | None = None
-    establishment: NonNegative | None = None
-    soft_cap: Positive | None = None
-    hard_cap: Positive | None = None
+    date: Date
+    team: Name | None = None
+    establishment: FTE | None = None
+    soft_cap: CapPerFTE | None = None
+    hard_cap: CapPerFTE | None = None
     agency_backfill: Probability | None = None
     allocation_policy: PolicyName | None = None
-    fill_months: Annotated[float, Field(gt=0.0)] | None = Field(
+    fill_months: Months | None = Field(
         default=None,
         description="new posts from this change are filled after this mean time (a recruitment "
         "campaign) instead of dynamics.months_to_fill",
@@ -248,14 +275,14 @@ class FeedbackParams(Section):
 class WorkforceParams(Section):
     enabled: bool = Field(description="false: durations are sampled, capacity unlimited")
     allocation_policy: PolicyName
-    teams: dict[str, TeamParams] = Field(min_length=1)
+    teams: dict[Name, TeamParams] = Field(min_length=1, max_length=MAX_ITEMS)
     time: TimeParams
     hours: TaskHours
     visits: VisitParams
     weights: WeightParams
     dynamics: DynamicsParams
     feedback: FeedbackParams = Field(default_factory=FeedbackParams)
-    changes: Annotated[tuple[WorkforceChange, ...], Field(strict=False)] = ()
+    changes: Annotated[tuple[WorkforceChange, ...], Field(strict=False, max_length=MAX_CHANGES)] = ()
 
     @model_validator(mode="after")
     def _routing(self) -> Self:
