@@ -53,7 +53,7 @@ def test_supernumerary_cannot_change_during_a_run(small: Scenario) -> None:
     data["changes"] = [
         {"date": dt.date(2026, 4, 1), "field": "workforce.teams.cin_cp.supernumerary_agency", "value": 2.0}
     ]
-    with pytest.raises(ScenarioError, match="read when the run starts"):
+    with pytest.raises(ScenarioError, match="placed when the run starts"):
         validate(data)
 
 

@@ -23,8 +23,9 @@ from caseflow.costs import inflation_factor
 from caseflow.metrics import compute_kpis
 from caseflow.model.simulation import ReplicationOutput
 from caseflow.replication import simulate
-from caseflow.scenario import Scenario
-from caseflow.scenario.timeline import change_points
+from caseflow.scenario import Scenario, ScenarioError, validate
+from caseflow.scenario.schema import START_ONLY, start_only
+from caseflow.scenario.timeline import change_points, get_path
 
 CHANGE_DATE = dt.date(2026, 1, 1)  # month 9 of a run starting 1 April 2025
 
@@ -374,3 +375,30 @@ def test_workforce_change_not_in_the_previous_month_end(staffing_runs: dict[str,
     base, camp = staffing_runs["base"], staffing_runs["campaign"]
     assert base.index[5] == "2025-09"
     assert camp["sw_vacancies_fte"].iloc[5] == base["sw_vacancies_fte"].iloc[5]
+
+
+@pytest.mark.parametrize(("pattern", "reason"), START_ONLY)
+def test_fields_read_only_at_the_start_cannot_change(baseline: Scenario, pattern: str, reason: str) -> None:
+    """A change of a field the model reads only when the run starts would be silently ignored: refused,
+    with the reason (issue 14: no accepted input is silently ignored)."""
+    field = pattern.replace("*", "assessment")
+    current = get_path(baseline.model_dump(), field) if pattern != "court" else {}
+    value = current if isinstance(current, bool | int | float | str | dict) else 1
+    data = baseline.model_dump()
+    data["changes"] = [{"date": dt.date(2026, 4, 1), "field": field, "value": value}]
+    with pytest.raises(ScenarioError) as info:
+        validate(data)
+    assert info.value.problems[0] == ("changes[0].field", f"{field} cannot change during a run: {reason}")
+
+
+def test_fields_the_model_follows_can_change(baseline: Scenario) -> None:
+    for field in (
+        "workforce.teams.assessment.establishment",
+        "looked_after.uasc_per_year",
+        "demand.contacts_per_year",
+    ):
+        assert start_only(field) is None
+        changed = baseline.with_overrides(
+            {"changes": [{"date": dt.date(2026, 4, 1), "field": field, "factor": 1.1}]}
+        )
+        assert len(changed.changes) == 1

@@ -494,7 +494,7 @@ def test_held_vacancies_cannot_change_during_a_run(tmp_path: Path) -> None:
     _, err = _error(tmp_path, {"changes": [change]})
     path, what = err.problems[0]
     assert path == "changes[0].field"
-    assert "read when the run starts" in what
+    assert "decided when the run starts" in what
 
 
 def test_unknown_key_inside_a_named_source(tmp_path: Path) -> None:

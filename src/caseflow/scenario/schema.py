@@ -468,6 +468,55 @@ class OpeningStock(Section):
         return self.children_in_need - self.child_protection - self.looked_after - self.in_assessment
 
 
+#: Fields read once, when a run starts: a time-phased change of them would be accepted and silently
+#: ignored, so it is refused, with the reason and what to do instead. (Patterns: ``*`` is one name.)
+START_ONLY: tuple[tuple[str, str], ...] = (
+    ("court", "the court section is read when the run starts; change its fields instead"),
+    ("pre_birth", "the pre-birth section is read when the run starts; change its fields instead"),
+    (
+        "population",
+        "the population is read once, for rates per 10,000 children; it does not drive demand "
+        "(change demand.contacts_per_year instead)",
+    ),
+    ("workforce", "change the workforce's fields, not the whole table"),
+    ("workforce.enabled", "whether social workers are modelled is decided when the run starts"),
+    ("workforce.changes", "list workforce changes in the scenario itself"),
+    ("workforce.teams", "teams are built when the run starts; change a team's establishment or caps"),
+    ("workforce.teams.*", "teams are built when the run starts; change a team's establishment or caps"),
+    ("workforce.teams.*.handles", "which team handles which work is fixed when the run starts"),
+    ("workforce.teams.*.case_holding", "whether a team holds cases is fixed when the run starts"),
+    (
+        "workforce.teams.*.held_vacant",
+        "which posts are held vacant is decided when the run starts; set it in the scenario itself, "
+        "or change the establishment from a date instead",
+    ),
+    (
+        "workforce.teams.*.held_vacant_agency",
+        "which posts are agency-only is decided when the run starts; set it in the scenario itself, "
+        "or change the establishment from a date instead",
+    ),
+    (
+        "workforce.teams.*.supernumerary_agency",
+        "supernumerary agency workers are placed when the run starts; set it in the scenario itself, "
+        "or change the establishment from a date instead",
+    ),
+    ("workforce.dynamics.opening_vacancy_rate", "it describes the first day only"),
+    ("workforce.dynamics.opening_nqsw_share", "it describes the first day only"),
+)
+
+
+def start_only(field: str) -> str | None:
+    """Why a time-phased change of ``field`` is refused (None if it may change during a run)."""
+    parts = field.split(".")
+    if parts[0] == "provenance":
+        return f"{field} cannot change during a run"
+    for pattern, reason in START_ONLY:
+        want = pattern.split(".")
+        if len(want) == len(parts) and all(w in ("*", p) for w, p in zip(want, parts, strict=True)):
+            return f"{field} cannot change during a run: {reason}"
+    return None
+
+
 class Scenario(Section):
     """A whole scenario: immutable and validated. Load one with :func:`caseflow.load_scenario`.
 
@@ -528,18 +577,9 @@ class Scenario(Section):
             )
 
         for i, ch in enumerate(self.changes):
-            top = ch.field.split(".")[0]
-            if top == "provenance" or (ch.field in ("court", "pre_birth")):
-                problem(("changes", i, "field"), f"{ch.field} cannot change during a run", ch.field)
-            elif ch.field.endswith((".held_vacant", ".held_vacant_agency", ".supernumerary_agency")) and (
-                top == "workforce"
-            ):
-                problem(
-                    ("changes", i, "field"),
-                    f"{ch.field} is read when the run starts (which posts are held vacant or agency-only); "
-                    "set it in the scenario itself, or change the establishment from a date instead",
-                    ch.field,
-                )
+            reason = start_only(ch.field)
+            if reason is not None:
+                problem(("changes", i, "field"), reason, ch.field)
         if self.court is None:
             for section in ("cp_plan", "cin_plan"):
                 share = getattr(self, section).end.pre_proceedings
