@@ -10,6 +10,8 @@
     caseflow national --year Y [--years N] [--reps N] [--out CSV] [--workers N] [--executor NAME]
 
 Heavy imports (pandas, the model) happen inside each command, so ``caseflow --help`` stays quick.
+Each command declares its file and folder arguments (``set_defaults(paths=...)``), which
+:func:`caseflow.cli.check_paths` checks, with ``--executor``, before anything is loaded or run.
 """
 
 from __future__ import annotations
@@ -22,10 +24,20 @@ from typing import Any
 __all__ = ["add_commands", "run_command"]
 
 
+#: Where ``caseflow data build`` writes the snapshot unless told (caseflow.data.__main__.DEFAULT_OUT).
+DATA_OUT = "src/caseflow/data/published.csv.gz"
+
+
 def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
     """Register the commands on the main parser's subparsers."""
     d = sub.add_parser("data", help="published DfE and ONS data: rebuild the snapshot caseflow ships")
-    d.add_argument("rest", nargs=argparse.REMAINDER, help="build [--from DIR] [--out FILE]")
+    build = d.add_subparsers(dest="data_command", required=True).add_parser(
+        "build", help="read the published EES files in a folder and write the snapshot caseflow ships"
+    )
+    # caseflow.data.__main__'s DEFAULT_SOURCE and DEFAULT_OUT (not imported here: it loads pandas)
+    build.add_argument("--from", dest="source", metavar="DIR", default="data/dfe", help="(default data/dfe)")
+    build.add_argument("--out", metavar="FILE", default=DATA_OUT, help=f"snapshot file (default {DATA_OUT})")
+    build.set_defaults(paths={"--out": ".csv.gz"})
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--base", default="scenarios/baseline.toml", help="the England-average scenario")
@@ -36,6 +48,7 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     p.add_argument("--year", type=positive, required=True, help="as at 31 March of this year")
     p.add_argument("--out", metavar="FILE", help="write the scenario (TOML, extends the base) here")
     common(p)
+    p.set_defaults(paths={"--out": ".toml"})
 
     c = sub.add_parser("calibrate", help="fit an authority's unpublished parameters to its own years")
     c.add_argument("authority", help="authority name or LA code")
@@ -52,6 +65,7 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     c.add_argument("--executor", default="processes", help="processes, sequential or a Dask address")
     c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress")
     common(c)
+    c.set_defaults(paths={"--out": ".toml", "--table": ".csv"})
 
     b = sub.add_parser("backtest", help="fit every authority to a year, predict the next, score it")
     b.add_argument("--train-to", type=positive, required=True, help="last year (to 31 March) used")
@@ -63,6 +77,7 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     b.add_argument("--executor", default="processes", help="processes, sequential or a Dask address")
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress")
     common(b)
+    b.set_defaults(paths={"--out": "folder"})
 
     n = sub.add_parser("national", help="every authority's profile run as one sweep: England's totals")
     n.add_argument("--year", type=positive, required=True, help="profiles as at 31 March of this year")
@@ -74,14 +89,19 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     n.add_argument("--executor", default="processes", help="processes, sequential or a Dask address")
     n.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress")
     common(n)
+    n.set_defaults(paths={"--out": ".csv"})
 
 
 def run_command(args: argparse.Namespace, progress: bool) -> int | None:
     """Run one of these commands; None if ``args`` is another command."""
     if args.command == "data":
-        from caseflow.data.__main__ import main as data_main
+        from pathlib import Path
 
-        return data_main(args.rest)
+        from caseflow.data.__main__ import run
+
+        return run(
+            argparse.Namespace(data_command=args.data_command, source=Path(args.source), out=Path(args.out))
+        )
     if args.command == "profile":
         return _profile(args)
     if args.command == "calibrate":
@@ -231,7 +251,9 @@ def _is_leaf_table(y: dict[str, Any]) -> bool:
 
 def _backtest(args: argparse.Namespace, progress: bool) -> int:
     from caseflow.backtest import backtest
+    from caseflow.scenario.loader import load_scenario
 
+    load_scenario(args.base)  # here, once: each authority's task loads it again (a bad file fails them all)
     result = backtest(
         args.train_to,
         tuple(args.horizons),

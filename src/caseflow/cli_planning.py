@@ -15,18 +15,37 @@
     caseflow report BRIEFING.toml | BASELINE OPTION... --out FILE.html [--docx FILE.docx]
                     [--title T] [--question Q] [--years N] [--reps N] [--seed N] [--workers N] [--store DIR]
 
-Heavy imports happen inside each command, so ``caseflow --help`` stays quick.
+Heavy imports happen inside each command, so ``caseflow --help`` stays quick. Each command declares its
+file and folder arguments (``set_defaults(paths=...)``, checked by :func:`caseflow.cli.check_paths`) and
+checks the rest once its scenario is loaded, before its first replication: KPI names against what a
+run of the scenario reports (:func:`check_kpis`, :func:`run_kpis`, also used by ``caseflow compare``),
+the lever, teams and fields, flags that would be ignored, and scenario names that would clash
+(:func:`check_distinct_names`). A check fails with a ``ValueError`` naming the flag, which
+:func:`caseflow.cli.main` prints (exit code 2).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["add_commands", "run_command"]
+if TYPE_CHECKING:
+    from caseflow.scenario.schema import Scenario
+
+__all__ = [
+    "add_commands",
+    "check_distinct_names",
+    "check_kpis",
+    "comparison_kpis",
+    "names_of",
+    "run_command",
+    "run_kpis",
+]
 
 EXIT_OK, EXIT_INVALID = 0, 2
 
@@ -38,6 +57,20 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _positive_number(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _number(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a share above 0 and below 1 (0.25 is ±25%), got {text}")
     return value
 
 
@@ -86,7 +119,9 @@ def _add_target(sub: Any, positive: Callable[[str], int], non_negative: Callable
         "--confidence", type=_share, default=0.9, help="confidence the targets are met (default 0.9)"
     )
     t.add_argument("--between", type=_number, nargs=2, metavar=("LO", "HI"), help="range to search")
-    t.add_argument("--step", type=_number, help="precision of the answer (default 1 for whole numbers)")
+    t.add_argument(
+        "--step", type=_positive_number, help="precision of the answer (default 1 for whole numbers)"
+    )
     t.add_argument("--largest", action="store_true", help="find the largest value that meets the targets")
     t.add_argument("--years", type=positive, default=None, help="financial years after warm-up")
     t.add_argument("--seed", type=non_negative, default=0, help="random seed (default 0)")
@@ -96,6 +131,7 @@ def _add_target(sub: Any, positive: Callable[[str], int], non_negative: Callable
     t.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
     t.add_argument("--json", metavar="FILE", help="write the answer and every level tried as JSON here")
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+    t.set_defaults(paths={"--json": ".json", "--store": "folder"})
 
 
 def _add_frontier(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
@@ -117,9 +153,18 @@ def _add_frontier(sub: Any, positive: Callable[[str], int], non_negative: Callab
     f.add_argument(
         "--between", type=_number, nargs=2, metavar=("LO", "HI"), help="--demand: multiples of today"
     )
-    f.add_argument("--step", type=_number, help="precision: FTE, or with --demand a multiple of today (0.05)")
     f.add_argument(
-        "--tolerance", type=_number, help="backlog growth (children a year) counted as not growing"
+        "--target",
+        action="append",
+        default=None,
+        metavar="KPI>=V",
+        help="--demand: a target that must hold too (default contact_decision_within_1wd_pct>=90; repeat)",
+    )
+    f.add_argument(
+        "--step", type=_positive_number, help="precision: FTE, or with --demand a multiple of today (0.05)"
+    )
+    f.add_argument(
+        "--tolerance", type=_positive_number, help="backlog growth (children a year) counted as not growing"
     )
     f.add_argument("--confidence", type=_share, default=0.9, help="confidence (default 0.9)")
     f.add_argument("--years", type=positive, default=None, help="financial years after warm-up (3 or more)")
@@ -131,6 +176,7 @@ def _add_frontier(sub: Any, positive: Callable[[str], int], non_negative: Callab
     f.add_argument("--chart", metavar="FILE", help="draw the capacity frontier here (PNG)")
     f.add_argument("--json", metavar="FILE", help="write the frontier as JSON here")
     f.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+    f.set_defaults(paths={"--chart": ".png", "--json": ".json", "--store": "folder"})
 
 
 def _add_sensitivity(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
@@ -147,7 +193,7 @@ def _add_sensitivity(sub: Any, positive: Callable[[str], int], non_negative: Cal
     g.add_argument("--list", action="store_true", help="list the assumptions and their ranges, then stop")
     g.add_argument("--method", choices=("morris", "sobol"), default="morris", help="default morris")
     g.add_argument("--trajectories", type=positive, default=10, help="Morris paths, or Sobol N (default 10)")
-    g.add_argument("--spread", type=_number, default=0.25, help="range either side of each value (0.25)")
+    g.add_argument("--spread", type=_fraction, default=0.25, help="range either side of each value (0.25)")
     g.add_argument("--fields", help="comma-separated fields to screen instead of every assumption")
     g.add_argument("--kpis", help="comma-separated KPIs (default: timeliness, caseloads, stocks, cost)")
     g.add_argument("--reps", type=positive, default=1, help="replications per run (default 1)")
@@ -158,6 +204,7 @@ def _add_sensitivity(sub: Any, positive: Callable[[str], int], non_negative: Cal
     g.add_argument("--charts", metavar="DIR", help="write a tornado chart per KPI here")
     g.add_argument("--json", metavar="FILE", help="write the indices as JSON here")
     g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+    g.set_defaults(paths={"--charts": "folder", "--json": ".json", "--store": "folder"})
 
 
 def _add_report(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
@@ -184,6 +231,7 @@ def _add_report(sub: Any, positive: Callable[[str], int], non_negative: Callable
     r.add_argument("--workers", type=positive, default=None, help="local processes (default: all cores)")
     r.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+    r.set_defaults(paths={"--out": ".html .htm", "--docx": ".docx", "--store": "folder"})
 
 
 def run_command(args: argparse.Namespace, progress: bool) -> int | None:
@@ -204,46 +252,135 @@ def _fail(message: str) -> int:
     return EXIT_INVALID
 
 
+# ------------------------------------------------------------------ checks shared with caseflow compare
+
+
+def run_kpis(scenario: Scenario) -> set[str]:
+    """The KPIs a run of ``scenario`` reports: the built-in catalogue, the per-team KPIs of its teams
+    (caseload and unallocated children for the case-holding ones) and the per-source KPIs of its contact
+    sources (and of returning contacts). :class:`caseflow.metrics.Catalogue` would accept a team or
+    source the scenario does not have; a run would give nothing for it."""
+    from caseflow.metrics import KPIS
+
+    names = {k.name for k in KPIS}
+    teams = scenario.workforce.teams if scenario.workforce is not None else {}
+    for team, params in teams.items():
+        names |= {f"sw_vacancy_pct_{team}", f"sw_agency_pct_{team}", f"sw_turnover_pct_{team}"}
+        if params.case_holding:
+            names |= {f"caseload_mean_{team}", f"unallocated_end_{team}"}
+    for source in [*scenario.demand.sources, "returning"]:
+        names |= {f"contacts_from_{source}", f"contact_to_referral_pct_{source}"}
+    return names
+
+
+def comparison_kpis(scenarios: Sequence[Scenario]) -> set[str]:
+    """The KPIs a comparison of ``scenarios`` shows effects for: the first's that another reports too."""
+    first, *others = (run_kpis(s) for s in scenarios)
+    return first & set().union(*others)
+
+
+def names_of(flag: str, text: str) -> list[str]:
+    """The comma-separated names of ``flag``; at least one."""
+    names = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    if not names:
+        raise ValueError(f"{flag}: no names given (got {text!r}); give names separated by commas")
+    return names
+
+
+def check_kpis(flag: str, names: Iterable[str], known: set[str]) -> None:
+    """Refuse (``ValueError``) the names of ``flag`` that are not among ``known``, suggesting close ones."""
+    unknown = [n for n in names if n not in known]
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.75)
+        hints.append(f"{name!r} is not a KPI" + (f" (did you mean {' or '.join(close)}?)" if close else ""))
+    raise ValueError(
+        f"{flag}: {'; '.join(hints)}. docs/kpis.md lists the KPIs; per-team and per-source ones end in "
+        "the name of one of the scenario's teams or contact sources (e.g. caseload_mean_assessment)"
+    )
+
+
+def check_distinct_names(files: Sequence[str], scenarios: Sequence[Scenario]) -> None:
+    """Refuse two scenario files whose scenarios have the same name: results are labelled by name."""
+    first: dict[str, str] = {}
+    for path, scenario in zip(files, scenarios, strict=True):
+        if scenario.name in first and Path(first[scenario.name]).resolve() == Path(path).resolve():
+            raise ValueError(f"{path} is given twice: give each scenario file once")
+        if scenario.name in first:
+            raise ValueError(
+                f"{first[scenario.name]} and {path} are both named {scenario.name!r}, and results are "
+                f'labelled by name: give each file its own name (name = "..." at its top)'
+            )
+        first[scenario.name] = path
+
+
+def _refuse_unused(args: argparse.Namespace, flags: Iterable[str], when: str) -> None:
+    """Refuse flags given that would be ignored: they apply only ``when``."""
+    given = []
+    for flag in flags:
+        value = getattr(args, flag.removeprefix("--").replace("-", "_"))
+        if value not in (None, False):
+            shown = " ".join(map(str, value)) if isinstance(value, list) else value
+            given.append(flag if value is True else f"{flag} {shown}")
+    if given:
+        many = len(given) > 1
+        raise ValueError(
+            f"{' and '.join(given)}: {'these apply' if many else 'this applies'} only {when}; "
+            f"leave {'them' if many else 'it'} out"
+        )
+
+
+# ------------------------------------------------------------------------------------------ commands
+
+
 def _target(args: argparse.Namespace, progress: bool) -> int:
+    from caseflow.experiment.levels import as_lever
     from caseflow.experiment.rootfind import Target
     from caseflow.experiment.target import find_target
     from caseflow.files import write_json
     from caseflow.present.text import format_target
     from caseflow.scenario.loader import load_scenario
 
+    targets = [Target.parse(text) for text in args.target]
+    given = [t.kpi for t in targets]
+    if args.kpi is not None:
+        if args.at_least is None and args.at_most is None:
+            return _fail("--kpi needs --at-least or --at-most")
+        targets.append(Target(args.kpi, at_least=args.at_least, at_most=args.at_most))
+    elif args.at_least is not None or args.at_most is not None:
+        return _fail("--at-least and --at-most need --kpi")
+    if not targets:
+        return _fail("give a target: --kpi KPI --at-least V, or --target 'KPI>=V'")
+    if args.max_reps < args.reps:
+        return _fail(f"--max-reps ({args.max_reps}) must be at least --reps ({args.reps})")
+    if args.reps < 2:
+        return _fail("--reps must be at least 2 (a confidence bound needs two replications)")
+    scenario = load_scenario(args.scenario)
     try:
-        targets = [Target.parse(text) for text in args.target]
-        if args.kpi is not None:
-            if args.at_least is None and args.at_most is None:
-                return _fail("--kpi needs --at-least or --at-most")
-            targets.append(Target(args.kpi, at_least=args.at_least, at_most=args.at_most))
-        elif args.at_least is not None or args.at_most is not None:
-            return _fail("--at-least and --at-most need --kpi")
-        if not targets:
-            return _fail("give a target: --kpi KPI --at-least V, or --target 'KPI>=V'")
-        if args.max_reps < args.reps:
-            return _fail(f"--max-reps ({args.max_reps}) must be at least --reps ({args.reps})")
-        if args.reps < 2:
-            return _fail("--reps must be at least 2 (a confidence bound needs two replications)")
-        scenario = load_scenario(args.scenario)
-        result = find_target(
-            scenario,
-            args.lever,
-            targets,
-            confidence=args.confidence,
-            between=None if args.between is None else (args.between[0], args.between[1]),
-            step=args.step,
-            want="largest" if args.largest else "smallest",
-            years=args.years,
-            seed=args.seed,
-            initial_replications=args.reps,
-            max_replications=args.max_reps,
-            workers=args.workers,
-            store=args.store,
-            progress=progress,
-        )
+        as_lever(args.lever).current(scenario)  # as find_target does first: here to name the flag
     except ValueError as exc:
-        return _fail(str(exc))
+        raise ValueError(f"--lever: {exc}") from None
+    known = run_kpis(scenario)
+    check_kpis("--target", given, known)
+    check_kpis("--kpi", [] if args.kpi is None else [args.kpi], known)
+    result = find_target(
+        scenario,
+        args.lever,
+        targets,
+        confidence=args.confidence,
+        between=None if args.between is None else (args.between[0], args.between[1]),
+        step=args.step,
+        want="largest" if args.largest else "smallest",
+        years=args.years,
+        seed=args.seed,
+        initial_replications=args.reps,
+        max_replications=args.max_reps,
+        workers=args.workers,
+        store=args.store,
+        progress=progress,
+    )
     print(format_target(result))
     if args.json:
         write_json(args.json, result.to_json_dict())
@@ -253,6 +390,7 @@ def _target(args: argparse.Namespace, progress: bool) -> int:
 
 def _frontier(args: argparse.Namespace, progress: bool) -> int:
     from caseflow.experiment.frontier import FRONT_DOOR_TARGET, capacity_frontier, demand_frontier
+    from caseflow.experiment.rootfind import Target
     from caseflow.files import write_json
     from caseflow.present.text import format_demand_frontier, format_frontier
     from caseflow.scenario.loader import load_scenario
@@ -261,58 +399,61 @@ def _frontier(args: argparse.Namespace, progress: bool) -> int:
         return _fail("--reps must be at least 2 (a confidence bound needs two replications)")
     if not args.demand and len(args.team) != 1:
         return _fail("give one --team (or --demand for the most demand absorbed)")
+    if args.demand:
+        _refuse_unused(args, ("--levels", "--no-search", "--chart"), "with --team, not with --demand")
+    else:
+        _refuse_unused(args, ("--between", "--target"), "with --demand")
+    targets = [Target.parse(t) for t in args.target or [FRONT_DOOR_TARGET]]
     runs = {"years": args.years, "seed": args.seed, "workers": args.workers, "store": args.store}
-    try:
-        scenario = load_scenario(args.scenario)
-        if args.demand:
-            demand = demand_frontier(
-                scenario,
-                teams=args.team or None,
-                targets=[FRONT_DOOR_TARGET] if args.target is None else args.target,
-                between=(1.0, 3.0) if args.between is None else (args.between[0], args.between[1]),
-                step=0.05 if args.step is None else args.step,
-                replications=args.reps,
-                confidence=args.confidence,
-                tolerance=args.tolerance,
-                max_replications=args.max_reps,
-                progress=progress,
-                **runs,
+    scenario = load_scenario(args.scenario)
+    teams = list(scenario.workforce.teams) if scenario.workforce is not None else []
+    for team in args.team:
+        if team not in teams:
+            raise ValueError(
+                f"--team: {scenario.name} has no team {team!r}; its teams are {', '.join(teams)}"
             )
-            print(format_demand_frontier(demand))
-            record = demand.to_json_dict()
-        else:
-            frontier = capacity_frontier(
-                scenario,
-                args.team[0],
-                levels=args.levels,
-                replications=args.reps,
-                stable=not args.no_search,
-                step=args.step,
-                confidence=args.confidence,
-                tolerance=args.tolerance,
-                max_replications=args.max_reps,
-                progress=progress,
-                **runs,
-            )
-            print(format_frontier(frontier))
-            record = frontier.to_json_dict()
-            if args.chart:
-                from pathlib import Path
+    check_kpis("--target", [t.kpi for t in targets], run_kpis(scenario))
+    if args.demand:
+        demand = demand_frontier(
+            scenario,
+            teams=args.team or None,
+            targets=targets,
+            between=(1.0, 3.0) if args.between is None else (args.between[0], args.between[1]),
+            step=0.05 if args.step is None else args.step,
+            replications=args.reps,
+            confidence=args.confidence,
+            tolerance=args.tolerance,
+            max_replications=args.max_reps,
+            progress=progress,
+            **runs,
+        )
+        print(format_demand_frontier(demand))
+        record = demand.to_json_dict()
+    else:
+        frontier = capacity_frontier(
+            scenario,
+            args.team[0],
+            levels=args.levels,
+            replications=args.reps,
+            stable=not args.no_search,
+            step=args.step,
+            confidence=args.confidence,
+            tolerance=args.tolerance,
+            max_replications=args.max_reps,
+            progress=progress,
+            **runs,
+        )
+        print(format_frontier(frontier))
+        record = frontier.to_json_dict()
+        if args.chart:
+            from caseflow.present.frontier import save_capacity_frontier
 
-                from caseflow.present.frontier import save_capacity_frontier
-
-                save_capacity_frontier(frontier, Path(args.chart))
-                print(f"\nwrote {args.chart}")
-    except ValueError as exc:
-        return _fail(str(exc))
+            save_capacity_frontier(frontier, Path(args.chart))
+            print(f"\nwrote {args.chart}")
     if args.json:
         write_json(args.json, record)
         print(f"\nwrote {args.json}")
     return EXIT_OK
-
-
-def _names(text: str | None) -> list[str] | None:
-    return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
 
 
 def _sensitivity(args: argparse.Namespace, progress: bool) -> int:
@@ -321,27 +462,32 @@ def _sensitivity(args: argparse.Namespace, progress: bool) -> int:
     from caseflow.present.text import format_assumptions, format_sensitivity
     from caseflow.scenario.loader import load_scenario
 
+    scenario = load_scenario(args.scenario)
+    kpis = DEFAULT_KPIS if args.kpis is None else names_of("--kpis", args.kpis)
+    check_kpis("--kpis", kpis, run_kpis(scenario))  # (the default ones are built-in)
+    fields = None if args.fields is None else names_of("--fields", args.fields)
     try:
-        scenario = load_scenario(args.scenario)
-        params = assumptions(scenario, spread=args.spread, fields=_names(args.fields))
-        if args.list:
-            print(format_assumptions(params))
-            return EXIT_OK
-        result = sensitivity(
-            scenario,
-            method=args.method,
-            parameters=params,
-            trajectories=args.trajectories,
-            kpis=_names(args.kpis) or DEFAULT_KPIS,
-            replications=args.reps,
-            years=args.years,
-            seed=args.seed,
-            workers=args.workers,
-            store=args.store,
-            progress=progress,
-        )
-    except (ValueError, ImportError) as exc:
-        return _fail(str(exc))
+        params = assumptions(scenario, spread=args.spread, fields=fields)
+    except ValueError as exc:  # (--spread was checked as it was read)
+        if fields is None:
+            raise
+        raise ValueError(f"--fields: {exc}") from None
+    if args.list:
+        print(format_assumptions(params))
+        return EXIT_OK
+    result = sensitivity(
+        scenario,
+        method=args.method,
+        parameters=params,
+        trajectories=args.trajectories,
+        kpis=kpis,
+        replications=args.reps,
+        years=args.years,
+        seed=args.seed,
+        workers=args.workers,
+        store=args.store,
+        progress=progress,
+    )
     print(format_sensitivity(result))
     if args.charts:
         from caseflow.present.sensitivity import save_tornados
@@ -356,39 +502,47 @@ def _sensitivity(args: argparse.Namespace, progress: bool) -> int:
 
 def _report(args: argparse.Namespace, progress: bool) -> int:
     import dataclasses
+    import importlib.util
 
     from caseflow.experiment.compare import compare, named_scenarios
     from caseflow.present.briefing import Briefing, load_briefing, write_docx, write_html
+    from caseflow.scenario.loader import load_scenario
 
-    try:
-        if len(args.files) == 1:
-            briefing = load_briefing(args.files[0])
-        else:
-            options = named_scenarios(args.files)
-            first = next(iter(options.values()))
-            briefing = Briefing(
-                title=args.title or f"Options against {first.name}",
-                question=args.question or "What would each option change, and at what cost?",
-                options=options,
-            )
-        overrides = {"years": args.years, "replications": args.reps, "seed": args.seed}
-        briefing = dataclasses.replace(briefing, **{k: v for k, v in overrides.items() if v is not None})
-        if briefing.replications < 2:
-            return _fail("a briefing needs at least 2 replications for its confidence intervals")
-        comparison = compare(
-            briefing.options,
-            years=briefing.years,
-            replications=briefing.replications,
-            seed=briefing.seed,
-            workers=args.workers,
-            store=args.store,
-            progress=progress,
+    if args.docx and importlib.util.find_spec("docx") is None:
+        return _fail(
+            f"--docx {args.docx}: a Word briefing needs python-docx, which is not installed: "
+            'pip install "caseflow-csc[report]" (or pip install ".[report]" from a clone)'
         )
-        written = [write_html(briefing, comparison, args.out)]
-        if args.docx:
-            written.append(write_docx(briefing, comparison, args.docx))
-    except (ValueError, ImportError) as exc:
-        return _fail(str(exc))
+    if len(args.files) == 1:
+        _refuse_unused(args, ("--title", "--question"), "with scenario files (a briefing file gives its own)")
+        briefing = load_briefing(args.files[0])
+        check_kpis(
+            f"kpis in {args.files[0]}", briefing.kpis, comparison_kpis(list(briefing.options.values()))
+        )
+    else:
+        scenarios = [load_scenario(p) for p in args.files]
+        check_distinct_names(args.files, scenarios)
+        briefing = Briefing(
+            title=args.title or f"Options against {scenarios[0].name}",
+            question=args.question or "What would each option change, and at what cost?",
+            options=named_scenarios(scenarios),
+        )
+    overrides = {"years": args.years, "replications": args.reps, "seed": args.seed}
+    briefing = dataclasses.replace(briefing, **{k: v for k, v in overrides.items() if v is not None})
+    if briefing.replications < 2:
+        return _fail("a briefing needs at least 2 replications for its confidence intervals")
+    comparison = compare(
+        briefing.options,
+        years=briefing.years,
+        replications=briefing.replications,
+        seed=briefing.seed,
+        workers=args.workers,
+        store=args.store,
+        progress=progress,
+    )
+    written = [write_html(briefing, comparison, args.out)]
+    if args.docx:
+        written.append(write_docx(briefing, comparison, args.docx))
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
