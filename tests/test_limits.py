@@ -132,7 +132,7 @@ def test_too_many_change_moments_are_refused_before_validating_each(baseline: Sc
 def test_a_huge_factor_is_refused(baseline: Scenario) -> None:
     change = {"date": dt.date(2026, 1, 1), "field": "population", "factor": 1e300}
     err = _refused(baseline, {"changes": [change]})
-    assert _problem(err, "changes[0].factor").startswith("must be ≤ 1000")
+    assert _problem(err, "changes[0].factor").startswith("must be ≤ 1,000")
 
 
 @pytest.mark.parametrize(

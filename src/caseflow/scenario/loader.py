@@ -104,6 +104,15 @@ def _is_probability(loc: tuple[int | str, ...]) -> bool:
     return ("Ge", 0.0) in bounds and ("Le", 1.0) in bounds
 
 
+def _number(x: Any) -> str:
+    """A bound or value as a reader writes it: 2,000,000 rather than 2000000 or 2e+06."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return str(x)
+    if float(x).is_integer() and 1000 <= abs(x) < 1e18:
+        return f"{int(x):,}"
+    return repr(x)
+
+
 def _describe(err: Any) -> str:
     kind = err["type"]
     got = err.get("input")
@@ -126,10 +135,11 @@ def _describe(err: Any) -> str:
             "greater_than": ">",
             "less_than": "<",
         }
-        bound = next(iter(ctx.values()))
+        bound = _number(next(iter(ctx.values())))
         probability_bound = _is_probability(tuple(err["loc"]))
         extra = " (a probability must lie in [0, 1])" if probability_bound else ""
-        return f"must be {op[kind]} {bound}{extra}, got {shown}"
+        given = _number(got) if isinstance(got, int | float) else shown
+        return f"must be {op[kind]} {bound}{extra}, got {given}"
     if kind == "finite_number":
         return f"must be a finite number (not nan or inf), got {shown}"
     if kind == "string_too_long":
