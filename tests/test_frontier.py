@@ -168,6 +168,15 @@ def test_backlog_growth_reads_the_reported_months(small: Scenario) -> None:
     assert math.isnan(backlog_growth(results, "no_such_team", range(1))[0])
 
 
+def test_a_step_too_fine_is_refused_before_any_run(small: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_runs(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a replication ran before the request was checked")
+
+    monkeypatch.setattr("caseflow.experiment.levels.LeverRuns.results", no_runs)
+    with pytest.raises(ValueError, match="makes 1,000,000 levels"):
+        capacity_frontier(small, "assessment", levels=[1.0, 2.0], step=1e-6, executor="sequential")
+
+
 def test_frontier_refuses_bad_requests(small: Scenario) -> None:
     with pytest.raises(ValueError, match="has no team 'nope'"):
         capacity_frontier(small, "nope", executor="sequential")

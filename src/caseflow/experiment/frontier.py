@@ -42,7 +42,7 @@ import pandas as pd
 from caseflow.experiment.executors import ExecutorSpec
 from caseflow.experiment.levels import LeverRuns, per_replication
 from caseflow.experiment.results import Results
-from caseflow.experiment.rootfind import Search, Target, search
+from caseflow.experiment.rootfind import Search, Target, grid, search
 from caseflow.experiment.runner import _check, as_scenario
 from caseflow.experiment.stats import bounded_interval, t_interval
 from caseflow.metrics.catalogue import Catalogue, describe
@@ -234,13 +234,15 @@ def capacity_frontier(
     def measure(value: float, reps: range) -> dict[str, list[float]]:
         return {GROWTH: backlog_growth(runs.run(value, reps), team, reps)}
 
+    if stable and len(drawn) > 1 and step is None:
+        step = 1.0 if start >= 16 else 0.1
+    if stable and len(drawn) > 1 and step is not None:
+        grid(drawn[0], drawn[-1], step)  # a step that makes no grid is refused before any run
     for value in drawn:
         runs.results(value, replications)
     found = None
-    if stable and len(drawn) > 1:
+    if stable and len(drawn) > 1 and step is not None:
         low, high = drawn[0], drawn[-1]
-        if step is None:
-            step = 1.0 if start >= 16 else 0.1
         growth_target = Target(GROWTH, at_most=tol)
         found = search(
             _cached(runs, measure, team),
