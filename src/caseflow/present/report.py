@@ -1,5 +1,11 @@
 """The report folder of a run, written atomically: a crash never leaves a half-written file or folder.
 
+The folder is built beside its target under a temporary name, then renamed into place. Replacing an
+earlier report takes two renames (the old folder aside to ``.<name>.caseflow-old``, the new one in); a
+process killed between them leaves the old report there, and the next :func:`write_report` to the same
+folder puts it back before anything else. A temporary folder left by a killed process is removed by the
+next :func:`write_report` beside it once it is an hour old (:func:`caseflow.files.remove_stale_temporaries`).
+
 Tables meant for a council officer (``headline.md``, the workbook) name each KPI by its plain label and
 unit; the CSV files meant for analysts keep the KPI's name (``kpi``) with its ``label``, ``unit`` and
 ``section`` in the columns beside it.
@@ -16,7 +22,16 @@ from typing import cast
 import pandas as pd
 
 from caseflow.experiment.results import Results
-from caseflow.files import inert_text, readable, replaceable_folder, write_manifest
+from caseflow.files import (
+    atomic_write_text,
+    inert_text,
+    readable,
+    remove_stale_temporaries,
+    replaceable_folder,
+    temporary_prefix,
+    write_json,
+    write_manifest,
+)
 from caseflow.metrics.catalogue import Catalogue
 from caseflow.present.charts import save_all
 from caseflow.present.excel import write_workbook
@@ -106,48 +121,59 @@ def write_report(results: Results, out_dir: str | Path) -> Path:
     CSV have ``label``, ``unit`` and ``section`` columns beside each KPI's name.
     """
     out = Path(out_dir)
+    old = out.with_name(f".{out.name}.caseflow-old")
+    _put_back(old, out)
     replaceable_folder(out)  # never delete what caseflow did not write
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    readable(tmp, directory=True)
-    catalogue = results.catalogue()
+    remove_stale_temporaries(out.parent, out.name)
+    tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(out.name), dir=out.parent))
     try:
-        _inert(results.kpis).to_csv(tmp / "kpis.csv", index=False)
-        _inert(labelled(results.summary("financial_year"), catalogue)).to_csv(
-            tmp / "summary_financial_year.csv", index=False
-        )
-        _inert(labelled(results.summary("month"), catalogue)).to_csv(tmp / "summary_month.csv", index=False)
-        head = results.headline()
-        _inert(labelled(head, catalogue)).to_csv(tmp / "headline.csv")
-        _inert(definitions_table(catalogue, [str(n) for n in head.index])).to_csv(
-            tmp / "kpi_definitions.csv", index=False
-        )
-        (tmp / "headline.md").write_text(
-            f"# {results.scenario.name}\n\n{results.scenario.description}\n\n"
-            f"{results.replications} replications, {results.years} financial years after warm-up, "
-            f"seed {results.seed}. Means over the reported years with 95% confidence intervals.\n\n"
-            + headline_markdown(results),
-            encoding="utf-8",
-        )
-        (tmp / "results.json").write_text(
-            json.dumps(results.to_json_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8"
-        )
-        (tmp / "scenario.json").write_text(
-            json.dumps(results.scenario.to_dict(), indent=2) + "\n", encoding="utf-8"
-        )
+        readable(tmp, directory=True)
+        _write_tables(results, tmp)
         write_workbook(results, tmp / "workbook.xlsx")
         save_all(results, tmp)
         write_manifest(tmp)
         if out.exists():
-            old = out.with_name(f".{out.name}.old")
             if old.exists():
                 shutil.rmtree(old)
             out.rename(old)
             tmp.rename(out)
-            shutil.rmtree(old)
+            shutil.rmtree(old, ignore_errors=True)  # the new one is in place; any rest goes next time
         else:
             tmp.rename(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        _put_back(old, out)  # failed between the two renames: the earlier report stays
         raise
     return out
+
+
+def _write_tables(results: Results, folder: Path) -> None:
+    """The report's CSV, Markdown and JSON files, each written and flushed to disk (caseflow.files)."""
+    catalogue = results.catalogue()
+    head = results.headline()
+    csvs = (
+        ("kpis.csv", results.kpis, False),
+        ("summary_financial_year.csv", labelled(results.summary("financial_year"), catalogue), False),
+        ("summary_month.csv", labelled(results.summary("month"), catalogue), False),
+        ("headline.csv", labelled(head, catalogue), True),
+        ("kpi_definitions.csv", definitions_table(catalogue, [str(n) for n in head.index]), False),
+    )
+    for name, frame, index in csvs:
+        atomic_write_text(folder / name, _inert(frame).to_csv(index=index))
+    atomic_write_text(
+        folder / "headline.md",
+        f"# {results.scenario.name}\n\n{results.scenario.description}\n\n"
+        f"{results.replications} replications, {results.years} financial years after warm-up, "
+        f"seed {results.seed}. Means over the reported years with 95% confidence intervals.\n\n"
+        + headline_markdown(results),
+    )
+    write_json(folder / "results.json", results.to_json_dict())
+    atomic_write_text(folder / "scenario.json", json.dumps(results.scenario.to_dict(), indent=2) + "\n")
+
+
+def _put_back(old: Path, out: Path) -> None:
+    """A :func:`write_report` killed between its two renames left the report it was replacing at
+    ``old`` and none at ``out``: put it back, so that it is never lost."""
+    if old.is_dir() and not out.exists() and not out.is_symlink():
+        old.rename(out)
