@@ -6,6 +6,11 @@
 
 Every point runs on the same random streams (common random numbers), so neighbouring points differ by
 the effect of the change, not by noise.
+
+With ``store=`` every finished replication is saved as it finishes (:mod:`caseflow.experiment.store`);
+a sweep stopped in any way, even killed, and run again with the same arguments and store runs only the
+replications that are missing and returns the same table as an uninterrupted sweep.
+:func:`sweep_jobs` lists the replications a sweep runs; their keys name its store's files.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from caseflow.experiment.stats import summarise
 from caseflow.metrics import KPI
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["grid_points", "sweep"]
+__all__ = ["grid_points", "sweep", "sweep_jobs"]
 
 
 def grid_points(grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -33,6 +38,28 @@ def grid_points(grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]])
         keys = list(grid)
         return [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
     return [dict(p) for p in grid]
+
+
+def sweep_jobs(
+    base: Scenario | str | Path,
+    grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]],
+    *,
+    years: int | None = None,
+    replications: int = 10,
+    seed: int = 0,
+    kpis: Sequence[KPI] | None = None,
+) -> list[Job]:
+    """The replications :func:`sweep` runs, point by point, in order (``Job.key()`` names each one's file
+    in a store): compare them with ``ReplicationStore(store).keys()`` to see what a resumed sweep will run.
+    """
+    scenario = as_scenario(base)
+    _check(replications, seed, years)
+    chosen = own_kpis(kpis)
+    points = grid_points(grid)
+    if not points:
+        raise ValueError("the sweep has no points")
+    variants = [scenario.with_overrides(p, name=f"{scenario.name}[{i}]") for i, p in enumerate(points)]
+    return [Job(v, seed, r, years, kpis=chosen) for v in variants for r in range(replications)]
 
 
 def sweep(
@@ -54,16 +81,14 @@ def sweep(
     Columns: ``point``, one column per overridden field, ``kpi``, ``mean``, ``std``, ``ci_low``,
     ``ci_high``, ``n``. KPIs are averaged over the reported financial years within each replication.
     ``kpis``: the KPIs to compute (default: the built-in catalogue; see :func:`caseflow.run`).
+    ``store``: a folder where each finished replication is saved; run the same sweep again with the same
+    store and only the missing replications run (the table is the same as an uninterrupted sweep's).
     """
-    scenario = as_scenario(base)
-    _check(replications, seed, years)
-    chosen = own_kpis(kpis)
-    points = grid_points(grid)
-    if not points:
-        raise ValueError("the sweep has no points")
-    variants = [scenario.with_overrides(p, name=f"{scenario.name}[{i}]") for i, p in enumerate(points)]
+    points = grid_points(grid)  # once: a grid given as a generator is read once
+    jobs = sweep_jobs(base, points, years=years, replications=replications, seed=seed, kpis=kpis)
+    chosen = jobs[0].kpis
     started = time.time()
-    jobs = [Job(v, seed, r, years, kpis=chosen) for v in variants for r in range(replications)]
+    variants = [job.scenario for job in jobs[::replications]]
     frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)
     tables = []
     for i, (v, p) in enumerate(zip(variants, points, strict=True)):
