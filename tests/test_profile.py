@@ -99,9 +99,9 @@ def test_writer_is_atomic_and_validates(tmp_path: Path) -> None:
         write_scenario(target, {"population": -5}, extends=BASE)
     assert target.read_text(encoding="utf-8") == "keep me"  # the old file survives a bad write
     assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
-    write_scenario(target, {"population": 1234, "demand.contacts_per_year": 999.5}, extends=BASE)
+    write_scenario(target, {"population": 12345, "demand.contacts_per_year": 999.5}, extends=BASE)
     s = caseflow.load_scenario(target)
-    assert (s.population, s.demand.contacts_per_year) == (1234, 999.5)
+    assert (s.population, s.demand.contacts_per_year) == (12345, 999.5)
     assert nest({"a.b": 1, "a.c": {"d": 2}}) == {"a": {"b": 1, "c": {"d": 2}}}
 
 
