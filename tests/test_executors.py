@@ -331,3 +331,53 @@ def test_replications_identical_sequential_processes_and_dask(
     for r in range(4):
         pd.testing.assert_frame_equal(processes[r], sequential[r])
         pd.testing.assert_frame_equal(dask[r], sequential[r])
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from caseflow.experiment.executors import map_tasks
+
+def work(i, folder):
+    with open(os.path.join(folder, f"{os.getpid()}.pid"), "w") as fh:
+        fh.write(str(i))
+    time.sleep(600)
+    return i
+
+if __name__ == "__main__":
+    map_tasks(work, [(0, sys.argv[1]), (1, sys.argv[1])], executor="processes", workers=2)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="parent-death signals are a Linux feature")
+def test_workers_die_with_a_killed_parent(tmp_path: Path) -> None:
+    """SIGKILL to a run's own process leaves no pool worker computing (and holding memory) behind."""
+    script = tmp_path / "orphans.py"
+    script.write_text(_ORPHAN_SCRIPT, encoding="utf-8")
+    folder = tmp_path / "pids"
+    folder.mkdir()
+    parent = subprocess.Popen([sys.executable, str(script), str(folder)], cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 120  # a liveness guard, not a speed test
+        while len(list(folder.glob("*.pid"))) < 2:
+            assert time.monotonic() < deadline, "the pool's workers never started"
+            assert parent.poll() is None, "the run ended before its workers started"
+            time.sleep(0.05)
+        workers = [int(p.stem) for p in folder.glob("*.pid")]
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 60
+        while any(Path(f"/proc/{w}").exists() and _alive(w) for w in workers):
+            assert time.monotonic() < deadline, f"workers {workers} outlived their killed parent"
+            time.sleep(0.05)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Is ``pid`` a running process (not a zombie waiting to be reaped)?"""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -12,7 +12,9 @@ The executor is one of:
     Run every task here, one after another.
 ``"processes"`` (the default; ``None`` means the same)
     A local :class:`concurrent.futures.ProcessPoolExecutor` with ``workers`` processes (default: every
-    core). With one task or one worker the tasks run here instead, with no pool to start.
+    core). With one task or one worker the tasks run here instead, with no pool to start. On Linux a
+    worker dies with the process that started it, so killing a run (even with SIGKILL) leaves no
+    orphaned workers computing and holding memory.
 any :class:`concurrent.futures.Executor`
     Used through ``submit``; the caller owns it and it is not shut down.
 a ``dask.distributed.Client``
@@ -30,7 +32,9 @@ that process pools started with "spawn" (macOS, Windows) and Dask workers can ru
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -57,6 +61,27 @@ _DASK_MISSING = (
     "Running on a Dask cluster needs dask.distributed, which is not installed. "
     'Install it with: pip install "caseflow-csc[dask]" (or pip install ".[dask]" from a clone of caseflow)'
 )
+
+
+#: Linux's prctl option that sends a signal to a process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """In a pool worker: be killed when ``parent`` (the process that started the pool) dies.
+
+    Linux only (prctl PR_SET_PDEATHSIG); elsewhere, and if the call fails, nothing changes. If the parent
+    has already gone by the time this runs, the worker exits at once.
+    """
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def batched(items: Sequence[U], size: int) -> list[list[U]]:
@@ -103,7 +128,9 @@ def map_tasks(
             n = min(workers or os.cpu_count() or 1, len(tasks))
             if n <= 1:
                 return _run_sequential(fn, tasks, on_result)
-            pool = cf.ProcessPoolExecutor(max_workers=n)
+            pool = cf.ProcessPoolExecutor(
+                max_workers=n, initializer=die_with_parent, initargs=(os.getpid(),)
+            )
             try:
                 return _run_futures(pool, fn, tasks, on_result)
             finally:
