@@ -34,6 +34,15 @@ def make_variant(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
 
 
 @pytest.fixture(scope="session")
+def small_baseline(baseline: Scenario) -> Scenario:
+    """The baseline scaled to a fifth (12,000 children, the same rates and caseloads): for tests of
+    properties that do not depend on size (seeds, executors), at a fifth of the cost."""
+    from caseflow.scenario.scale import scaled
+
+    return scaled(baseline, 0.2, name="baseline x0.2")
+
+
+@pytest.fixture(scope="session")
 def sampled_baseline(baseline: Scenario) -> Scenario:
     """The baseline with the workforce switched off: statutory work takes its sampled (published)
     durations and capacity is unlimited (:class:`caseflow.model.capacity.SampledDurations`).

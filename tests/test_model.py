@@ -123,9 +123,9 @@ def test_cp_stock_changes_by_starts_minus_ends(baseline_run: ReplicationOutput) 
 
 
 # ================================================================== seed stability and executors
-def test_same_seed_gives_identical_kpis(baseline: Scenario) -> None:
-    a = caseflow.compute_kpis(simulate(baseline, seed=42, years=1))
-    b = caseflow.compute_kpis(simulate(baseline, seed=42, years=1))
+def test_same_seed_gives_identical_kpis(small_baseline: Scenario) -> None:
+    a = caseflow.compute_kpis(simulate(small_baseline, seed=42, years=1))
+    b = caseflow.compute_kpis(simulate(small_baseline, seed=42, years=1))
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -155,10 +155,10 @@ def test_simulate_tunes_the_garbage_collector_only_while_it_runs(
     assert simulation_module._gc_depth == 0
 
 
-def test_different_seeds_or_replications_differ(baseline: Scenario) -> None:
-    a = caseflow.compute_kpis(simulate(baseline, seed=42, years=1)).set_index(["period", "kpi"])
-    b = caseflow.compute_kpis(simulate(baseline, seed=43, years=1)).set_index(["period", "kpi"])
-    c = caseflow.compute_kpis(simulate(baseline, seed=42, replication=1, years=1)).set_index(
+def test_different_seeds_or_replications_differ(small_baseline: Scenario) -> None:
+    a = caseflow.compute_kpis(simulate(small_baseline, seed=42, years=1)).set_index(["period", "kpi"])
+    b = caseflow.compute_kpis(simulate(small_baseline, seed=43, years=1)).set_index(["period", "kpi"])
+    c = caseflow.compute_kpis(simulate(small_baseline, seed=42, replication=1, years=1)).set_index(
         ["period", "kpi"]
     )
     assert (a.index == b.index).all()
@@ -169,18 +169,18 @@ def test_different_seeds_or_replications_differ(baseline: Scenario) -> None:
         assert a.loc[("2026-27", "contacts"), "value"] != other.loc[("2026-27", "contacts"), "value"]
 
 
-def test_executors_give_identical_results(baseline: Scenario) -> None:
+def test_executors_give_identical_results(small_baseline: Scenario) -> None:
     kwargs: dict[str, Any] = {"years": 1, "replications": 2, "seed": 5}
-    seq = caseflow.run(baseline, executor="sequential", **kwargs)
-    procs = caseflow.run(baseline, executor="processes", workers=2, **kwargs)
+    seq = caseflow.run(small_baseline, executor="sequential", **kwargs)
+    procs = caseflow.run(small_baseline, executor="processes", workers=2, **kwargs)
     # Threads share one interpreter: any global or shared mutable state would show up here.
     with cf.ThreadPoolExecutor(max_workers=2) as pool:
-        threads = caseflow.run(baseline, executor=pool, **kwargs)
+        threads = caseflow.run(small_baseline, executor=pool, **kwargs)
     pd.testing.assert_frame_equal(seq.kpis, procs.kpis)
     pd.testing.assert_frame_equal(seq.kpis, threads.kpis)
     assert sorted(seq.kpis["replication"].unique()) == [0, 1]
     # Replication r does not depend on which replications run alongside it, or in what order.
-    alone = run_replication(baseline, 5, 1, 1)
+    alone = run_replication(small_baseline, 5, 1, 1)
     pd.testing.assert_frame_equal(seq.kpis[seq.kpis["replication"] == 1].reset_index(drop=True), alone)
 
 
