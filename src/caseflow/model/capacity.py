@@ -21,7 +21,21 @@ from caseflow.model.entities import Child
 from caseflow.scenario.schema import Scenario
 from caseflow.streams import Streams
 
-__all__ = ["Capacity", "SampledDurations", "Task"]
+__all__ = ["Capacity", "SampledDurations", "Task", "finish_time"]
+
+
+def finish_time(calendar: Calendar, since: float, working_days: float) -> float:
+    """``calendar.complete_after(since, working_days)``; if that is after the calendar ends, the end of the
+    calendar, which is after the end of the run (it is built years longer), so the work is simply not
+    finished within the run. (A scaled duration can be decades of working days.) ``since`` before the
+    calendar starts is still an error.
+    """
+    try:
+        return calendar.complete_after(since, working_days)
+    except IndexError:
+        if since < -calendar.lead_days:
+            raise
+        return float(calendar.days)
 
 
 class Task(StrEnum):
@@ -109,7 +123,7 @@ class SampledDurations:
         self, task: Task, kids: list[Child], since: float, *, working_days: float | None = None
     ) -> Generator[simpy.Event, Any, float]:
         wd = self.sample_working_days(task) if working_days is None else working_days
-        done = self.calendar.complete_after(since, wd)
+        done = finish_time(self.calendar, since, wd)
         now = self.env.now
         if done > now:
             yield self.env.timeout(done - now)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import math
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,7 +42,7 @@ from caseflow.model.stages.looked_after import LookedAfter
 from caseflow.model.workforce.capacity import CHANGE_OFFSET, Workforce
 from caseflow.records import Recorder
 from caseflow.scenario.schema import Scenario
-from caseflow.scenario.timeline import change_points
+from caseflow.scenario.timeline import ChangePoint, change_points
 from caseflow.streams import Streams
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "Replication",
     "ReplicationOutput",
     "Setting",
+    "calendar_span",
     "default_capacity",
     "horizon_days",
     "run_model",
@@ -208,6 +210,51 @@ def horizon_days(scenario: Scenario, years: int | None = None) -> tuple[int, int
     return (end - start).days, (warm - start).days
 
 
+def _days_for(working_days: float) -> int:
+    """Calendar days that surely hold ``working_days`` working days (bank holidays and rounding included)."""
+    return math.ceil(working_days * 7.0 / 5.0 * 1.05) + 30
+
+
+def calendar_span(scenario: Scenario, changed: Sequence[Scenario] = ()) -> tuple[int, int]:
+    """(lead, tail): calendar days to keep before day 0 and after the horizon.
+
+    The lead holds the opening caseload's clocks: an assessment in progress referred up to the longest
+    assessment duration ago, and each case's last visit or review up to one interval ago. The tail holds
+    due dates counted in whole working days from a time within the run (visits, reviews, a rebooked
+    conference), under the scenario and every variant a time-phased change makes (``changed``). Both are
+    the defaults (:data:`_LEAD_DAYS`, :data:`_TAIL_DAYS`) unless the scenario needs more. Work that would
+    finish after the tail is simply not finished within the run (:func:`caseflow.model.capacity.finish_time`).
+    """
+    lead = _days_for(max(scenario.assessment.duration_wd.edges))
+    tail = 0
+    for s in (scenario, *changed):
+        wf = s.workforce
+        if wf is None:
+            continue
+        v = wf.visits
+        longest = max(
+            v.cp_interval_wd,
+            v.cin_interval_wd,
+            v.cla_interval_wd,
+            v.care_leaver_interval_wd,
+            v.core_group_interval_wd,
+            v.cin_review_interval_wd,
+            v.cla_first_review_wd,
+            v.cla_review_interval_wd,
+            65,  # the second CLA review (caseflow.model.workforce.schedule)
+        )
+        if s is scenario:
+            lead = max(lead, _days_for(longest))
+        tail = max(tail, _days_for(longest + v.planning_lead_wd), _days_for(wf.dynamics.icpc_rebook_wd))
+    return max(_LEAD_DAYS, lead), max(_TAIL_DAYS, tail)
+
+
+def _calendar(scenario: Scenario, days: int, points: Sequence[ChangePoint]) -> Calendar:
+    """The run's calendar: ``days`` and the lead and tail :func:`calendar_span` asks for."""
+    lead, tail = calendar_span(scenario, [p.scenario for p in points])
+    return Calendar(scenario.run.start_date, days + tail, lead_days=lead)
+
+
 @_collector_tuned()
 def run_model(
     scenario: Scenario,
@@ -232,7 +279,8 @@ def run_model(
     ``capacity``, ``observers`` and ``stages`` replace or extend the parts (module docstring).
     """
     days, warm_days = horizon_days(scenario, years)
-    cal = Calendar(scenario.run.start_date, days + _TAIL_DAYS, lead_days=_LEAD_DAYS)
+    points = change_points(scenario)
+    cal = _calendar(scenario, days, points)
     env = Environment()
     streams = Streams(seed, replication)
     month_ends = [t for t in cal.month_ends if t <= days]
@@ -260,7 +308,6 @@ def run_model(
     watchers += [make(built) for make in observers]
     followers: list[object] = [work, *(w for w in watchers if w is not cast(object, work))]
 
-    points = change_points(scenario)
     segments = [(max(0, int(cal.time(p.date))), p.scenario) for p in points]
     change_at = [max(0.0, cal.time(p.date)) + CHANGE_OFFSET for p in points]
     times, sources, names = draw_arrivals(scenario, cal, streams, days, segments)

@@ -261,7 +261,7 @@ class CaseHolding:
         start = self._pool_turn.get(team.name, 0)
         for k in range(n):
             w = workers[(start + k) % n]
-            if not w.available:
+            if not w.available or w.base_rate <= 0.0:  # (no hours for case work: never picked)
                 continue
             load = w.load / w.base_rate
             if load < best_load:

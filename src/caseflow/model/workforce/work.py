@@ -21,7 +21,7 @@ from typing import Any
 import simpy
 
 from caseflow.calendar import Calendar
-from caseflow.model.capacity import SampledDurations, Task
+from caseflow.model.capacity import SampledDurations, Task, finish_time
 from caseflow.model.entities import Child
 from caseflow.model.workforce.caseholding import CaseHolding
 from caseflow.model.workforce.worker import WorkItem
@@ -178,7 +178,7 @@ class Work:
             if floor is Floor.EXTERNAL_ON_FINISH:
                 wd_pool = self.external_wd(task)
             if wd_pool is not None:
-                at = cal.complete_after(since, wd_pool)
+                at = finish_time(cal, since, wd_pool)
                 if at > env.now:
                     yield env.timeout(at - env.now)
                     return at
@@ -208,7 +208,7 @@ class Work:
             # The meeting is booked for a date drawn from the LA's published distribution (for an ICPC,
             # strategy discussion to conference); if the worker's report is not ready by then it is
             # rebooked.
-            booked = cal.complete_after(since, self.floors.sample_working_days(task))
+            booked = finish_time(cal, since, self.floors.sample_working_days(task))
             rebook = self.wf.dynamics.icpc_rebook_wd
             held = booked if finished <= booked else cal.add_working_days(finished, rebook) + 0.5
             if held > env.now:
@@ -216,7 +216,7 @@ class Work:
             return max(held, env.now)
         if floor is Floor.EXTERNAL_ON_FINISH:
             wd = self.external_wd(task)
-        at = cal.complete_after(since, wd)
+        at = finish_time(cal, since, wd)
         if at > env.now:
             yield env.timeout(at - env.now)
         return env.now

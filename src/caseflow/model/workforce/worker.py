@@ -214,7 +214,12 @@ class Worker:
         dv = heap[0][0] - self._v
         if dv < 0.0:
             dv = 0.0
-        target = self.clock.real_time(self._last_wt + dv * self._weight / rate)
+        try:
+            target = self.clock.real_time(self._last_wt + dv * self._weight / rate)
+        except (IndexError, OverflowError, ValueError):
+            # Due after the calendar ends (a worker with very few hours for their work), so after the
+            # run ends: no timer. Any change of rate or of work re-times it.
+            return
         pending = self._timer_at
         if pending is not None and pending <= target + _EPS:
             return
