@@ -1,0 +1,394 @@
+"""The levers a planner or finance officer moves, as data: what each means in plain words, its unit and
+range, and the scenario field it sets.
+
+A :class:`Lever` is shown on the page as a labelled number with its unit and a sentence saying what it
+means; :func:`option_scenario` turns the values a user chose into a validated scenario (an option to
+compare with the baseline) through :meth:`caseflow.scenario.Scenario.with_overrides`. The levers come
+from the scenario itself (:func:`levers_for`): one set per team it has, so an authority's or an uploaded
+scenario's own teams are offered.
+
+Three kinds of value:
+
+``value``
+    the field's own value (FTE, children per FTE, £ an hour);
+``share``
+    a percentage on the page, a share from 0 to 1 in the scenario (vacancies, agency cover);
+``change``
+    a percentage change from the baseline's value (demand: ``+10`` is 10% more contacts).
+
+A recruitment campaign (posts added to a team from a date, filled faster than usual) is a
+:class:`Campaign`: a time-phased change (``workforce.changes``) added to those the scenario already has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from caseflow.scenario.loader import ScenarioError
+from caseflow.scenario.schema import Scenario
+
+__all__ = [
+    "GROUPS",
+    "Campaign",
+    "Lever",
+    "LeverError",
+    "levers_for",
+    "option_overrides",
+    "option_scenario",
+    "team_words",
+]
+
+Kind = Literal["value", "share", "change"]
+
+#: The groups levers are shown in, in order.
+GROUPS: tuple[str, ...] = (
+    "Social workers by team",
+    "Caseload caps",
+    "Agency staff",
+    "Demand",
+    "Early help",
+)
+
+#: Teams in plain words (others: the name with spaces).
+_TEAM_WORDS = {
+    "front_door": "Front door and MASH",
+    "assessment": "Assessment",
+    "cin_cp": "Child in need and child protection",
+    "children_in_care": "Children in care",
+    "care_leavers": "Care leavers",
+}
+
+
+def team_words(team: str) -> str:
+    """A team's name as a reader says it: ``cin_cp`` → "Child in need and child protection"."""
+    words = _TEAM_WORDS.get(team, team.replace("_", " ").strip())
+    return words[:1].upper() + words[1:]
+
+
+class LeverError(ValueError):
+    """A lever's value cannot be used. ``problems`` lists ``(lever label, what is wrong)``."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{label}: {what}" for label, what in problems))
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One number a user can change, and the scenario field it sets."""
+
+    #: a stable identifier (letters, digits and underscores; also the page's input id)
+    key: str
+    #: the dotted scenario field it sets
+    field: str
+    label: str
+    #: the unit shown beside the number
+    unit: str
+    #: what it means, in a sentence or two
+    help: str
+    group: str
+    kind: Kind
+    minimum: float
+    maximum: float
+    step: float
+
+    def shown(self, scenario: Scenario) -> float:
+        """The lever's value in the scenario as it stands, as the page shows it."""
+        if self.kind == "change":
+            return 0.0
+        raw = float(_get(scenario, self.field))
+        shown = raw * 100 if self.kind == "share" else raw
+        return round(shown, 6) + 0.0
+
+    def field_value(self, scenario: Scenario, shown: float) -> float:
+        """The scenario value for what the page shows (``shown``), from the scenario as it stands."""
+        if self.kind == "share":
+            return shown / 100
+        if self.kind == "change":
+            return float(_get(scenario, self.field)) * (1 + shown / 100)
+        return shown
+
+    def check(self, shown: Any) -> float:
+        """``shown`` as a number within the lever's range, or :class:`LeverError` saying what is allowed."""
+        if isinstance(shown, bool) or not isinstance(shown, int | float) or not math.isfinite(shown):
+            raise LeverError(
+                [(self.label, f"must be a number from {_n(self.minimum)} to {_n(self.maximum)}")]
+            )
+        if not self.minimum <= shown <= self.maximum:
+            raise LeverError(
+                [
+                    (
+                        self.label,
+                        f"must be from {_n(self.minimum)} to {_n(self.maximum)} {self.unit}, got {_n(shown)}",
+                    )
+                ]
+            )
+        return float(shown)
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}".rstrip("0")
+
+
+def _get(scenario: Scenario, dotted: str) -> Any:
+    node: Any = scenario
+    for part in dotted.split("."):
+        node = node[part] if isinstance(node, Mapping) else getattr(node, part)
+    return node
+
+
+def _key(*parts: str) -> str:
+    """An identifier from parts: letters, digits and underscores only."""
+    return re.sub(r"\W+", "_", "__".join(parts), flags=re.ASCII).strip("_")
+
+
+def _team_levers(scenario: Scenario) -> list[Lever]:
+    out: list[Lever] = []
+    if scenario.workforce is None or not scenario.workforce.enabled:
+        return out
+    for i, (team, params) in enumerate(scenario.workforce.teams.items()):
+        words = team_words(team)
+        # a team name may hold any character (an uploaded file): keep the key an identifier, and unique
+        slug = _key(team)[:40] or f"team{i}"
+        slug = f"{slug}_{i}" if slug != team else slug
+        base = f"workforce.teams.{team}"
+        top = max(2 * params.establishment, params.establishment + 20, 10)
+        out += [
+            Lever(
+                _key("establishment", slug),
+                f"{base}.establishment",
+                f"{words} team: funded posts",
+                "FTE",
+                "Social worker posts the team is funded for (full-time equivalents). People leave and "
+                "posts take months to fill, so fewer are in post than this.",
+                GROUPS[0],
+                "value",
+                0.0,
+                float(math.ceil(top)),
+                0.5,
+            ),
+            Lever(
+                _key("held_vacant", slug),
+                f"{base}.held_vacant",
+                f"{words} team: posts held vacant",
+                "% of posts",
+                "Posts left empty for the whole period and not recruited to, on top of the everyday "
+                "vacancies from people leaving. 30 means 3 posts in 10 are empty.",
+                GROUPS[0],
+                "share",
+                0.0,
+                90.0,
+                1.0,
+            ),
+        ]
+        if params.case_holding:
+            out.append(
+                Lever(
+                    _key("hard_cap", slug),
+                    f"{base}.hard_cap",
+                    f"{words} team: caseload cap",
+                    "children per FTE",
+                    "The most children one full-time social worker in the team may hold. A child who "
+                    "would take a worker over it waits, unallocated, until someone has room.",
+                    GROUPS[1],
+                    "value",
+                    max(1.0, math.floor(params.soft_cap / 2)),
+                    float(max(60, math.ceil(params.hard_cap * 2))),
+                    1.0,
+                )
+            )
+    return out
+
+
+def levers_for(scenario: Scenario) -> list[Lever]:
+    """The levers for ``scenario``: per team (posts, vacancies, caseload caps) and for the whole
+    authority (agency cover and rates, demand, early help), in :data:`GROUPS` order."""
+    out = _team_levers(scenario)
+    if scenario.workforce is not None and scenario.workforce.enabled:
+        out += [
+            Lever(
+                "agency_backfill",
+                "workforce.dynamics.agency_backfill",
+                "Vacancies covered by agency social workers",
+                "% of vacancies",
+                "When a social worker leaves, the share of the empty posts covered by an agency worker "
+                "until a permanent one starts. Nationally about three quarters are.",
+                GROUPS[2],
+                "share",
+                0.0,
+                100.0,
+                1.0,
+            ),
+        ]
+    out += [
+        Lever(
+            "agency_hourly_rate",
+            "costs.agency.hourly_rate",
+            "Agency charge per hour",
+            "£ an hour",
+            "What the council pays an agency for an hour of a social worker's time, before inflation.",
+            GROUPS[2],
+            "value",
+            1.0,
+            300.0,
+            0.5,
+        ),
+        Lever(
+            "contacts_change",
+            "demand.contacts_per_year",
+            "Change in contacts about new concerns",
+            "% change",
+            "More or fewer contacts about children from police, schools, health and others, for the "
+            "whole period. 10 means 10% more than the baseline; −10 means 10% fewer.",
+            GROUPS[3],
+            "change",
+            -90.0,
+            200.0,
+            1.0,
+        ),
+        Lever(
+            "early_help_workers",
+            "early_help.key_workers",
+            "Early help key workers",
+            "FTE",
+            "Family workers in the council's early help service. Families are offered early help "
+            "only when a key worker has room; help lowers the chance they come back.",
+            GROUPS[4],
+            "value",
+            0.0,
+            float(max(100, math.ceil(scenario.early_help.key_workers * 3))),
+            0.5,
+        ),
+    ]
+    return out
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A recruitment campaign: ``posts`` more funded posts in ``team`` from ``start``, filled after
+    ``fill_months`` on average (instead of the usual time to fill a post)."""
+
+    team: str
+    posts: float
+    start: dt.date
+    fill_months: float = 4.0
+
+    def describe(self) -> str:
+        return (
+            f"{_n(self.posts)} more posts in the {team_words(self.team).lower()} team from "
+            f"{self.start:%-d %B %Y}, filled in about {_n(self.fill_months)} months"
+        )
+
+    def change(self, scenario: Scenario) -> dict[str, Any]:
+        """The time-phased change (a ``workforce.changes`` entry) for ``scenario``."""
+        if scenario.workforce is None or self.team not in scenario.workforce.teams:
+            raise LeverError([("Recruitment campaign", f"the scenario has no team {self.team!r}")])
+        now = _establishment_at(scenario, self.team, self.start)
+        return {
+            "date": self.start,
+            "team": self.team,
+            "establishment": now + self.posts,
+            "fill_months": self.fill_months,
+        }
+
+
+def _establishment_at(scenario: Scenario, team: str, when: dt.date) -> float:
+    """The team's establishment on ``when``: its own, changed by any earlier dated change."""
+    assert scenario.workforce is not None
+    value = scenario.workforce.teams[team].establishment
+    for ch in sorted(scenario.workforce.changes, key=lambda c: c.date):
+        if ch.team == team and ch.establishment is not None and ch.date <= when:
+            value = ch.establishment
+    return value
+
+
+def option_overrides(
+    scenario: Scenario,
+    values: Mapping[str, Any],
+    levers: Sequence[Lever] | None = None,
+    campaigns: Sequence[Campaign] = (),
+) -> dict[str, Any]:
+    """The overrides (``{"dotted.field": value}``) for the lever values a user chose (by lever key).
+
+    Values equal to the scenario's own are left out, so an untouched page changes nothing. Each value is
+    checked against its lever's range first (:class:`LeverError` naming every lever out of range).
+    """
+    levers = levers_for(scenario) if levers is None else levers
+    by_key = {lv.key: lv for lv in levers}
+    unknown = sorted(set(values) - set(by_key))
+    if unknown:
+        raise LeverError([(k, "is not a lever of this scenario") for k in unknown])
+    out: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for key, raw in values.items():
+        lever = by_key[key]
+        try:
+            shown = lever.check(raw)
+        except LeverError as exc:
+            problems += exc.problems
+            continue
+        if math.isclose(shown, lever.shown(scenario), rel_tol=0, abs_tol=1e-9):
+            continue
+        out[lever.field] = lever.field_value(scenario, shown)
+        notes[lever.field] = f"set in the caseflow web app: {lever.label}, {_n(shown)} {lever.unit}"
+    if problems:
+        raise LeverError(problems)
+    if campaigns:
+        if scenario.workforce is None:
+            raise LeverError([("Recruitment campaign", "the scenario has no social-worker teams")])
+        existing = [c.model_dump(exclude_none=True) for c in scenario.workforce.changes]
+        out["workforce.changes"] = existing + [c.change(scenario) for c in campaigns]
+        notes["workforce.changes"] = "set in the caseflow web app: " + "; ".join(
+            c.describe() for c in campaigns
+        )
+    if out and scenario.provenance is not None:
+        # the value's source is the user now, not the baseline's citation for the value it replaced
+        sources = scenario.provenance.model_dump(exclude_none=True)["sources"]
+        for path, note in notes.items():
+            sources[path] = {"method": "assumption", "note": note}
+        out["provenance.sources"] = sources
+    return out
+
+
+def _labelled(exc: ScenarioError, levers: Sequence[Lever]) -> LeverError:
+    """A scenario's own error, told by lever label where a lever set the field."""
+    by_field = {lv.field: lv.label for lv in levers if lv.field}
+    problems = []
+    for path, what in exc.problems:
+        label = by_field.get(path)
+        if label is None and path.startswith("workforce.changes"):
+            label = "Recruitment campaign"
+        problems.append((label or path, what))
+    return LeverError(problems)
+
+
+def option_scenario(
+    scenario: Scenario,
+    values: Mapping[str, Any],
+    *,
+    name: str = "Option",
+    campaigns: Sequence[Campaign] = (),
+    levers: Sequence[Lever] | None = None,
+) -> Scenario:
+    """``scenario`` with the lever values applied: a validated copy named ``name``.
+
+    Raises :class:`LeverError` (by lever label) for a value out of range or a combination the scenario
+    refuses (a caseload cap below the team's soft cap is lowered with it, so that one is not refused).
+    """
+    levers = levers_for(scenario) if levers is None else levers
+    overrides = option_overrides(scenario, values, levers, campaigns)
+    if scenario.workforce is not None:
+        for team, params in scenario.workforce.teams.items():
+            cap = overrides.get(f"workforce.teams.{team}.hard_cap")
+            if cap is not None and cap < params.soft_cap:  # the cap binds: allocate up to it, not past it
+                overrides[f"workforce.teams.{team}.soft_cap"] = cap
+    try:
+        return scenario.with_overrides(overrides, name=name)
+    except ScenarioError as exc:
+        raise _labelled(exc, levers) from None

@@ -1,0 +1,468 @@
+"""What the page does: each browser session's own state, and how it answers the user.
+
+Every session has its own folder (uploads, downloads) and its own reactive values: the baseline it
+chose, the lever values, its run and the results it shows; no session reads another's. Runs go to
+the app's shared :class:`~caseflow.app.jobs.JobRunner` and the page only polls their progress, so the
+event loop that serves every session is never held up by a simulation; building an authority's
+profile and writing downloads happen in threads for the same reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from htmltools import TagChild, TagList, tags
+from shiny import Inputs, Outputs, Session, reactive, render, req, ui
+from shiny.types import ImgData
+
+from caseflow.app import ui as page
+from caseflow.app.baselines import ENGLAND, Baselines
+from caseflow.app.jobs import BusyError, Job, JobRunner, JobState, JobStatus, RunRequest
+from caseflow.app.levers import Lever, LeverError, levers_for, option_scenario
+from caseflow.app.results import cost_rows, headline_rows
+from caseflow.app.settings import AppSettings, RunLimitError
+from caseflow.app.uploads import SessionFolder, UploadError, accept_upload
+from caseflow.experiment.compare import Comparison
+from caseflow.scenario.loader import ScenarioError
+from caseflow.scenario.schema import Scenario
+
+__all__ = ["make_server"]
+
+Problem = tuple[str, list[tuple[str, str]]]
+_POLL_SECONDS = 0.25
+
+
+@dataclass
+class _State:
+    """One session's reactive values."""
+
+    folder: SessionFolder
+    base: reactive.Value[Scenario | None]
+    base_problem: reactive.Value[Problem | None]
+    uploaded: reactive.Value[Scenario | None]
+    upload_problem: reactive.Value[Problem | None]
+    job: reactive.Value[Job | None]
+    status: reactive.Value[JobStatus | None]
+    run_problem: reactive.Value[Problem | None]
+    shown: reactive.Value[tuple[Job, Comparison] | None]
+    #: the session's latest run, outside the reactive graph, for when the session ends
+    latest: Job | None = None
+
+
+def _option_name(base: Scenario) -> str:
+    return "Option" if base.name != "Option" else "Option (changed)"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "caseflow"
+
+
+def _read_upload(path: Path, limit: int) -> tuple[bytes, int]:
+    """At most ``limit + 1`` bytes of the framework's temporary copy, and its size; the copy is then
+    removed (the upload is kept, if valid, in the session's folder only)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(limit + 1), path.stat().st_size
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def make_server(
+    settings: AppSettings, baselines: Baselines, runner: JobRunner
+) -> Callable[[Inputs, Outputs, Session], None]:
+    """The Shiny server function for the app."""
+
+    def server(input: Inputs, output: Outputs, session: Session) -> None:
+        state = _State(
+            folder=SessionFolder.create(settings.sessions),
+            base=reactive.value(None),
+            base_problem=reactive.value(None),
+            uploaded=reactive.value(None),
+            upload_problem=reactive.value(None),
+            job=reactive.value(None),
+            status=reactive.value(None),
+            run_problem=reactive.value(None),
+            shown=reactive.value(None),
+        )
+
+        def ended() -> None:
+            if state.latest is not None:  # nobody will read its results
+                state.latest.cancel()
+            state.folder.remove()
+
+        session.on_ended(ended)
+        _baseline_part(input, settings, baselines, state)
+        levers = _lever_part(input, state)
+        _run_part(input, settings, runner, state, levers)
+        _results_part(state)
+
+    return server
+
+
+# ------------------------------------------------------------------------------------------ baseline
+
+
+def _baseline_part(input: Inputs, settings: AppSettings, baselines: Baselines, state: _State) -> None:
+    @reactive.effect
+    async def _choose() -> None:
+        kind = input.baseline_kind()
+        if kind == "upload":
+            state.base.set(state.uploaded())
+            state.base_problem.set(state.upload_problem())
+            return
+        code = ENGLAND if kind == ENGLAND else input.authority()
+        if not code:
+            state.base.set(None)
+            state.base_problem.set(None)
+            return
+        try:
+            scenario = await asyncio.to_thread(baselines.scenario, code)
+        except (ScenarioError, ValueError, KeyError) as exc:
+            what = "The England-average scenario" if code == ENGLAND else "This authority's profile"
+            state.base.set(None)
+            state.base_problem.set((f"{what} could not be built", [("", str(exc)[:1000])]))
+            return
+        with reactive.isolate():  # the user may have chosen again while it was being built
+            still = input.baseline_kind() == kind and (kind == ENGLAND or input.authority() == code)
+        if still:
+            state.base.set(scenario)
+            state.base_problem.set(None)
+
+    @reactive.effect
+    @reactive.event(input.upload)
+    def _upload() -> None:
+        files = input.upload()
+        if not files:
+            return
+        info = files[0]
+        data, size = _read_upload(Path(info["datapath"]), settings.max_upload_bytes)
+        try:
+            scenario = accept_upload(
+                data,
+                info["name"],
+                state.folder,
+                settings.base.parent,
+                max_bytes=settings.max_upload_bytes,
+                size=size,
+            )
+        except UploadError as exc:
+            state.uploaded.set(None)
+            state.upload_problem.set((f"{exc.shown_name} cannot be used", exc.problems))
+            return
+        state.uploaded.set(scenario)
+        state.upload_problem.set(None)
+
+    @render.ui
+    def baseline_box() -> TagChild:
+        problem = state.base_problem()
+        if problem is not None:
+            return page.error_box(*problem)
+        scenario = state.base()
+        if scenario is not None:
+            return page.baseline_summary(scenario)
+        hint = {
+            "authority": "Choose an authority from the list (type to search).",
+            "upload": "Choose a scenario file (.toml) from your computer.",
+        }.get(input.baseline_kind(), "Loading…")
+        return tags.p(hint, class_="form-text mt-2", id="baseline-hint")
+
+
+# ------------------------------------------------------------------------------------------- levers
+
+
+def _lever_part(input: Inputs, state: _State) -> Callable[[], list[Lever]]:
+    @reactive.calc
+    def levers() -> list[Lever]:
+        scenario = state.base()
+        return levers_for(scenario) if scenario is not None else []
+
+    resets = reactive.value(0)
+
+    @reactive.effect
+    @reactive.event(input.reset)
+    def _reset() -> None:
+        with reactive.isolate():
+            resets.set(resets() + 1)
+
+    @render.ui
+    def levers_box() -> TagChild:
+        scenario = state.base()
+        resets()  # pressing "put back" draws the inputs again, at the baseline's values
+        if scenario is None:
+            return tags.p("Choose a baseline first (step 1).", class_="form-text")
+        return page.lever_inputs(levers(), scenario)
+
+    @render.ui
+    def changes_box() -> TagChild:
+        scenario = state.base()
+        if scenario is None:
+            return None
+        values = _values(input, levers())
+        try:
+            option_scenario(scenario, values, name=_option_name(scenario), levers=levers())
+        except LeverError as exc:
+            return page.error_box("Some numbers cannot be used", exc.problems)
+        changed = [(lv, v) for lv, v in _changed(levers(), values, scenario)]
+        if not changed:
+            return tags.p(
+                "No changes yet: your option is the same as the baseline.", id="changes", class_="form-text"
+            )
+        return tags.div(
+            tags.p(tags.strong("Your option changes:"), class_="mb-1"),
+            tags.ul(
+                *[
+                    tags.li(f"{lv.label}: {_num(lv.shown(scenario))} → {_num(v)} {lv.unit}")
+                    for lv, v in changed
+                ]
+            ),
+            id="changes",
+            aria_live="polite",
+        )
+
+    return levers
+
+
+def _values(input: Inputs, levers: list[Lever]) -> dict[str, Any]:
+    """The lever values on the page (those drawn so far; the others are the baseline's)."""
+    return {lv.key: input[lv.key]() for lv in levers if lv.key in input}
+
+
+def _changed(levers: list[Lever], values: dict[str, Any], scenario: Scenario) -> list[tuple[Lever, float]]:
+    out = []
+    for lv in levers:
+        v = values.get(lv.key)
+        if (
+            isinstance(v, int | float)
+            and math.isfinite(v)
+            and not math.isclose(v, lv.shown(scenario), abs_tol=1e-9)
+        ):
+            out.append((lv, float(v)))
+    return out
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
+# ---------------------------------------------------------------------------------------------- run
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
+def _request(
+    input: Inputs, settings: AppSettings, state: _State, levers: list[Lever]
+) -> RunRequest | Problem:
+    """The run the page asks for, or why it cannot start."""
+    scenario = state.base()
+    if scenario is None:
+        return ("Choose a baseline first", [])
+    try:
+        option = option_scenario(scenario, _values(input, levers), name=_option_name(scenario), levers=levers)
+    except LeverError as exc:
+        return ("Some numbers cannot be used", exc.problems)
+    years, reps = _whole(input.years()), _whole(input.replications())
+    if years is None or reps is None:
+        return ("This run cannot start", [("", "Years and replications must be whole numbers.")])
+    try:
+        settings.check_run(scenario.population, scenario.run.warmup_years, years, reps)
+    except RunLimitError as exc:
+        return ("This run cannot start", [("", str(exc))])
+    return RunRequest(scenario, option, years, reps, settings.seed)
+
+
+def _run_part(
+    input: Inputs, settings: AppSettings, runner: JobRunner, state: _State, levers: Callable[[], list[Lever]]
+) -> None:
+    @reactive.effect
+    @reactive.event(input.run)
+    def _start() -> None:
+        wanted = _request(input, settings, state, levers())
+        if not isinstance(wanted, RunRequest):
+            state.run_problem.set(wanted)
+            return
+        old = state.job()
+        if old is not None:
+            old.cancel()
+        try:
+            job = runner.submit(wanted)
+        except BusyError as exc:
+            state.run_problem.set(("The app is busy", [("", str(exc))]))
+            return
+        state.run_problem.set(None)
+        state.job.set(job)
+        state.latest = job
+
+    @reactive.effect
+    @reactive.event(input.cancel)
+    def _cancel() -> None:
+        job = state.job()
+        if job is not None:
+            job.cancel()
+
+    @reactive.effect
+    def _watch() -> None:
+        job = state.job()
+        if job is None:
+            return
+        now = job.status()
+        with reactive.isolate():
+            if now != state.status():
+                state.status.set(now)
+            shown = state.shown()
+        if not now.finished:
+            reactive.invalidate_later(_POLL_SECONDS)
+        elif now.state is JobState.DONE and job.result is not None and (shown is None or shown[0] is not job):
+            state.shown.set((job, job.result))
+            ui.update_navset("tabs", selected="results")
+
+    @render.ui
+    def progress_box() -> TagChild:
+        problem = state.run_problem()
+        bar = page.progress(state.status())
+        return TagList(bar, page.error_box(*problem)) if problem is not None else bar
+
+
+# ------------------------------------------------------------------------------------------ results
+
+
+_EFFECTS_ALT = (
+    "Chart: the option's effect on each headline measure against the baseline, with 95% confidence "
+    "intervals. The same figures are in the table above."
+)
+_COSTS_ALT = (
+    "Chart: costs by financial year for the baseline and the option. The figures are in the table below."
+)
+
+
+def _results_part(state: _State) -> None:
+    def shown() -> tuple[Job, Comparison]:
+        value = state.shown()
+        req(value)
+        assert value is not None
+        return value
+
+    @render.ui
+    def results_box() -> TagChild:
+        value = state.shown()
+        if value is None:
+            return tags.p(
+                "No results yet. Choose a baseline, change what you want, and press Run.", id="no-results"
+            )
+        job, comparison = value
+        request = job.request
+        base, option = request.baseline.name, request.option.name
+        return TagList(
+            tags.h2(f"{option} against {base}", class_="h4"),
+            tags.p(
+                f"{request.replications} replications of {_years(request.years)} each, on common random "
+                "numbers. Each figure is a yearly average with its 95% confidence interval.",
+                class_="form-text",
+            ),
+            page.headline_table(headline_rows(comparison), base, option),
+            tags.h3("Downloads", class_="h5 mt-3"),
+            tags.div(
+                ui.download_button("download_workbook", "Excel workbook (.xlsx)", class_="me-2"),
+                ui.download_button("download_briefing", "Committee briefing (.html)", class_="me-2"),
+                ui.download_button("download_scenario", "Your option as a scenario file (.toml)"),
+                class_="mb-3",
+            ),
+            tags.h3("Charts", class_="h5"),
+            ui.output_image("effects_chart", height="auto"),
+            ui.output_image("costs_chart", height="auto"),
+            tags.h3("Costs by financial year", class_="h5 mt-3"),
+            page.cost_table(cost_rows(comparison), base, option),
+        )
+
+    @render.image(delete_file=False)
+    async def effects_chart() -> ImgData:
+        from caseflow.present.charts import comparison_effects
+
+        job, comparison = shown()
+        path = state.folder.path / f"effects-{job.id}.png"
+        await asyncio.to_thread(_save_chart, comparison_effects, comparison, path)
+        return {"src": str(path), "alt": _EFFECTS_ALT, "width": "100%"}
+
+    @render.image(delete_file=False)
+    async def costs_chart() -> ImgData:
+        from caseflow.present.charts import costs_by_year
+
+        job, comparison = shown()
+        path = state.folder.path / f"costs-{job.id}.png"
+        await asyncio.to_thread(_save_chart, costs_by_year, comparison, path)
+        return {"src": str(path), "alt": _COSTS_ALT, "width": "100%"}
+
+    def named(what: str, ending: str) -> str:
+        value = state.shown()
+        name = value[0].request.option.name if value is not None else "option"
+        base = value[0].request.baseline.name if value is not None else "baseline"
+        return f"caseflow-{_slug(base)}-{_slug(name)}-{what}{ending}"
+
+    @render.download_button(filename=lambda: named("workbook", ".xlsx"))
+    async def download_workbook() -> AsyncIterator[bytes]:
+        from caseflow.present.excel import write_workbook
+
+        _, comparison = shown()
+        path = state.folder.path / "workbook.xlsx"
+        await asyncio.to_thread(write_workbook, comparison, path)
+        yield path.read_bytes()
+
+    @render.download_button(filename=lambda: named("briefing", ".html"))
+    async def download_briefing() -> AsyncIterator[bytes]:
+        job, comparison = shown()
+        text = await asyncio.to_thread(_briefing, job, comparison)
+        yield text.encode("utf-8")
+
+    @render.download_button(filename=lambda: named("scenario", ".toml"))
+    async def download_scenario() -> AsyncIterator[bytes]:
+        job, _ = shown()
+        path = state.folder.path / "option-download.toml"
+        await asyncio.to_thread(_write_option, job.request.option, path)
+        yield path.read_bytes()
+
+
+def _years(n: int) -> str:
+    return "1 financial year" if n == 1 else f"{n} financial years"
+
+
+def _save_chart(draw: Callable[[Comparison], Any], comparison: Comparison, path: Path) -> None:
+    """Draw a chart (off the event loop) into the session's folder, once per run."""
+    if not path.exists():
+        draw(comparison).savefig(path, dpi=110)
+
+
+def _briefing(job: Job, comparison: Comparison) -> str:
+    from caseflow.present.briefing import Briefing, briefing_html
+
+    request = job.request
+    briefing = Briefing(
+        title=f"{request.option.name} against {request.baseline.name}",
+        question="What would the changes in this option do to timeliness, caseloads, the workforce and cost?",
+        options={request.baseline.name: request.baseline, request.option.name: request.option},
+        context="Prepared with the caseflow web app.",
+        years=request.years,
+        replications=request.replications,
+        seed=request.seed,
+    )
+    return briefing_html(briefing, comparison)
+
+
+def _write_option(option: Scenario, path: Path) -> None:
+    """The option as one self-contained scenario file (no ``extends``): ``caseflow run`` takes it,
+    and so does this app's upload."""
+    from caseflow.scenario.writer import write_scenario
+
+    write_scenario(
+        path,
+        option.model_dump(exclude_none=True),
+        header="Written by the caseflow web app: the whole scenario, every value; sources in [provenance].",
+    )

@@ -1,0 +1,115 @@
+"""Putting the app together and serving it: settings → baselines, job runner, page and server.
+
+:func:`create_app` returns the Shiny app (ASGI) wrapped so that an upload larger than the limit is
+refused before it is read whole; :func:`serve` runs it with uvicorn on 127.0.0.1 and keeps the web
+framework's temporary upload files inside the app's own folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from typing import Any
+
+from shiny import App
+
+from caseflow.app.baselines import Baselines
+from caseflow.app.jobs import JobRunner
+from caseflow.app.server import make_server
+from caseflow.app.settings import AppSettings
+from caseflow.app.ui import page
+
+__all__ = ["UploadLimit", "create_app", "serve"]
+
+Scope = dict[str, Any]
+
+
+class UploadTooLargeError(Exception):
+    """An upload's body went over the limit while it arrived."""
+
+
+class UploadLimit:
+    """ASGI middleware: a file upload (``POST .../upload/...``) larger than ``max_bytes`` is refused
+    with 413, by its declared length or, if it under-declares, as soon as it passes the limit."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if (
+            scope.get("type") != "http"
+            or scope.get("method") != "POST"
+            or "/upload/" not in scope.get("path", "")
+        ):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise UploadTooLargeError(f"upload over {self.max_bytes} bytes")
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except UploadTooLargeError:
+            await _too_large(send)
+
+
+async def _too_large(send: Any) -> None:
+    body = b"The file is too large for a scenario file."
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: AppSettings | None = None, **kwargs: Any) -> App:
+    """The Shiny app for ``settings`` (or ``AppSettings(**kwargs)``). Loads the England-average
+    scenario and the list of authorities first, so a missing file is found now, not on the page."""
+    settings = settings if settings is not None else AppSettings(**kwargs)
+    for folder in (settings.folder, settings.sessions, settings.store, settings.temporary):
+        folder.mkdir(parents=True, exist_ok=True)
+    baselines = Baselines(settings.base, settings.data)
+    baselines.england()
+    authorities, year = baselines.authorities(), baselines.year()
+    runner = JobRunner(
+        settings.executor,
+        settings.workers,
+        store=settings.store,
+        max_jobs=settings.max_jobs,
+        cache_size=settings.cache_size,
+        max_stored=settings.max_stored,
+    )
+    app = App(page(settings, authorities, year), make_server(settings, baselines, runner))
+    app.on_shutdown(runner.close)
+    return app
+
+
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, settings: AppSettings | None = None, **kwargs: Any
+) -> None:
+    """Serve the app until stopped. The framework's temporary upload files go in the app's folder."""
+    import uvicorn
+
+    settings = settings if settings is not None else AppSettings(**kwargs)
+    settings.temporary.mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = str(settings.temporary)  # this process serves the app: keep its temporary files in
+    app = create_app(settings)
+    logging.getLogger("caseflow.app").info("caseflow app on http://%s:%d", host, port)
+    uvicorn.run(UploadLimit(app, 4 * settings.max_upload_bytes), host=host, port=port, log_level="warning")

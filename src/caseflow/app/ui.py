@@ -1,0 +1,384 @@
+"""The page: what a planner or finance officer sees, built with Shiny's HTML helpers.
+
+Plain HTML underneath, so the page works with the keyboard and screen readers: real ``<label>``\\ s on
+every input with its unit, the help sentence tied to its input (``aria-describedby``), tables with
+captions and header cells, a progress bar with its value in words, errors in ``role="alert"`` boxes,
+and definitions shown on hover and on keyboard focus. Colour never carries meaning alone: the charts
+use the Okabe–Ito palette (:mod:`caseflow.present.charts`) and the results table says "clear" or
+"within chance" in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any, cast
+
+from htmltools import Tag, TagChild, TagList, tags
+from shiny import ui
+
+from caseflow.app.baselines import ENGLAND, Authority
+from caseflow.app.jobs import JobState, JobStatus
+from caseflow.app.levers import GROUPS, Lever
+from caseflow.app.results import CostRow, HeadlineRow
+from caseflow.app.settings import AppSettings
+from caseflow.scenario.schema import Scenario
+
+__all__ = [
+    "baseline_summary",
+    "cost_table",
+    "error_box",
+    "headline_table",
+    "lever_inputs",
+    "page",
+    "progress",
+]
+
+TITLE = "caseflow: children's social care what-if"
+
+_CSS = """
+body { font-size: 1rem; }
+.form-text { color: #444; }
+.kpi-term { border-bottom: 1px dotted #333; cursor: help; }
+.verdict-clear { font-weight: 600; }
+table.results caption { caption-side: top; color: #222; font-weight: 600; }
+table.results td.num, table.results th.num { text-align: right; white-space: nowrap; }
+.progress { height: 1.5rem; }
+:focus-visible { outline: 3px solid #0072B2; outline-offset: 2px; }
+"""
+
+
+def _help_id(input_id: str) -> str:
+    return f"{input_id}-help"
+
+
+def described(tag: Tag, input_id: str, text: str) -> TagList:
+    """``tag`` (a Shiny input) with ``text`` below it, tied to the input for screen readers."""
+    for child in tag.children:
+        if isinstance(child, Tag) and child.name in ("input", "select"):
+            child.attrs["aria-describedby"] = _help_id(input_id)
+    tag.append(tags.div(text, id=_help_id(input_id), class_="form-text mb-3"))
+    return TagList(tag)
+
+
+def _authority_choices(authorities: Sequence[Authority]) -> dict[str, dict[str, str]]:
+    """``{region: {code: name}}``, for a searchable list grouped by region."""
+    out: dict[str, dict[str, str]] = {}
+    for region, group in groupby(
+        sorted(authorities, key=lambda a: (a.region, a.name)), key=lambda a: a.region
+    ):
+        out[region or "Other"] = {a.code: a.name for a in group}
+    return out
+
+
+def _start_from(authorities: Sequence[Authority], year: int | None) -> TagList:
+    where = f"published figures to 31 March {year}" if year else "published figures"
+    return TagList(
+        tags.h2("1. Start from", class_="h5"),
+        described(
+            ui.input_radio_buttons(
+                "baseline_kind",
+                "Baseline",
+                {
+                    ENGLAND: "The England-average authority",
+                    "authority": "An English authority",
+                    "upload": "A scenario file",
+                },
+                selected=ENGLAND,
+            ),
+            "baseline_kind",
+            "What your options are compared with. The England-average authority has 60,000 children "
+            "and national rates and staffing.",
+        ),
+        ui.panel_conditional(
+            "input.baseline_kind === 'authority'",
+            described(
+                ui.input_selectize(
+                    "authority",
+                    "Authority",
+                    cast(Any, {"": "", **_authority_choices(authorities)}),  # "": nothing chosen yet
+                    selected="",
+                    options={"placeholder": "Type to search…"},
+                ),
+                "authority",
+                f"Built from the authority's {where} (what caseflow profile does).",
+            ),
+        ),
+        ui.panel_conditional(
+            "input.baseline_kind === 'upload'",
+            described(
+                ui.input_file(
+                    "upload", "Scenario file (.toml)", accept=[".toml"], button_label="Choose file…"
+                ),
+                "upload",
+                "A caseflow scenario file. It is checked like any scenario; it may extend one of the "
+                "bundled scenarios by name, such as baseline.toml. It stays on this computer.",
+            ),
+        ),
+        ui.output_ui("baseline_box"),
+    )
+
+
+def _run_controls(settings: AppSettings) -> TagList:
+    return TagList(
+        tags.h2("3. Run", class_="h5 mt-3"),
+        described(
+            ui.input_numeric(
+                "years", "Years to simulate", settings.years, min=1, max=settings.max_years, step=1
+            ),
+            "years",
+            "Financial years reported, after a settling-in year where the baseline has one.",
+        ),
+        described(
+            ui.input_numeric(
+                "replications",
+                "Replications",
+                settings.replications,
+                min=2,
+                max=settings.max_replications,
+                step=1,
+            ),
+            "replications",
+            "Each replication is one possible future. More give narrower confidence intervals and take "
+            "longer; 20 or more for decisions.",
+        ),
+        tags.div(
+            ui.input_action_button("run", "Run", class_="btn-primary me-2"),
+            ui.input_action_button("cancel", "Cancel", class_="btn-outline-secondary"),
+            class_="mb-2",
+        ),
+        ui.output_ui("progress_box"),
+    )
+
+
+def _about() -> TagList:
+    return TagList(
+        tags.h2("About this app", class_="h4"),
+        tags.p(
+            "caseflow simulates children's cases flowing through an English local authority's children's "
+            "social care, with social workers as finite capacity. Each run simulates the baseline and "
+            "your option on the same random numbers, so the difference shows the effect of your changes "
+            "rather than chance."
+        ),
+        tags.p(
+            "Figures are means over replications with 95% confidence intervals: if the run were repeated "
+            "many times, 95 in 100 such intervals would hold the true value. A difference is ",
+            tags.strong("clear"),
+            " when its interval does not include zero, and ",
+            tags.strong("within chance"),
+            " when it does: then run more replications before relying on it.",
+        ),
+        tags.p(
+            "Nothing you enter or upload leaves this computer: the app runs here, and its files stay in "
+            "its own folder."
+        ),
+    )
+
+
+def page(settings: AppSettings, authorities: Sequence[Authority], year: int | None) -> Tag:
+    """The whole page."""
+    sidebar = ui.sidebar(
+        _start_from(authorities, year),
+        _run_controls(settings),
+        width=360,
+        title=None,
+        open="always",
+    )
+    main = ui.navset_card_tab(
+        ui.nav_panel(
+            "2. What to change",
+            tags.p(
+                "Change any number below; what you leave as it is stays as in the baseline. Each says what "
+                "it means. Then press Run.",
+                class_="mb-2",
+            ),
+            ui.output_ui("changes_box"),
+            ui.output_ui("levers_box"),
+            value="levers",
+        ),
+        ui.nav_panel("4. Results", ui.output_ui("results_box"), value="results"),
+        ui.nav_panel("About", _about(), value="about"),
+        id="tabs",
+    )
+    return ui.page_sidebar(
+        sidebar,
+        tags.style(_CSS),
+        main,
+        title=tags.h1(TITLE, class_="h3 m-0"),
+        window_title=TITLE,
+        lang="en-GB",
+    )
+
+
+# --------------------------------------------------------------------------------------- pieces
+
+
+def error_box(title: str, problems: Sequence[tuple[str, str]]) -> Tag:
+    """An error the reader must see: announced by screen readers, each problem on its own line."""
+    return tags.div(
+        tags.strong(title),
+        tags.ul(*[tags.li(f"{where}: {what}" if where else what) for where, what in problems], class_="mb-0"),
+        class_="alert alert-danger mt-2",
+        role="alert",
+        id="error-box",
+    )
+
+
+def baseline_summary(scenario: Scenario) -> Tag:
+    stock = scenario.opening_stock
+    facts = [
+        ("Children aged 0–17", f"{scenario.population:,}"),
+        ("Children in need at the start", f"{stock.children_in_need:,}"),
+        ("On a child protection plan", f"{stock.child_protection:,}"),
+        ("Looked after", f"{stock.looked_after:,}"),
+    ]
+    return tags.div(
+        tags.p(tags.strong(scenario.name), class_="mb-1"),
+        tags.dl(*[x for k, v in facts for x in (tags.dt(k, class_="fw-normal"), tags.dd(v, class_="mb-1"))]),
+        class_="border rounded p-2 mt-2 small",
+        id="baseline-summary",
+        aria_live="polite",
+    )
+
+
+def lever_inputs(levers: Sequence[Lever], scenario: Scenario) -> Tag:
+    """Every lever as a labelled number input with its unit and meaning, in groups."""
+    panels = []
+    for group in GROUPS:
+        members = [lv for lv in levers if lv.group == group]
+        if not members:
+            continue
+        inputs = [
+            described(
+                ui.input_numeric(
+                    lv.key,
+                    f"{lv.label} ({lv.unit})",
+                    lv.shown(scenario),
+                    min=lv.minimum,
+                    max=lv.maximum,
+                    step=lv.step,
+                ),
+                lv.key,
+                lv.help,
+            )
+            for lv in members
+        ]
+        panels.append(ui.accordion_panel(group, *inputs, value=group))
+    return tags.div(
+        ui.accordion(*panels, id="lever_groups", open=list(GROUPS[:1]), multiple=True),
+        ui.input_action_button("reset", "Put every number back to the baseline", class_="btn-link mt-2"),
+    )
+
+
+def progress(status: JobStatus | None) -> TagChild:
+    """The run's progress bar and its state in words."""
+    if status is None:
+        return tags.p(
+            "Press Run to compare your option with the baseline.", class_="form-text", id="run-state"
+        )
+    pct = round(100 * status.fraction)
+    words = {
+        JobState.QUEUED: "Waiting for a free worker…",
+        JobState.RUNNING: f"Running: {status.done} of {status.total} replications done.",
+        JobState.DONE: "Done." + (" (These results were already worked out.)" if status.from_cache else ""),
+        JobState.FAILED: status.message,
+        JobState.CANCELLED: status.message,
+    }[status.state]
+    bar = tags.div(
+        tags.div(class_="progress-bar", style=f"width: {pct}%"),
+        class_="progress",
+        role="progressbar",
+        aria_label="Run progress",
+        aria_valuenow=str(pct),
+        aria_valuemin="0",
+        aria_valuemax="100",
+        aria_valuetext=f"{pct}%",
+    )
+    alert = status.state in (JobState.FAILED,)
+    return tags.div(
+        bar,
+        tags.p(words, class_="mt-1" + (" text-danger" if alert else ""), id="run-state", role="status"),
+    )
+
+
+def _term(label: str, definition: str) -> Tag:
+    """A measure's name with its definition on hover and on keyboard focus."""
+    return ui.tooltip(tags.span(label, class_="kpi-term", tabindex="0"), definition, placement="right")
+
+
+def _headline_row(r: HeadlineRow) -> Tag:
+    def cell(main: str, small: str) -> Tag:
+        return tags.td(main, tags.br(), tags.span(small, class_="small"), class_="num")
+
+    return tags.tr(
+        tags.th(
+            _term(r.label, r.definition),
+            tags.br(),
+            tags.span(r.unit, class_="small text-muted"),
+            scope="row",
+            class_="fw-normal",
+        ),
+        cell(r.baseline, r.baseline_ci),
+        cell(r.option, r.option_ci),
+        cell(r.difference, r.difference_ci),
+        tags.td(r.verdict, class_=f"verdict-{r.verdict.replace(' ', '-')}" if r.verdict else None),
+        data_kpi=r.kpi,
+    )
+
+
+def headline_table(rows: Sequence[HeadlineRow], baseline: str, option: str) -> Tag:
+    head = tags.tr(
+        tags.th("Measure", scope="col"),
+        tags.th(
+            baseline, tags.br(), tags.span("(95% interval)", class_="fw-normal"), scope="col", class_="num"
+        ),
+        tags.th(
+            option, tags.br(), tags.span("(95% interval)", class_="fw-normal"), scope="col", class_="num"
+        ),
+        tags.th(
+            "Difference",
+            tags.br(),
+            tags.span("(95% interval)", class_="fw-normal"),
+            scope="col",
+            class_="num",
+        ),
+        tags.th("Is it clear?", scope="col"),
+    )
+    body: list[Tag] = []
+    for section, members in groupby(rows, key=lambda r: r.section):
+        body.append(tags.tr(tags.th(section, colspan="5", scope="colgroup", class_="table-light")))
+        body.extend(_headline_row(r) for r in members)
+    return tags.table(
+        tags.caption(f"{option} against {baseline}: yearly averages over the years simulated"),
+        tags.thead(head),
+        tags.tbody(*body),
+        class_="table table-sm results",
+        id="headline-table",
+    )
+
+
+def cost_table(rows: Sequence[CostRow], baseline: str, option: str) -> Tag:
+    head = tags.tr(
+        tags.th("Financial year", scope="col"),
+        tags.th("Cost", scope="col"),
+        tags.th(baseline, scope="col", class_="num"),
+        tags.th(option, scope="col", class_="num"),
+        tags.th("Difference (95% interval)", scope="col", class_="num"),
+    )
+    body = [
+        tags.tr(
+            tags.th(r.period, scope="row", class_="fw-normal"),
+            tags.td(r.label),
+            tags.td(r.baseline, class_="num"),
+            tags.td(r.option, class_="num"),
+            tags.td(r.difference, " ", tags.span(f"({r.difference_ci})", class_="small"), class_="num"),
+        )
+        for r in rows
+    ]
+    return tags.table(
+        tags.caption("Costs by financial year (£, outturn prices)"),
+        tags.thead(head),
+        tags.tbody(*body),
+        class_="table table-sm results",
+        id="cost-table",
+    )

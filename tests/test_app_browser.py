@@ -1,0 +1,170 @@
+"""The web app in a real browser: headless Chromium (Debian's ``chromium``, driven by Playwright) through
+the journeys a planner or finance officer takes.
+
+The app is served by ``python -m caseflow.app`` on a free port of 127.0.0.1, exactly as ``caseflow app``
+serves it (worker processes included), with a small authority (6,000 children, one year, two
+replications) so that a run takes a second or two. Playwright never downloads a browser here: it is
+pointed at the system's ``chromium`` (``apt-get install -y chromium``; ``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from playwright.sync_api import sync_playwright
+from tests.app_support import SMALL_NAME, served, write_small_scenarios
+
+import caseflow
+
+CHROMIUM_MISSING = (
+    "The browser tests need Debian's chromium, which is not installed. Install it with: "
+    "apt-get install -y chromium (as root; .ci/run does this)"
+)
+#: How long the page may take to show something (a run of the small authority takes a second or two).
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("app")
+    base = write_small_scenarios(root / "scenarios")
+    with served(base, root / "folder", "--workers", "2") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.fail(CHROMIUM_MISSING, pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, app: str) -> Iterator[Any]:
+    """A fresh browser session (its own cookies and storage) on the app, with the baseline shown."""
+    context = browser.new_context(viewport={"width": 1300, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(WAIT_MS)
+    p = context.new_page()
+    p.elsewhere = []  # requests to anywhere but the app
+    p.on("request", lambda r: None if r.url.startswith(app) else p.elsewhere.append(r.url))
+    p.goto(app)
+    p.wait_for_selector("#baseline-summary")
+    yield p
+    context.close()
+
+
+def test_the_page_opens_labelled_in_plain_words(page: Any) -> None:
+    assert page.title() == "caseflow: children's social care what-if"
+    assert page.get_attribute("html", "lang") == "en-GB"
+    assert SMALL_NAME in page.inner_text("#baseline-summary")
+    page.wait_for_selector("#establishment__assessment")
+    # every number has a visible label with its unit, and a sentence saying what it means
+    for box in page.query_selector_all("input[type=number]"):
+        box_id = box.get_attribute("id")
+        label = page.inner_text(f"label[for={box_id}]")
+        assert label.strip(), box_id
+        help_id = box.get_attribute("aria-describedby")
+        assert help_id, box_id
+        assert len(page.inner_text(f"#{help_id}")) > 20, box_id
+    assert "(FTE)" in page.inner_text("label[for=establishment__assessment]")
+    assert page.elsewhere == []  # nothing is fetched from anywhere but this computer
+
+
+def test_change_a_lever_run_read_the_result_and_download_the_workbook(
+    page: Any, browser: Any, app: str, tmp_path: Path
+) -> None:
+    page.fill("#establishment__assessment", "1")
+    page.press("#establishment__assessment", "Tab")
+    page.wait_for_selector("#changes li")
+    assert "Assessment team: funded posts: 3 → 1 FTE" in page.inner_text("#changes")
+    # another browser session sees none of this
+    other = browser.new_page()
+    other.goto(app)
+    other.wait_for_selector("#changes")
+    assert "No changes yet" in other.inner_text("#changes")
+
+    page.focus("#run")  # the keyboard runs it
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#headline-table")
+    assert "Done" in page.inner_text("#run-state")
+    assert page.get_attribute("[role=progressbar]", "aria-valuenow") == "100"
+    row = page.locator("#headline-table tr[data-kpi=assessment_within_45wd_pct]")
+    cells = row.locator("td").all_inner_texts()
+    baseline, option = (float(c.split("%")[0]) for c in cells[:2])
+    assert option < baseline  # one assessment worker instead of three: fewer assessments on time
+    assert cells[2].split("\n")[0].endswith(" points")
+    assert "Costs by financial year" in page.inner_text("#cost-table caption")
+    other.click("text=4. Results")
+    other.wait_for_selector("#no-results")  # the other session has no results: it ran nothing
+    other.close()
+
+    with page.expect_download() as download:
+        page.click("#download_workbook")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name.endswith(".xlsx")
+    book = openpyxl.load_workbook(saved, read_only=True)
+    assert "Summary" in book.sheetnames
+    book.close()
+
+    with page.expect_download() as download:
+        page.click("#download_scenario")
+    toml = tmp_path / "option.toml"
+    download.value.save_as(toml)
+    option_scenario = caseflow.load_scenario(toml)
+    assert option_scenario.workforce is not None
+    assert option_scenario.workforce.teams["assessment"].establishment == 1.0
+
+
+def test_a_run_can_be_cancelled(page: Any) -> None:
+    page.fill("#replications", "40")
+    page.fill("#establishment__cin_cp", "3")
+    page.press("#establishment__cin_cp", "Tab")
+    page.wait_for_selector("#changes li")
+    page.click("#run")
+    page.wait_for_selector("#run-state:has-text('Running')")
+    page.click("#cancel")
+    page.wait_for_selector("#run-state:has-text('Stopped')")
+    assert page.locator("#headline-table").count() == 0
+
+
+def test_pick_an_authority(page: Any) -> None:
+    page.check("input[name=baseline_kind][value=authority]")
+    page.click("#authority-selectized")
+    page.keyboard.type("Peterboro")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#baseline-summary:has-text('Peterborough')")
+    summary = page.inner_text("#baseline-summary")
+    assert "Children aged 0–17" in summary
+    children = int(summary.split("Children aged 0–17")[1].split()[0].replace(",", ""))
+    assert 40_000 < children < 80_000
+    page.wait_for_function(
+        "document.querySelector('#establishment__assessment') && "
+        "document.querySelector('#establishment__assessment').value !== '3'"
+    )
+
+
+def test_upload_a_bad_file_and_see_the_error(page: Any, tmp_path: Path) -> None:
+    page.check("input[name=baseline_kind][value=upload]")
+    bad = tmp_path / "typo.toml"
+    bad.write_text('extends = "baseline.toml"\n[demand]\ncontacts_per_yer = 3\n', encoding="utf-8")
+    page.set_input_files("#upload", str(bad))
+    error = page.wait_for_selector("#error-box")
+    assert error.get_attribute("role") == "alert"
+    text = error.inner_text()
+    assert "typo.toml cannot be used" in text
+    assert "demand.contacts_per_yer: unknown field" in text
+    good = tmp_path / "mine.toml"
+    good.write_text('extends = "variant.toml"\nname = "Mine"\n', encoding="utf-8")
+    page.set_input_files("#upload", str(good))
+    page.wait_for_selector("#baseline-summary:has-text('Mine')")
+    assert page.locator("#error-box").count() == 0

@@ -1,0 +1,125 @@
+"""``caseflow app`` (:mod:`caseflow.app.command`, :mod:`caseflow.cli_app`): the install line without the
+web extra, this computer only, a port in use, its settings; and the hard limit on uploads
+(:class:`caseflow.app.serving.UploadLimit`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caseflow.app import INSTALL_LINE, command
+from caseflow.app.settings import AppSettings
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    command.add_arguments(p)
+    return p.parse_args(list(argv))
+
+
+def test_caseflow_app_without_the_web_extra_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import caseflow.app
+
+    monkeypatch.setattr(caseflow.app, "web_extra_installed", lambda: False)
+    assert command.run(_args()) == 2
+    err = capsys.readouterr().err
+    assert INSTALL_LINE in err
+    assert 'pip install "caseflow-csc[web]"' in err
+    with pytest.raises(caseflow.app.MissingWebExtraError, match="caseflow-csc"):
+        caseflow.app.create_app()
+
+
+def test_caseflow_app_serves_this_computer_only(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _args("--host", "0.0.0.0")
+    assert "invalid choice" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert command.run(_args("--port", str(taken.getsockname()[1]))) == 2
+    assert "is in use" in capsys.readouterr().err
+    settings = command.settings_from(_args("--folder", "here", "--reps", "60", "--years", "2"))
+    assert isinstance(settings, AppSettings)
+    assert (settings.folder, settings.replications, settings.max_replications, settings.years) == (
+        Path("here"),
+        60,
+        60,
+        2,
+    )
+
+
+# ------------------------------------------------------------------------------------- upload limit
+
+
+def test_uploads_over_the_hard_limit_are_refused_before_they_are_read() -> None:
+    from caseflow.app.serving import UploadLimit
+
+    reached: list[bytes] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            reached.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    def call(
+        headers: list[tuple[bytes, bytes]], chunks: list[bytes], path: str = "/session/x/upload/y"
+    ) -> int:
+        sent: list[dict[str, Any]] = []
+        queue = [
+            {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+            for i, c in enumerate(chunks)
+        ]
+
+        async def receive() -> dict[str, Any]:
+            return queue.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
+        asyncio.run(UploadLimit(app, 100)(scope, receive, send))
+        return int(next(m["status"] for m in sent if m["type"] == "http.response.start"))
+
+    assert call([(b"content-length", b"50")], [b"x" * 50]) == 200
+    assert call([(b"content-length", b"500")], [b"x" * 500]) == 413  # declared: nothing read
+    assert call([], [b"x" * 60, b"x" * 60]) == 413  # under-declared: stopped as it passes the limit
+    assert call([], [b"x" * 500], path="/other") == 200  # only uploads are limited here
+    assert reached[0] == b"x" * 50
+
+
+def test_caseflow_app_help_loads_no_web_framework() -> None:
+    """``caseflow --help`` and ``caseflow app --help`` stay quick: the command's module imports no Shiny."""
+    probe = (
+        "import sys, json, argparse\n"
+        "import caseflow.cli_app\n"
+        "p = argparse.ArgumentParser(); caseflow.cli_app.add_parser(p.add_subparsers(dest='command'))\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('shiny', 'uvicorn'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert json.loads(done.stdout) == []
+
+
+def test_the_cli_parser_takes_the_app_command() -> None:
+    import caseflow.cli_app
+
+    p = argparse.ArgumentParser()
+    caseflow.cli_app.add_parser(p.add_subparsers(dest="command"))
+    args = p.parse_args(["app", "--port", "8123", "--workers", "2"])
+    assert (args.command, args.port, args.workers, args.host) == ("app", 8123, 2, "127.0.0.1")
+    assert args.paths == {"--folder": "folder"}  # caseflow.cli.check_paths checks the folder first
