@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         sweep,
     )
     from caseflow.metrics import KPIS, compute_kpis
+    from caseflow.model.budget import Budget, BudgetError, BudgetExceededError, RunRefusedError
     from caseflow.replication import simulate
     from caseflow.scenario import Scenario, ScenarioError, load_scenario
 
@@ -45,6 +46,10 @@ _HOME = {
     "replications_needed": "caseflow.experiment",
     "run": "caseflow.experiment",
     "sweep": "caseflow.experiment",
+    "Budget": "caseflow.model.budget",
+    "BudgetError": "caseflow.model.budget",
+    "BudgetExceededError": "caseflow.model.budget",
+    "RunRefusedError": "caseflow.model.budget",
     "KPIS": "caseflow.metrics",
     "compute_kpis": "caseflow.metrics",
     "simulate": "caseflow.replication",
@@ -56,8 +61,12 @@ _HOME = {
 __all__ = [
     "DISTRIBUTION",
     "KPIS",
+    "Budget",
+    "BudgetError",
+    "BudgetExceededError",
     "Comparison",
     "Results",
+    "RunRefusedError",
     "Scenario",
     "ScenarioError",
     "Target",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from caseflow.costs import CostLedger
+from caseflow.model.budget import Budget
 from caseflow.model.capacity import Capacity
 from caseflow.model.simulation import (
     CapacityFactory,
@@ -64,6 +65,7 @@ def simulate(
     capacity: CapacityFactory = default_capacity,
     observers: Sequence[ObserverFactory] = (),
     stages: Sequence[type[StageGroup]] = DEFAULT_STAGES,
+    budget: Budget | None = None,
 ) -> ReplicationOutput:
     """Run one replication of ``scenario`` and return its records, costs included.
 
@@ -73,6 +75,11 @@ def simulate(
     ``capacity`` builds what does the statutory work (default: the workforce model, or sampled
     durations without one); ``observers`` are told of every month end after the cost ledger;
     ``stages`` are the pathway's stage groups. See :mod:`caseflow.model.simulation`.
+
+    ``budget`` (:class:`caseflow.Budget`): a replication estimated to need more events or memory than
+    its ceilings is refused before its first event (:class:`caseflow.RunRefusedError`; without a budget the
+    default ceilings apply); one given ``seconds`` or ``events`` stops when they are spent
+    (:class:`caseflow.BudgetExceededError`). Within its budget a run's results are exactly those without one.
     """
     attached: list[ObserverFactory] = [cost_ledger] if scenario.costs is not None else []
     return run_model(
@@ -86,4 +93,5 @@ def simulate(
         capacity=capacity,
         observers=[*attached, *observers],
         stages=stages,
+        budget=budget,
     )

@@ -27,9 +27,11 @@ from caseflow.experiment.executors import ExecutorSpec, batched, map_tasks
 from caseflow.experiment.results import Results
 from caseflow.experiment.store import ReplicationStore
 from caseflow.metrics import KPI, KPIS, compute_kpis
+from caseflow.model.budget import Budget, check
 from caseflow.replication import simulate
 from caseflow.scenario.loader import load_scenario
 from caseflow.scenario.schema import Scenario
+from caseflow.scenario.timeline import change_points
 
 __all__ = ["Job", "execute", "own_kpis", "provenance", "run", "run_job_batch", "run_replication"]
 
@@ -47,6 +49,9 @@ class Job:
     records: bool = False
     #: the KPIs to compute (None: the built-in catalogue)
     kpis: tuple[KPI, ...] | None = None
+    #: what the replication may cost (None: the default ceilings on its estimate, no limit while running);
+    #: not part of :meth:`key`, since a replication that finishes within its budget is the same either way
+    budget: Budget | None = None
 
     def key(self) -> str:
         years = "default" if self.years is None else str(self.years)
@@ -95,7 +100,12 @@ def run_job_batch(jobs: Sequence[Job]) -> list[Frames]:
     out: list[Frames] = []
     for job in jobs:
         rep = simulate(
-            job.scenario, seed=job.seed, replication=job.replication, years=job.years, records=job.records
+            job.scenario,
+            seed=job.seed,
+            replication=job.replication,
+            years=job.years,
+            records=job.records,
+            budget=job.budget,
         )
         kpis = compute_kpis(rep) if job.kpis is None else compute_kpis(rep, job.kpis)
         out.append((kpis, rep.case_records))
@@ -226,6 +236,7 @@ def run(
     store: str | Path | None = None,
     records: bool = False,
     kpis: Sequence[KPI] | None = None,
+    budget: Budget | None = None,
 ) -> Results:
     """Run ``replications`` independent replications of a scenario (or a scenario file).
 
@@ -238,11 +249,17 @@ def run(
     ``records``: also keep per-case episode records (``Results.case_records``).
     ``kpis``: the KPIs to compute, instead of the built-in catalogue :data:`caseflow.metrics.KPIS`
     (for your own, pass ``KPIS + (my_kpi,)``); tables and charts show their labels and bounds.
+    ``budget`` (:class:`caseflow.Budget`): what each replication may cost. A scenario whose replication
+    is estimated over the budget's ceilings (by default 50 million events or 4 GiB) is refused at once
+    with :class:`caseflow.RunRefusedError`, before any replication starts; ``seconds`` or ``events`` stop each
+    replication that spends them with :class:`caseflow.BudgetExceededError`.
     """
     scenario = as_scenario(scenario)
     _check(replications, seed, years)
     chosen = own_kpis(kpis)
+    # refused here, at once, rather than in every worker
+    check(scenario, years, budget, variants=[p.scenario for p in change_points(scenario)])
     started = time.time()
-    jobs = [Job(scenario, seed, r, years, records, chosen) for r in range(replications)]
+    jobs = [Job(scenario, seed, r, years, records, chosen, budget) for r in range(replications)]
     frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)
     return assemble(scenario, frames, seed, years, started, chosen)

@@ -20,6 +20,7 @@ import datetime as dt
 import gc
 import math
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ import simpy
 
 from caseflow.calendar import Calendar
 from caseflow.model.arrivals import draw_arrivals
+from caseflow.model.budget import Budget, Estimate, check, run_within
 from caseflow.model.capacity import Capacity, SampledDurations
 from caseflow.model.census import Census
 from caseflow.model.environment import Environment
@@ -198,6 +200,8 @@ class ReplicationOutput:
     stream_names: list[str] = field(default_factory=list)
     pathway: Pathway | None = None
     case_records: pd.DataFrame | None = None
+    #: the estimate made before the first event (:func:`caseflow.model.budget.estimate`)
+    estimate: Estimate | None = None
 
 
 def horizon_days(scenario: Scenario, years: int | None = None) -> tuple[int, int]:
@@ -255,6 +259,22 @@ def _calendar(scenario: Scenario, days: int, points: Sequence[ChangePoint]) -> C
     return Calendar(scenario.run.start_date, days + tail, lead_days=lead)
 
 
+def _run(
+    env: simpy.Environment,
+    until: float,
+    budget: Budget | None,
+    *,
+    started: float,
+    calendar: Calendar,
+    estimate: Estimate,
+) -> None:
+    """``env.run(until=until)``, within ``budget`` if it limits the run (:func:`.budget.run_within`)."""
+    if budget is not None and budget.limits_run:
+        run_within(env, until, budget, started=started, date_of=calendar.date, estimated=estimate.events)
+    else:
+        env.run(until=until)
+
+
 @_collector_tuned()
 def run_model(
     scenario: Scenario,
@@ -268,6 +288,7 @@ def run_model(
     capacity: CapacityFactory = default_capacity,
     observers: Sequence[ObserverFactory] = (),
     stages: Sequence[type[StageGroup]] = DEFAULT_STAGES,
+    budget: Budget | None = None,
 ) -> ReplicationOutput:
     """Run one replication of ``scenario``'s model and return its records (no costs: see
     :func:`caseflow.simulate`, which adds them).
@@ -277,9 +298,17 @@ def run_model(
     ``records`` keeps one row per stage episode of every child (open ones included at the end).
     Without ``records`` memory is bounded by the open caseload and the number of months.
     ``capacity``, ``observers`` and ``stages`` replace or extend the parts (module docstring).
+
+    Before anything is built, the replication's events and memory are estimated and it is refused
+    (:class:`~caseflow.model.budget.RunRefusedError`) if they are over ``budget``'s ceilings (by default
+    :data:`~caseflow.model.budget.DEFAULT_BUDGET`'s). A ``budget`` with ``seconds`` or ``events`` also
+    limits the run itself: it stops with :class:`~caseflow.model.budget.BudgetExceededError` when spent.
+    Within its budget a run gives exactly the results it gives without one.
     """
+    started = time.monotonic()
     days, warm_days = horizon_days(scenario, years)
     points = change_points(scenario)
+    estimate = check(scenario, years, budget, variants=[p.scenario for p in points])
     cal = _calendar(scenario, days, points)
     env = Environment()
     streams = Streams(seed, replication)
@@ -321,6 +350,7 @@ def run_model(
         warmup_months=sum(1 for t in month_ends if t <= warm_days),
         events=0,
         pathway=pathway if track_children else None,
+        estimate=estimate,
     )
     families = pathway.families
 
@@ -363,7 +393,7 @@ def run_model(
         if incoming is not None:
             env.process(incoming)
     env.process(month_ends_())
-    env.run(until=days + 0.5)
+    _run(env, days + 0.5, budget, started=started, calendar=cal, estimate=estimate)
     out.audits.append(pathway.audit())
     out.events = next(env._eid)  # SimPy's event counter: events scheduled in this run
     out.stream_names = streams.names
