@@ -65,6 +65,9 @@ def test_non_finite_number_inside_an_array_is_refused_with_its_index(baseline: S
         ("workforce.hours.assessment", 1e9, "2000"),
         ("recontact.delay_shape", 1e-12, "0.01"),
         ("cp_plan.review_interval_months", 1e6, "600"),
+        ("cp_plan.review_interval_months", 1e-9, "0.25"),
+        ("recontact.mean_delay_months", 0.01, "0.25"),
+        ("workforce.dynamics.agency_assignment_months", 0.001, "0.25"),
         ("opening_stock.looked_after", 10**9, f"{limits.MAX_CHILDREN}"),
     ],
 )

@@ -83,8 +83,9 @@ CapPerFTE = Annotated[float, Field(gt=0.0, le=1_000.0, description="children per
 TaskHours = Annotated[
     float, Field(ge=0.0, le=2_000.0, description="hours of a social worker's time (at most a year's work)")
 ]
-#: Months: a plan's review interval, a delay, an effect's length (at most 50 years).
-Months = Annotated[float, Field(gt=0.0, le=600.0, description="months (at most 600)")]
+#: Months: a plan's review interval, a delay, an effect's length: at least a week (a review or a return
+#: every instant would never let time pass) and at most 50 years.
+Months = Annotated[float, Field(ge=0.25, le=600.0, description="months (0.25 to 600)")]
 Duration = Annotated[float, Field(ge=0.0, le=600.0, description="months (at most 600)")]
 #: Edges of a banded duration (working days or months): at most 10 years of working days.
 WorkingDays = Annotated[StrictFloat, Field(ge=0.0, le=2_600.0)]
