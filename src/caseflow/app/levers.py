@@ -4,8 +4,9 @@ range, and the scenario field it sets.
 A :class:`Lever` is shown on the page as a labelled number with its unit and a sentence saying what it
 means; :func:`option_scenario` turns the values a user chose into a validated scenario (an option to
 compare with the baseline) through :meth:`caseflow.scenario.Scenario.with_overrides`. The levers come
-from the scenario itself (:func:`levers_for`): one set per team it has, so an authority's or an uploaded
-scenario's own teams are offered.
+from the scenario itself (:func:`levers_for`): for each team it has, its funded posts, posts held vacant
+and (for a case-holding team) caseload cap, so an authority's or an uploaded scenario's own teams are
+offered.
 
 Three kinds of value:
 
@@ -48,7 +49,6 @@ Kind = Literal["value", "share", "change"]
 #: The groups levers are shown in, in order.
 GROUPS: tuple[str, ...] = (
     "Social workers by team",
-    "Caseload caps",
     "Agency staff",
     "Demand",
     "Early help",
@@ -96,6 +96,12 @@ class Lever:
     minimum: float
     maximum: float
     step: float
+    #: for a team's lever: the team (its key in the scenario), and the label within the team's group
+    team: str | None = None
+    short: str = ""
+    #: which of a team's levers it is (``establishment``, ``held_vacant``, ``hard_cap``): every team's
+    #: lever of one aspect shares its help sentence
+    aspect: str = ""
 
     def shown(self, scenario: Scenario) -> float:
         """The lever's value in the scenario as it stands, as the page shows it."""
@@ -171,6 +177,9 @@ def _team_levers(scenario: Scenario) -> list[Lever]:
                 0.0,
                 float(math.ceil(top)),
                 0.5,
+                team,
+                "Funded posts",
+                "establishment",
             ),
             Lever(
                 _key("held_vacant", slug),
@@ -184,6 +193,9 @@ def _team_levers(scenario: Scenario) -> list[Lever]:
                 0.0,
                 90.0,
                 1.0,
+                team,
+                "Posts held vacant",
+                "held_vacant",
             ),
         ]
         if params.case_holding:
@@ -195,11 +207,14 @@ def _team_levers(scenario: Scenario) -> list[Lever]:
                     "children per FTE",
                     "The most children one full-time social worker in the team may hold. A child who "
                     "would take a worker over it waits, unallocated, until someone has room.",
-                    GROUPS[1],
+                    GROUPS[0],
                     "value",
                     max(1.0, math.floor(params.soft_cap / 2)),
                     float(max(60, math.ceil(params.hard_cap * 2))),
                     1.0,
+                    team,
+                    "Caseload cap",
+                    "hard_cap",
                 )
             )
     return out
@@ -218,7 +233,7 @@ def levers_for(scenario: Scenario) -> list[Lever]:
                 "% of vacancies",
                 "When a social worker leaves, the share of the empty posts covered by an agency worker "
                 "until a permanent one starts. Nationally about three quarters are.",
-                GROUPS[2],
+                GROUPS[1],
                 "share",
                 0.0,
                 100.0,
@@ -232,7 +247,7 @@ def levers_for(scenario: Scenario) -> list[Lever]:
             "Agency charge per hour",
             "£ an hour",
             "What the council pays an agency for an hour of a social worker's time, before inflation.",
-            GROUPS[2],
+            GROUPS[1],
             "value",
             1.0,
             300.0,
@@ -245,7 +260,7 @@ def levers_for(scenario: Scenario) -> list[Lever]:
             "% change",
             "More or fewer contacts about children from police, schools, health and others, for the "
             "whole period. 10 means 10% more than the baseline; −10 means 10% fewer.",
-            GROUPS[3],
+            GROUPS[2],
             "change",
             -90.0,
             200.0,
@@ -258,7 +273,7 @@ def levers_for(scenario: Scenario) -> list[Lever]:
             "FTE",
             "Family workers in the council's early help service. Families are offered early help "
             "only when a key worker has room; help lowers the chance they come back.",
-            GROUPS[4],
+            GROUPS[3],
             "value",
             0.0,
             float(max(100, math.ceil(scenario.early_help.key_workers * 3))),

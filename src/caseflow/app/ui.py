@@ -19,7 +19,7 @@ from shiny import ui
 
 from caseflow.app.baselines import ENGLAND, Authority
 from caseflow.app.jobs import JobState, JobStatus
-from caseflow.app.levers import GROUPS, Lever
+from caseflow.app.levers import GROUPS, Lever, team_words
 from caseflow.app.results import CostRow, HeadlineRow
 from caseflow.app.settings import AppSettings
 from caseflow.scenario.schema import Scenario
@@ -234,11 +234,57 @@ def baseline_summary(scenario: Scenario) -> Tag:
     ]
     return tags.div(
         tags.p(tags.strong(scenario.name), class_="mb-1"),
+        tags.p(scenario.description, class_="mb-1") if scenario.description else None,
         tags.dl(*[x for k, v in facts for x in (tags.dt(k, class_="fw-normal"), tags.dd(v, class_="mb-1"))]),
         class_="border rounded p-2 mt-2 small",
         id="baseline-summary",
         aria_live="polite",
     )
+
+
+def _number(lv: Lever, scenario: Scenario, label: str, described_by: str) -> Tag:
+    """A number input for a lever, its help tied to it by ``aria-describedby``."""
+    value = lv.shown(scenario)
+    tag = ui.input_numeric(
+        lv.key,
+        f"{label} ({lv.unit})",
+        int(value) if float(value).is_integer() else value,
+        min=lv.minimum,
+        max=lv.maximum,
+        step=lv.step,
+    )
+    for child in tag.children:
+        if isinstance(child, Tag) and child.name == "input":
+            child.attrs["aria-describedby"] = described_by
+    return tag
+
+
+def _team_levers(levers: Sequence[Lever], scenario: Scenario) -> TagList:
+    """One group per team (a fieldset: its name is read before each of its numbers), the help for each
+    kind of number given once, above them all."""
+    aspects: dict[str, Lever] = {}
+    for lv in levers:
+        aspects.setdefault(lv.aspect, lv)
+    helps = [
+        tags.p(tags.strong(first.short + ": "), first.help, id=f"help-{aspect}", class_="form-text mb-1")
+        for aspect, first in aspects.items()
+    ]
+    teams: dict[str, list[Lever]] = {}
+    for lv in levers:
+        teams.setdefault(lv.team or "", []).append(lv)
+    fieldsets = [
+        tags.fieldset(
+            tags.legend(team_words(team) + " team", class_="h6 mb-1"),
+            ui.layout_columns(
+                *[_number(lv, scenario, lv.short, f"help-{lv.aspect}") for lv in members],
+                col_widths=4,
+            ),
+            class_="border-top pt-2",
+            id=f"team-{members[0].key.split('__', 1)[-1]}",
+        )
+        for team, members in teams.items()
+    ]
+    return TagList(tags.div(*helps, class_="mb-2"), *fieldsets)
 
 
 def lever_inputs(levers: Sequence[Lever], scenario: Scenario) -> Tag:
@@ -248,26 +294,22 @@ def lever_inputs(levers: Sequence[Lever], scenario: Scenario) -> Tag:
         members = [lv for lv in levers if lv.group == group]
         if not members:
             continue
-        inputs = [
-            described(
-                ui.input_numeric(
-                    lv.key,
-                    f"{lv.label} ({lv.unit})",
-                    lv.shown(scenario),
-                    min=lv.minimum,
-                    max=lv.maximum,
-                    step=lv.step,
-                ),
-                lv.key,
-                lv.help,
-            )
+        by_team = [lv for lv in members if lv.team is not None]
+        others = [
+            TagList(_number(lv, scenario, lv.label, _help_id(lv.key)), _help(lv))
             for lv in members
+            if lv.team is None
         ]
-        panels.append(ui.accordion_panel(group, *inputs, value=group))
+        body = (_team_levers(by_team, scenario) if by_team else TagList(), *others)
+        panels.append(ui.accordion_panel(group, *body, value=group))
     return tags.div(
-        ui.accordion(*panels, id="lever_groups", open=list(GROUPS[:1]), multiple=True),
+        ui.accordion(*panels, id="lever_groups", open=list(GROUPS[:2]), multiple=True),
         ui.input_action_button("reset", "Put every number back to the baseline", class_="btn-link mt-2"),
     )
+
+
+def _help(lv: Lever) -> Tag:
+    return tags.div(lv.help, id=_help_id(lv.key), class_="form-text mb-3")
 
 
 def progress(status: JobStatus | None) -> TagChild:
