@@ -425,3 +425,13 @@ def test_the_engine_loads_no_web_framework() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert json.loads(done.stdout) == []
+
+
+def test_every_lever_is_documented(england: Scenario) -> None:
+    """docs/app.md's table names every lever the page offers, and the field it sets."""
+    text = (BASELINE.parents[1] / "docs" / "app.md").read_text(encoding="utf-8")
+    for lever in levers_for(england):
+        assert (lever.short or lever.label) in text, lever.key
+        field = lever.field if lever.team is None else lever.field.replace(f".{lever.team}.", ".<team>.")
+        assert f"`{field}" in text, field
+        assert lever.unit in text, lever.unit
