@@ -611,3 +611,50 @@ def test_scenario_text_never_becomes_a_formula(cli_run: CliRun, tmp_path: Path) 
         for line in csv.read_text(encoding="utf-8").splitlines():
             for cell in line.split(","):
                 assert not cell.strip('"').startswith(("=", "+", "@")), (csv.name, cell)
+
+
+def _tiny(tmp_path: Path) -> Path:
+    """A small authority's scenario file: a fifth of the baseline, one year, no warm-up."""
+    from caseflow.scenario.scale import scaled
+    from caseflow.scenario.writer import write_scenario
+
+    small = scaled(load_scenario(BASELINE), 0.2)
+    path = tmp_path / "tiny.toml"
+    overrides = {
+        "population": small.population,
+        "demand.contacts_per_year": small.demand.contacts_per_year,
+        "run.warmup_years": 0,
+        "run.years": 1,
+    }
+    write_scenario(path, overrides, extends=BASELINE)
+    return path
+
+
+def test_event_limit_stops_a_run_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--event-limit stops each replication at its limit with a message saying so (issue 14, item 2)."""
+    code = main(["run", str(_tiny(tmp_path)), "--reps", "1", "--event-limit", "2000", "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "the event budget of 2,000 events was spent" in err
+    assert "--event-limit N" in err
+    assert "Traceback" not in err
+
+
+def test_limits_that_are_not_positive_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    for flag, value in (("--time-limit", "0"), ("--time-limit", "nan"), ("--event-limit", "-3")):
+        with pytest.raises(SystemExit) as info:
+            main(["run", str(BASELINE), flag, value])
+        assert info.value.code == 2
+        assert flag in capsys.readouterr().err
+
+
+def test_a_generous_time_limit_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tiny = _tiny(tmp_path)
+    args = ["run", str(tiny), "--reps", "1", "--workers", "1", "--json"]
+    assert main([*args, str(tmp_path / "a.json")]) == 0
+    assert main([*args, str(tmp_path / "b.json"), "--time-limit", "600", "--event-limit", "100000000"]) == 0
+    a = json.loads((tmp_path / "a.json").read_text())
+    b = json.loads((tmp_path / "b.json").read_text())
+    a.pop("provenance", None)
+    b.pop("provenance", None)
+    assert a == b

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import math
 import os
 import sys
 import tempfile
@@ -33,6 +34,7 @@ from caseflow import cli_authority, cli_planning
 
 if TYPE_CHECKING:
     from caseflow.experiment.compare import Comparison
+    from caseflow.model.budget import Budget
 
 __all__ = ["DEBUG_VARIABLE", "check_paths", "main"]
 
@@ -64,6 +66,28 @@ _positive = _int_at_least(1)
 _non_negative = _int_at_least(0)
 
 
+def _positive_number(text: str) -> float:
+    """argparse type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+    return value
+
+
+def _budget(args: argparse.Namespace) -> Budget | None:
+    """The run-time budget of ``--time-limit`` and ``--event-limit`` (None when neither is given)."""
+    minutes = getattr(args, "time_limit", None)
+    events = getattr(args, "event_limit", None)
+    if minutes is None and events is None:
+        return None
+    from caseflow.model.budget import Budget
+
+    return Budget(seconds=None if minutes is None else 60.0 * minutes, events=events)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="caseflow",
@@ -82,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--store", metavar="DIR", help="save each finished replication here; rerun to resume")
         sp.add_argument(
             "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar"
+        )
+        sp.add_argument(
+            "--time-limit",
+            type=_positive_number,
+            metavar="MINUTES",
+            help="stop a replication that runs longer than this (wall-clock minutes)",
+        )
+        sp.add_argument(
+            "--event-limit",
+            type=_positive,
+            metavar="N",
+            help="stop a replication that needs more than N simulation events",
         )
 
     r = sub.add_parser("run", help="run a scenario and print its KPIs with 95%% confidence intervals")
@@ -171,6 +207,7 @@ def _run(args: argparse.Namespace, progress: bool) -> int:
         workers=args.workers,
         progress=progress,
         store=args.store,
+        budget=_budget(args),
     )
     print(format_headline(results))
     if args.json:
@@ -197,6 +234,11 @@ def _report_failure(exc: Exception, args: argparse.Namespace) -> int:
         traceback.print_exception(exc, file=sys.stderr)
     if _meant_for_the_user(exc):
         print(f"caseflow: {exc}", file=sys.stderr)
+        if type(exc).__name__ == "BudgetExceededError":
+            print(
+                "On the command line the limits are --time-limit MINUTES and --event-limit N.",
+                file=sys.stderr,
+            )
         return EXIT_INVALID
     if isinstance(exc, OSError):
         message = _io_problem(exc)
@@ -467,6 +509,7 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
         workers=args.workers,
         progress=progress,
         store=args.store,
+        budget=_budget(args),
     )
     _show_comparison(args, comparison, wanted)
     return EXIT_OK

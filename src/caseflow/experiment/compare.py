@@ -16,9 +16,10 @@ import pandas as pd
 
 from caseflow.experiment.executors import ExecutorSpec
 from caseflow.experiment.results import Results
-from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute, own_kpis
+from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute, own_kpis, refuse_early
 from caseflow.experiment.stats import t_interval
 from caseflow.metrics import KPI
+from caseflow.model.budget import Budget
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["Comparison", "compare", "named_scenarios"]
@@ -127,13 +128,15 @@ def compare(
     store: str | Path | None = None,
     common_random_numbers: bool = True,
     kpis: Sequence[KPI] | None = None,
+    budget: Budget | None = None,
 ) -> Comparison:
     """Run several scenarios on common random numbers and report paired effects against ``baseline``.
 
     ``scenarios`` is ``{name: scenario or path}`` or a list (named by each scenario's ``name``).
     The baseline is ``baseline`` or the first scenario. ``common_random_numbers=False`` gives each
     scenario independent streams instead (to show what CRN buys). ``kpis``: the KPIs to compute
-    (default: the built-in catalogue; see :func:`caseflow.run`).
+    (default: the built-in catalogue; see :func:`caseflow.run`). ``budget``: what each replication may
+    cost, as for :func:`caseflow.run`; every scenario is checked against it before any replication.
     """
     named = named_scenarios(scenarios)
     if len(named) < 2:
@@ -143,13 +146,16 @@ def compare(
         raise ValueError(f"baseline {base!r} is not one of {', '.join(named)}")
     _check(replications, seed, years)
     chosen = own_kpis(kpis)
+    refuse_early(list(named.values()), years, budget)
     started = time.time()
     seeds = {
         name: seed if common_random_numbers else seed + i * _INDEPENDENT_SEED_STRIDE
         for i, name in enumerate(named)
     }
     jobs = [
-        Job(s, seeds[name], r, years, kpis=chosen) for name, s in named.items() for r in range(replications)
+        Job(s, seeds[name], r, years, kpis=chosen, budget=budget)
+        for name, s in named.items()
+        for r in range(replications)
     ]
     frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)
     results = {}

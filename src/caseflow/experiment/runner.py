@@ -224,6 +224,13 @@ def assemble(
     )
 
 
+def refuse_early(scenarios: Sequence[Scenario], years: int | None, budget: Budget | None) -> None:
+    """Refuse at once, before any replication starts (rather than in every worker), a scenario whose
+    replication is estimated over ``budget``'s ceilings (:func:`caseflow.model.budget.check`)."""
+    for s in scenarios:
+        check(s, years, budget, variants=[p.scenario for p in change_points(s)])
+
+
 def run(
     scenario: Scenario | str | Path,
     *,
@@ -257,8 +264,7 @@ def run(
     scenario = as_scenario(scenario)
     _check(replications, seed, years)
     chosen = own_kpis(kpis)
-    # refused here, at once, rather than in every worker
-    check(scenario, years, budget, variants=[p.scenario for p in change_points(scenario)])
+    refuse_early([scenario], years, budget)
     started = time.time()
     jobs = [Job(scenario, seed, r, years, records, chosen, budget) for r in range(replications)]
     frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)

@@ -24,9 +24,10 @@ from typing import Any
 import pandas as pd
 
 from caseflow.experiment.executors import ExecutorSpec
-from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute, own_kpis
+from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute, own_kpis, refuse_early
 from caseflow.experiment.stats import summarise
 from caseflow.metrics import KPI
+from caseflow.model.budget import Budget
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["grid_points", "sweep", "sweep_jobs"]
@@ -48,6 +49,7 @@ def sweep_jobs(
     replications: int = 10,
     seed: int = 0,
     kpis: Sequence[KPI] | None = None,
+    budget: Budget | None = None,
 ) -> list[Job]:
     """The replications :func:`sweep` runs, point by point, in order (``Job.key()`` names each one's file
     in a store): compare them with ``ReplicationStore(store).keys()`` to see what a resumed sweep will run.
@@ -59,7 +61,8 @@ def sweep_jobs(
     if not points:
         raise ValueError("the sweep has no points")
     variants = [scenario.with_overrides(p, name=f"{scenario.name}[{i}]") for i, p in enumerate(points)]
-    return [Job(v, seed, r, years, kpis=chosen) for v in variants for r in range(replications)]
+    refuse_early(variants, years, budget)
+    return [Job(v, seed, r, years, kpis=chosen, budget=budget) for v in variants for r in range(replications)]
 
 
 def sweep(
@@ -75,6 +78,7 @@ def sweep(
     store: str | Path | None = None,
     level: float = 0.95,
     kpis: Sequence[KPI] | None = None,
+    budget: Budget | None = None,
 ) -> pd.DataFrame:
     """Run ``base`` with each point's overrides; return one row per (point, KPI) with mean and CI.
 
@@ -83,9 +87,13 @@ def sweep(
     ``kpis``: the KPIs to compute (default: the built-in catalogue; see :func:`caseflow.run`).
     ``store``: a folder where each finished replication is saved; run the same sweep again with the same
     store and only the missing replications run (the table is the same as an uninterrupted sweep's).
+    ``budget``: what each replication may cost, as for :func:`caseflow.run`; every point is checked
+    against it before any replication.
     """
     points = grid_points(grid)  # once: a grid given as a generator is read once
-    jobs = sweep_jobs(base, points, years=years, replications=replications, seed=seed, kpis=kpis)
+    jobs = sweep_jobs(
+        base, points, years=years, replications=replications, seed=seed, kpis=kpis, budget=budget
+    )
     chosen = jobs[0].kpis
     started = time.time()
     variants = [job.scenario for job in jobs[::replications]]
