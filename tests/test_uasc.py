@@ -176,3 +176,18 @@ def test_transfers_from_a_date(variant: Variant) -> None:
     moved = out.recorder.counts["cla_ceased_transferred"]
     assert sum(moved[:12]) == 0  # 2025-26: none
     assert sum(moved[12:]) > 300  # 2026-27: all
+
+
+@pytest.mark.parametrize(("before", "after"), [(0.0, 365.0), (365.0, 0.0), (365.0, 730.0)])
+def test_arrivals_follow_a_change_of_rate(variant: Variant, before: float, after: float) -> None:
+    """A time-phased change of uasc_per_year is followed, not silently ignored (issue 14): from 0 (the
+    arrivals process keeps looking), to 0, and doubled."""
+    change = {"date": dt.date(2026, 4, 1), "field": "looked_after.uasc_per_year", "value": after}
+    s = variant({**UASC_ONLY, "looked_after.uasc_per_year": before, "changes": [change]})
+    starts = simulate(s, seed=5, years=1).recorder.counts.get("cla_starts_uasc", [0.0] * 24)
+    first, second = sum(starts[:12]), sum(starts[12:])
+    for rate, seen in ((before, first), (after, second)):
+        if rate == 0:
+            assert seen <= 2  # at most the arrival whose gap was drawn before the change
+        else:
+            assert abs(seen - rate) < 5 * rate**0.5  # Poisson: within 5 standard deviations

@@ -49,6 +49,10 @@ _STAYS = object()
 _COURT_ENTRIES = frozenset({CareEntry.FROM_CP_PLAN, CareEntry.FROM_CIN_PLAN, CareEntry.EMERGENCY})
 
 
+#: Days between looks at a UASC arrival rate of 0, in a scenario whose changes may raise it.
+UASC_RECHECK_DAYS = 30.0
+
+
 @mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
 class LookedAfter(StageGroup):
     name = "looked_after"
@@ -222,13 +226,21 @@ class LookedAfter(StageGroup):
 
         A share ``looked_after.uasc_transferred_out`` are transferred to another authority after an
         exponential time of mean ``uasc_transfer_days``: their episode ends by route ``transferred``.
+
+        The rate is the one in force when each gap is drawn, so a time-phased change of
+        ``uasc_per_year`` takes effect from the next arrival; with none arriving (a rate of 0), the
+        rate is looked at again every :data:`UASC_RECHECK_DAYS`, if the scenario has changes at all.
         """
-        rate = self.s.looked_after.uasc_per_year / DAYS_PER_YEAR
-        if rate <= 0:
-            return
         r = self.pathway.streams["arrivals.uasc"]
         env, families = self.env, self.pathway.families
+        changes = bool(self.s.changes)
         while True:
+            rate = self.s.looked_after.uasc_per_year / DAYS_PER_YEAR
+            if rate <= 0:
+                if not changes or env.now + UASC_RECHECK_DAYS >= horizon:
+                    return
+                yield env.timeout(UASC_RECHECK_DAYS)
+                continue
             gap = r.exponential(1.0 / rate)
             if env.now + gap >= horizon:
                 return
