@@ -1,5 +1,9 @@
 """What the web app's tests share: a small, quick scenario folder, and a served app to drive.
 
+:func:`serving` serves the app in this process (a uvicorn server on a thread: coverage sees the page's
+code run, and worker processes still run the simulations); :func:`served` runs ``python -m
+caseflow.app`` as a user would, in a process of its own.
+
 The small authority is the England-average one scaled to a tenth (6,000 children, staffing scaled with
 it) with no warm-up year, written as one self-contained file, so that a replication of one year takes a
 fraction of a second; ``variant.toml`` beside it ``extends`` it, as an upload may extend a bundled file.
@@ -13,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -40,6 +45,33 @@ def write_small_scenarios(folder: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+@contextlib.contextmanager
+def serving(base: Path, folder: Path, *, workers: int = 2, timeout: float = 60.0) -> Iterator[str]:
+    """Serve the app in this process on a free port; yield its address; stop it (and its workers) after."""
+    import uvicorn
+
+    from caseflow.app.serving import asgi_app
+    from caseflow.app.settings import AppSettings
+
+    settings = AppSettings(folder=folder, base=base, years=1, replications=2, workers=workers)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(asgi_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="caseflow-app-under-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True  # the app's shutdown closes its worker pool
+        thread.join(timeout=30)
 
 
 def free_port() -> int:

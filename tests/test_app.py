@@ -342,6 +342,28 @@ def test_runs_go_to_worker_processes_and_never_hold_up_the_caller(small: Scenari
     assert a.equals(b)
 
 
+def test_runs_go_to_a_dask_cluster_when_one_is_configured(small: Scenario) -> None:
+    """A scheduler address sends the replications to the cluster; progress and cancel work the same."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        runner = JobRunner(cluster.scheduler_address)
+        try:
+            job = runner.submit(_request(small))
+            assert job.wait(60)
+            assert job.status().state is JobState.DONE, job.status().message
+            assert job.status().done == 4
+            long = runner.submit(_request(small, establishment=2.0, reps=30))
+            while long.status().done < 1:
+                time.sleep(0.02)
+            long.cancel()
+            assert long.status().state is JobState.CANCELLED
+        finally:
+            runner.close()
+    assert job.result is not None
+    assert set(job.result.names) == {SMALL_NAME, "Option"}
+
+
 def test_too_many_runs_at_once_are_refused(small: Scenario) -> None:
     runner = JobRunner("sequential", max_jobs=1)
     try:

@@ -1,10 +1,12 @@
 """The web app in a real browser: headless Chromium (Debian's ``chromium``, driven by Playwright) through
 the journeys a planner or finance officer takes.
 
-The app is served by ``python -m caseflow.app`` on a free port of 127.0.0.1, exactly as ``caseflow app``
-serves it (worker processes included), with a small authority (6,000 children, one year, two
-replications) so that a run takes a second or two. Playwright never downloads a browser here: it is
-pointed at the system's ``chromium`` (``apt-get install -y chromium``; ``.ci/run`` installs it).
+The app is served on a free port of 127.0.0.1 as ``caseflow app`` serves it (the same ASGI app, worker
+processes included; uvicorn on a thread of this process, so that coverage sees the page's code), with a
+small authority (6,000 children, one year, two replications) so that a run takes a second or two.
+``tests/test_app_command.py`` starts ``python -m caseflow.app`` itself. Playwright never downloads a
+browser here: it is pointed at the system's ``chromium`` (``apt-get install -y chromium``; ``.ci/run``
+installs it).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import openpyxl
 import pytest
 from playwright.sync_api import sync_playwright
-from tests.app_support import SMALL_NAME, served, write_small_scenarios
+from tests.app_support import SMALL_NAME, serving, write_small_scenarios
 
 import caseflow
 
@@ -33,7 +35,7 @@ WAIT_MS = 60_000
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("app")
     base = write_small_scenarios(root / "scenarios")
-    with served(base, root / "folder", "--workers", "2") as url:
+    with serving(base, root / "folder") as url:
         yield url
 
 
@@ -115,6 +117,12 @@ def test_change_a_lever_run_read_the_result_and_download_the_workbook(
     book = openpyxl.load_workbook(saved, read_only=True)
     assert "Summary" in book.sheetnames
     book.close()
+
+    with page.expect_download() as download:
+        page.click("#download_briefing")
+    briefing = tmp_path / "briefing.html"
+    download.value.save_as(briefing)
+    assert "Option against Small test authority" in briefing.read_text(encoding="utf-8")
 
     with page.expect_download() as download:
         page.click("#download_scenario")

@@ -123,3 +123,38 @@ def test_the_cli_parser_takes_the_app_command() -> None:
     args = p.parse_args(["app", "--port", "8123", "--workers", "2"])
     assert (args.command, args.port, args.workers, args.host) == ("app", 8123, 2, "127.0.0.1")
     assert args.paths == {"--folder": "folder"}  # caseflow.cli.check_paths checks the folder first
+
+
+def test_python_m_caseflow_app_serves_the_page(tmp_path: Path) -> None:
+    """The command as a user runs it: in a process of its own, on 127.0.0.1, the page and its limits."""
+    import http.client
+    import urllib.request
+
+    from tests.app_support import served, write_small_scenarios
+
+    base = write_small_scenarios(tmp_path / "scenarios")
+    with served(base, tmp_path / "folder", "--workers", "1") as url:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            page = answer.read().decode("utf-8")
+        assert "caseflow: children&#39;s social care what-if" in page or "children's social care" in page
+        # an upload declaring more than the hard limit is refused before a byte of it is read
+        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=10)
+        conn.putrequest("POST", "/session/x/upload/y")
+        conn.putheader("Content-Length", str(4 * 2**20 + 1))
+        conn.endheaders()
+        assert conn.getresponse().status == 413
+        conn.close()
+    assert sorted(p.name for p in (tmp_path / "folder").iterdir()) == ["replications", "sessions", "tmp"]
+
+
+def test_caseflow_app_says_where_to_open_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import caseflow.app.serving
+
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(caseflow.app.serving, "serve", lambda *a: calls.append(a))
+    assert command.run(_args("--port", "8765", "--folder", "somewhere", "--workers", "3")) == 0
+    assert "open http://127.0.0.1:8765 in your web browser" in capsys.readouterr().out
+    ((host, port, settings),) = calls
+    assert (host, port, settings.workers, settings.folder) == ("127.0.0.1", 8765, 3, Path("somewhere"))

@@ -19,7 +19,7 @@ from caseflow.app.server import make_server
 from caseflow.app.settings import AppSettings
 from caseflow.app.ui import page
 
-__all__ = ["UploadLimit", "create_app", "serve"]
+__all__ = ["UploadLimit", "asgi_app", "create_app", "serve"]
 
 Scope = dict[str, Any]
 
@@ -101,6 +101,12 @@ def create_app(settings: AppSettings | None = None, **kwargs: Any) -> App:
     return app
 
 
+def asgi_app(settings: AppSettings) -> UploadLimit:
+    """The app as served: :func:`create_app` behind the hard limit on uploads (four times the largest
+    scenario file, so that a file a little too large still reaches the page's own, clearer, message)."""
+    return UploadLimit(create_app(settings), 4 * settings.max_upload_bytes)
+
+
 def serve(
     host: str = "127.0.0.1", port: int = 8000, settings: AppSettings | None = None, **kwargs: Any
 ) -> None:
@@ -110,6 +116,6 @@ def serve(
     settings = settings if settings is not None else AppSettings(**kwargs)
     settings.temporary.mkdir(parents=True, exist_ok=True)
     tempfile.tempdir = str(settings.temporary)  # this process serves the app: keep its temporary files in
-    app = create_app(settings)
+    app = asgi_app(settings)
     logging.getLogger("caseflow.app").info("caseflow app on http://%s:%d", host, port)
-    uvicorn.run(UploadLimit(app, 4 * settings.max_upload_bytes), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
