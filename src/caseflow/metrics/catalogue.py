@@ -1222,7 +1222,9 @@ def source_kpi(name: str) -> KPI | None:
                 label=label.format(**fill),
                 short=short.format(**fill),
                 section="Demand",
-                upper=100.0 if unit == "%" else None,  # a source's referrals are some of its contacts
+                # no upper bound: like contact_to_referral_pct, a ratio of two flows in a period can pass
+                # 100% (a month's referrals include those from the previous month's contacts)
+                upper=None,
             )
     return None
 
