@@ -77,6 +77,19 @@ def _positive_number(text: str) -> float:
     return value
 
 
+def _experiment_settings(args: argparse.Namespace, progress: bool) -> dict[str, Any]:
+    """The keyword arguments of ``caseflow.run`` and ``compare`` from the flags they share."""
+    return {
+        "years": args.years,
+        "replications": args.reps,
+        "seed": args.seed,
+        "workers": args.workers,
+        "progress": progress,
+        "store": args.store,
+        "budget": _budget(args),
+    }
+
+
 def _budget(args: argparse.Namespace) -> Budget | None:
     """The run-time budget of ``--time-limit`` and ``--event-limit`` (None when neither is given)."""
     minutes = getattr(args, "time_limit", None)
@@ -199,16 +212,7 @@ def _run(args: argparse.Namespace, progress: bool) -> int:
     from caseflow.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario)
-    results = run(
-        scenario,
-        years=args.years,
-        replications=args.reps,
-        seed=args.seed,
-        workers=args.workers,
-        progress=progress,
-        store=args.store,
-        budget=_budget(args),
-    )
+    results = run(scenario, **_experiment_settings(args, progress))
     print(format_headline(results))
     if args.json:
         write_json(args.json, results.to_json_dict())
@@ -501,16 +505,7 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
     if args.kpis is not None:
         wanted = cli_planning.names_of("--kpis", args.kpis)
         cli_planning.check_kpis("--kpis", wanted, cli_planning.comparison_kpis(scenarios))
-    comparison = compare(
-        scenarios,
-        years=args.years,
-        replications=args.reps,
-        seed=args.seed,
-        workers=args.workers,
-        progress=progress,
-        store=args.store,
-        budget=_budget(args),
-    )
+    comparison = compare(scenarios, **_experiment_settings(args, progress))
     _show_comparison(args, comparison, wanted)
     return EXIT_OK
 
