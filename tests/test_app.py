@@ -166,6 +166,14 @@ def test_a_recruitment_campaign_adds_posts_from_its_date(england: Scenario) -> N
     )
     with pytest.raises(LeverError, match="no team"):
         option_scenario(england, {}, campaigns=[Campaign("nobody", 1, dt.date(2026, 4, 1))])
+    # on top of the posts the option itself funds
+    both = option_scenario(england, {"establishment__cin_cp": 60}, campaigns=[campaign])
+    assert both.workforce is not None
+    assert both.workforce.changes[0].establishment == 66.0
+    with pytest.raises(LeverError) as err:
+        option_scenario(england, {}, campaigns=[Campaign("cin_cp", -2, dt.date(2020, 4, 1), fill_months=0)])
+    assert [what.split(" ")[0] for _, what in err.value.problems] == ["extra", "months", "must"]
+    assert "1 April 2025, when the simulation starts" in err.value.problems[2][1]
 
 
 def test_teams_with_odd_names_still_get_distinct_identifiers(england: Scenario) -> None:

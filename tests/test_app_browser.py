@@ -138,6 +138,14 @@ def test_a_run_can_be_cancelled(page: Any) -> None:
     page.fill("#establishment__cin_cp", "3")
     page.press("#establishment__cin_cp", "Tab")
     page.wait_for_selector("#changes li")
+    page.click("text=Recruitment campaign")  # open its group: two more posts from the start
+    page.select_option("#campaign_team", "cin_cp")
+    page.fill("#campaign_posts", "2")
+    page.press("#campaign_posts", "Tab")
+    page.wait_for_selector("#changes li:has-text('Recruitment campaign')")
+    assert "2 more posts in the child in need and child protection team from 1 April 2025" in page.inner_text(
+        "#changes"
+    )
     page.click("#run")
     page.wait_for_selector("#run-state:has-text('Running')")
     page.click("#cancel")

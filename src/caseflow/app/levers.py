@@ -54,6 +54,9 @@ GROUPS: tuple[str, ...] = (
     "Early help",
 )
 
+#: The most posts a recruitment campaign may add to a team.
+MAX_CAMPAIGN_POSTS = 500
+
 #: Teams in plain words (others: the name with spaces).
 _TEAM_WORDS = {
     "front_door": "Front door and MASH",
@@ -299,11 +302,29 @@ class Campaign:
             f"{self.start:%-d %B %Y}, filled in about {_n(self.fill_months)} months"
         )
 
-    def change(self, scenario: Scenario) -> dict[str, Any]:
-        """The time-phased change (a ``workforce.changes`` entry) for ``scenario``."""
+    def check(self, scenario: Scenario) -> None:
+        """:class:`LeverError` if the campaign cannot be run in ``scenario``, saying what is allowed."""
+        where = "Recruitment campaign"
         if scenario.workforce is None or self.team not in scenario.workforce.teams:
-            raise LeverError([("Recruitment campaign", f"the scenario has no team {self.team!r}")])
-        now = _establishment_at(scenario, self.team, self.start)
+            raise LeverError([(where, f"the scenario has no team {self.team!r}")])
+        problems = []
+        if not (math.isfinite(self.posts) and 0 < self.posts <= MAX_CAMPAIGN_POSTS):
+            problems.append(
+                (where, f"extra posts must be more than 0 and at most {MAX_CAMPAIGN_POSTS:,} FTE")
+            )
+        if not (math.isfinite(self.fill_months) and 0.25 <= self.fill_months <= 36):
+            problems.append((where, "months to fill the posts must be from 0.25 (a week) to 36"))
+        first = scenario.run.start_date
+        if self.start < first:
+            problems.append((where, f"must start on or after {first:%-d %B %Y}, when the simulation starts"))
+        if problems:
+            raise LeverError(problems)
+
+    def change(self, scenario: Scenario, establishment: float | None = None) -> dict[str, Any]:
+        """The time-phased change (a ``workforce.changes`` entry) for ``scenario``; ``establishment``:
+        the team's own establishment if the option changes it."""
+        self.check(scenario)
+        now = _establishment_at(scenario, self.team, self.start, establishment)
         return {
             "date": self.start,
             "team": self.team,
@@ -312,10 +333,11 @@ class Campaign:
         }
 
 
-def _establishment_at(scenario: Scenario, team: str, when: dt.date) -> float:
-    """The team's establishment on ``when``: its own, changed by any earlier dated change."""
+def _establishment_at(scenario: Scenario, team: str, when: dt.date, own: float | None = None) -> float:
+    """The team's establishment on ``when``: its own (``own`` if given), changed by any earlier dated
+    change."""
     assert scenario.workforce is not None
-    value = scenario.workforce.teams[team].establishment
+    value = scenario.workforce.teams[team].establishment if own is None else own
     for ch in sorted(scenario.workforce.changes, key=lambda c: c.date):
         if ch.team == team and ch.establishment is not None and ch.date <= when:
             value = ch.establishment
@@ -358,7 +380,9 @@ def option_overrides(
         if scenario.workforce is None:
             raise LeverError([("Recruitment campaign", "the scenario has no social-worker teams")])
         existing = [c.model_dump(exclude_none=True) for c in scenario.workforce.changes]
-        out["workforce.changes"] = existing + [c.change(scenario) for c in campaigns]
+        out["workforce.changes"] = existing + [
+            c.change(scenario, out.get(f"workforce.teams.{c.team}.establishment")) for c in campaigns
+        ]
         notes["workforce.changes"] = "set in the caseflow web app: " + "; ".join(
             c.describe() for c in campaigns
         )

@@ -24,7 +24,7 @@ from shiny.types import ImgData
 from caseflow.app import ui as page
 from caseflow.app.baselines import ENGLAND, Baselines
 from caseflow.app.jobs import BusyError, Job, JobRunner, JobState, JobStatus, RunRequest
-from caseflow.app.levers import Lever, LeverError, levers_for, option_scenario
+from caseflow.app.levers import Campaign, Lever, LeverError, levers_for, option_scenario
 from caseflow.app.results import cost_rows, headline_rows
 from caseflow.app.settings import AppSettings, RunLimitError
 from caseflow.app.uploads import SessionFolder, UploadError, accept_upload
@@ -205,11 +205,11 @@ def _lever_part(input: Inputs, state: _State) -> Callable[[], list[Lever]]:
             return None
         values = _values(input, levers())
         try:
-            option_scenario(scenario, values, name=_option_name(scenario), levers=levers())
+            _, campaigns = _option(input, scenario, levers())
         except LeverError as exc:
             return page.error_box("Some numbers cannot be used", exc.problems)
         changed = [(lv, v) for lv, v in _changed(levers(), values, scenario)]
-        if not changed:
+        if not changed and not campaigns:
             return tags.p(
                 "No changes yet: your option is the same as the baseline.", id="changes", class_="form-text"
             )
@@ -219,13 +219,47 @@ def _lever_part(input: Inputs, state: _State) -> Callable[[], list[Lever]]:
                 *[
                     tags.li(f"{lv.label}: {_num(lv.shown(scenario))} → {_num(v)} {lv.unit}")
                     for lv, v in changed
-                ]
+                ],
+                *[tags.li(f"Recruitment campaign: {c.describe()}") for c in campaigns],
             ),
             id="changes",
             aria_live="polite",
         )
 
     return levers
+
+
+def _campaigns(input: Inputs) -> list[Campaign]:
+    """The recruitment campaign on the page, if it adds posts (``LeverError`` if its numbers are not)."""
+    if "campaign_posts" not in input:
+        return []
+    posts, fill, start, team = (
+        input.campaign_posts(),
+        input.campaign_fill(),
+        input.campaign_start(),
+        input.campaign_team(),
+    )
+    if posts in (None, 0):
+        return []
+    if not isinstance(posts, int | float) or not isinstance(fill, int | float) or start is None or not team:
+        raise LeverError(
+            [
+                (
+                    "Recruitment campaign",
+                    "give the team, the extra posts, the start date and the months to fill",
+                )
+            ]
+        )
+    return [Campaign(str(team), float(posts), start, float(fill))]
+
+
+def _option(input: Inputs, scenario: Scenario, levers: list[Lever]) -> tuple[Scenario, list[Campaign]]:
+    """The option the page describes (``LeverError`` naming what cannot be used)."""
+    campaigns = _campaigns(input)
+    option = option_scenario(
+        scenario, _values(input, levers), name=_option_name(scenario), levers=levers, campaigns=campaigns
+    )
+    return option, campaigns
 
 
 def _values(input: Inputs, levers: list[Lever]) -> dict[str, Any]:
@@ -267,7 +301,7 @@ def _request(
     if scenario is None:
         return ("Choose a baseline first", [])
     try:
-        option = option_scenario(scenario, _values(input, levers), name=_option_name(scenario), levers=levers)
+        option, _ = _option(input, scenario, levers)
     except LeverError as exc:
         return ("Some numbers cannot be used", exc.problems)
     years, reps = _whole(input.years()), _whole(input.replications())

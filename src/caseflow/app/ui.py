@@ -302,10 +302,52 @@ def lever_inputs(levers: Sequence[Lever], scenario: Scenario) -> Tag:
         ]
         body = (_team_levers(by_team, scenario) if by_team else TagList(), *others)
         panels.append(ui.accordion_panel(group, *body, value=group))
+        if group == GROUPS[0] and scenario.workforce is not None and scenario.workforce.enabled:
+            panels.append(ui.accordion_panel(CAMPAIGN, *_campaign_inputs(scenario), value=CAMPAIGN))
     return tags.div(
         ui.accordion(*panels, id="lever_groups", open=list(GROUPS[:2]), multiple=True),
         ui.input_action_button("reset", "Put every number back to the baseline", class_="btn-link mt-2"),
     )
+
+
+CAMPAIGN = "Recruitment campaign"
+_CAMPAIGN_HELP = (
+    "A campaign adds funded posts to one team from a date. The new posts are filled after about the "
+    "months given (adverts, interviews, notice periods) instead of the usual time to fill a post. "
+    "Leave the extra posts at 0 for no campaign."
+)
+
+
+def _campaign_inputs(scenario: Scenario) -> list[TagChild]:
+    assert scenario.workforce is not None
+    teams = {t: team_words(t) for t in scenario.workforce.teams}
+    holding = [t for t, p in scenario.workforce.teams.items() if p.case_holding]
+    start = scenario.run.start_date
+    fields = [
+        ui.input_select("campaign_team", "Team", teams, selected=holding[0] if holding else None),
+        ui.input_numeric("campaign_posts", "Extra funded posts (FTE)", 0, min=0, max=500, step=0.5),
+        ui.input_date(
+            "campaign_start",
+            "From (day/month/year)",
+            value=start,
+            min=start,
+            format="dd/mm/yyyy",
+            language="en-GB",
+        ),
+        ui.input_numeric("campaign_fill", "Months to fill the new posts", 4, min=0.25, max=36, step=0.5),
+    ]
+    for tag in fields:
+        for child in tag.children:
+            if isinstance(child, Tag) and child.name in ("input", "select"):
+                child.attrs["aria-describedby"] = "help-campaign"
+            elif isinstance(child, Tag):  # a select or a date input sits inside a wrapper
+                for inner in child.children:
+                    if isinstance(inner, Tag) and inner.name in ("input", "select"):
+                        inner.attrs["aria-describedby"] = "help-campaign"
+    return [
+        tags.p(_CAMPAIGN_HELP, id="help-campaign", class_="form-text mb-2"),
+        ui.layout_columns(*fields, col_widths=3),
+    ]
 
 
 def _help(lv: Lever) -> Tag:
