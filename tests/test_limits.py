@@ -208,3 +208,25 @@ def test_every_bundled_scenario_is_inside_the_bounds() -> None:
     for f in files:
         assert f.stat().st_size < limits.MAX_FILE_BYTES
         load_scenario(f)  # raises if any bundled value is out of bounds
+
+
+def test_within_keeps_every_file_of_a_chain_inside_a_folder(tmp_path: Path) -> None:
+    """load_scenario(within=...) reads nothing outside the folder, by path, by .. or by a link."""
+    inside = tmp_path / "uploads"
+    inside.mkdir()
+    for target in (str(BASELINE), "../outside.toml", "link.toml"):
+        (tmp_path / "outside.toml").write_text(f'extends = "{BASELINE}"\n', encoding="utf-8")
+        (inside / "link.toml").unlink(missing_ok=True)
+        (inside / "link.toml").symlink_to(tmp_path / "outside.toml")
+        upload = inside / "upload.toml"
+        upload.write_text(f'extends = "{target}"\nname = "mine"\n', encoding="utf-8")
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(upload, within=inside)
+        assert info.value.problems[0][0] == "extends"
+        assert "must be a file inside" in info.value.problems[0][1]
+    with pytest.raises(ScenarioError, match="must be a file inside"):
+        load_scenario(BASELINE, within=inside)
+    local = inside / "base.toml"
+    local.write_bytes(BASELINE.read_bytes())
+    upload.write_text('extends = "base.toml"\nname = "mine"\n', encoding="utf-8")
+    assert load_scenario(upload, within=inside).name == "mine"

@@ -281,8 +281,18 @@ def _parse(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def _read_toml(path: Path, chain: tuple[Path, ...], within: Path | None = None) -> dict[str, Any]:
     where = str(path)
+    if within is not None and not path.is_relative_to(within):
+        raise ScenarioError(
+            where if not chain else str(chain[-1]),
+            [
+                (
+                    "extends" if chain else "",
+                    f"must be a file inside {within}; scenarios elsewhere are not read here",
+                )
+            ],
+        )
     if path in chain:
         cycle = " → ".join(str(p) for p in (*chain, path))
         raise ScenarioError(where, [("extends", f"extends forms a cycle: {cycle}")])
@@ -305,7 +315,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raise ScenarioError(where, [("extends", f"{shown!r} is not a usable file path: {reason}")]) from None
     if not found:
         raise ScenarioError(where, [("extends", f"the scenario it extends, {shown!r}, was not found")])
-    base = _read_toml(parent_path, (*chain, path))
+    base = _read_toml(parent_path, (*chain, path), within)
     merged = deep_merge(base, data)
     # Sources are inherited too, but a value this file sets drops its parent's source (sources.py).
     prov = merged.get("provenance")
@@ -318,14 +328,20 @@ def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     return merged
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load, merge (``extends``) and validate a scenario file. Raises :class:`ScenarioError`."""
+def load_scenario(path: str | Path, *, within: str | Path | None = None) -> Scenario:
+    """Load, merge (``extends``) and validate a scenario file. Raises :class:`ScenarioError`.
+
+    ``within``: a folder the file and every file it ``extends`` must be inside (after following
+    symbolic links and ``..``), for scenarios from people who should not make caseflow read other
+    files on the machine, such as a web app's uploads.
+    """
     try:
         p = Path(path).resolve()
+        root = Path(within).resolve() if within is not None else None
     except (OSError, ValueError, RuntimeError) as exc:
         reason = "a loop of symbolic links" if isinstance(exc, RuntimeError) else str(exc)[:200]
         raise ScenarioError(str(path)[:200], [("", f"not a usable file path: {reason}")]) from None
-    data = _read_toml(p, ())
+    data = _read_toml(p, (), root)
     scenario = validate(data, source=str(path))
     scenario._source = str(p)  # the resolved path, so sources can be found from any working directory
     return scenario
