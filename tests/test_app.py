@@ -24,7 +24,7 @@ from caseflow.app import formatting
 from caseflow.app.baselines import ENGLAND, Baselines
 from caseflow.app.jobs import BusyError, JobRunner, JobState, RunRequest
 from caseflow.app.levers import Campaign, LeverError, levers_for, option_overrides, option_scenario
-from caseflow.app.results import cost_rows, headline_rows
+from caseflow.app.results import cost_rows, headline_rows, published_rows
 from caseflow.app.settings import AppSettings, RunLimitError
 from caseflow.app.uploads import UPLOAD_NAME, SessionFolder, UploadError, accept_upload
 from caseflow.metrics.catalogue import describe
@@ -426,8 +426,12 @@ def test_results_read_as_a_council_report(small: Scenario) -> None:
 # ----------------------------------------------------------------------------------------- baselines
 
 
-def test_every_authority_can_be_a_baseline() -> None:
-    baselines = Baselines(BASELINE)
+@pytest.fixture(scope="module")
+def baselines() -> Baselines:
+    return Baselines(BASELINE)
+
+
+def test_every_authority_can_be_a_baseline(baselines: Baselines) -> None:
     assert baselines.scenario(ENGLAND).name == "baseline"
     authorities = baselines.authorities()
     assert len(authorities) > 140
@@ -438,6 +442,30 @@ def test_every_authority_can_be_a_baseline() -> None:
     assert scenario.provenance.la_code == peterborough.code
     assert scenario.provenance.profile_year == baselines.year()
     assert baselines.scenario(peterborough.code) is scenario  # built once
+    assert baselines.published_figures(baselines.england()) is None  # not an authority's profile
+
+
+def test_an_authority_baseline_is_shown_beside_its_published_figures(baselines: Baselines) -> None:
+    """The profile's first simulated year beside the year it was built from: a steady authority stays
+    steady, so its stocks at 31 March are close to the published ones."""
+    from caseflow.experiment.compare import Comparison
+
+    code = next(a.code for a in baselines.authorities() if a.name == "Peterborough")
+    scenario = baselines.scenario(code)
+    found = baselines.published_figures(scenario)
+    assert found is not None
+    targets, year = found
+    assert year == baselines.year()
+    results = caseflow.run(scenario, years=1, replications=1, seed=1, executor="sequential")
+    comparison = Comparison({scenario.name: results, "Option": results}, baseline=scenario.name)
+    rows = {r.kpi: r for r in published_rows(comparison, targets, year)}
+    assert {"cin_open_end", "cp_plans_open_end", "cla_open_end", "referrals"} <= set(rows)
+    for kpi in ("cin_open_end", "cla_open_end"):
+        row = rows[kpi]
+        assert abs(row.modelled_value / row.published_value - 1) < 0.25, (kpi, row)
+        assert row.gap.endswith("%")
+    pct = next(r for r in rows.values() if r.kpi == "re_referrals_12m_pct")
+    assert pct.gap.endswith(" points")
 
 
 # ------------------------------------------------------------------------------------------- layers

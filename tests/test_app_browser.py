@@ -153,7 +153,7 @@ def test_a_run_can_be_cancelled(page: Any) -> None:
     assert page.locator("#headline-table").count() == 0
 
 
-def test_pick_an_authority(page: Any) -> None:
+def test_pick_an_authority_and_see_it_beside_its_published_figures(page: Any) -> None:
     page.check("input[name=baseline_kind][value=authority]")
     page.click("#authority-selectized")
     page.keyboard.type("Peterboro")
@@ -167,6 +167,13 @@ def test_pick_an_authority(page: Any) -> None:
         "document.querySelector('#establishment__assessment') && "
         "document.querySelector('#establishment__assessment').value !== '3'"
     )
+    # run it as it stands: the baseline beside the authority's published figures
+    page.click("#run")
+    table = page.wait_for_selector("#published-table")
+    assert "Peterborough" in table.inner_text()
+    looked_after = page.locator("#published-table tr[data-kpi=cla_open_end] td").all_inner_texts()
+    published, simulated = (float(c.split()[0].replace(",", "")) for c in looked_after[:2])
+    assert abs(simulated / published - 1) < 0.25
 
 
 def test_upload_a_bad_file_and_see_the_error(page: Any, tmp_path: Path) -> None:

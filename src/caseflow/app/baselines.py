@@ -16,6 +16,7 @@ from caseflow.scenario.loader import load_scenario
 from caseflow.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    from caseflow.calibrate.targets import Targets
     from caseflow.data import Published
 
 __all__ = ["ENGLAND", "PROFILE_MEASURES", "Authority", "Baselines"]
@@ -91,3 +92,17 @@ class Baselines:
                 found = build_profile(pub, base, code, year).scenario(base)
                 self._profiles[code] = found
             return found
+
+    def published_figures(self, scenario: Scenario) -> tuple[Targets, int] | None:
+        """The published figures of the authority ``scenario`` is a profile of, for its profile year
+        (None for a scenario that is not an authority's profile)."""
+        prov = scenario.provenance
+        if prov is None or prov.la_code is None or prov.profile_year is None:
+            return None
+        from caseflow.calibrate.targets import targets_from_data
+
+        year = int(prov.profile_year)
+        try:
+            return targets_from_data(self.published(), prov.la_code, (year,)), year
+        except (KeyError, ValueError):  # an authority or year the data do not have
+            return None

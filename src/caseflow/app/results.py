@@ -14,10 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from caseflow.app import formatting
+from caseflow.calibrate.targets import MEASURES, Targets
 from caseflow.experiment.compare import Comparison
 from caseflow.metrics.catalogue import Catalogue, cost_kpis
 
-__all__ = ["HEADLINE_KPIS", "CostRow", "HeadlineRow", "cost_rows", "headline_rows"]
+__all__ = [
+    "HEADLINE_KPIS",
+    "CostRow",
+    "HeadlineRow",
+    "PublishedRow",
+    "cost_rows",
+    "headline_rows",
+    "published_rows",
+]
 
 #: The measures the results table shows, in order: timeliness, caseloads and unallocated work, the
 #: workforce, children at 31 March, and cost.
@@ -154,3 +163,65 @@ def cost_rows(comparison: Comparison) -> list[CostRow]:
                 )
             )
     return rows
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    """One published figure of the authority beside the baseline's first simulated year."""
+
+    kpi: str
+    label: str
+    published: str
+    modelled: str
+    modelled_ci: str
+    #: the modelled value against the published one: "+4.1%" (or points, for a percentage)
+    gap: str
+    published_value: float
+    modelled_value: float
+
+
+def published_rows(comparison: Comparison, targets: Targets, year: int) -> list[PublishedRow]:
+    """The authority's published figures for the year to 31 March ``year`` beside the baseline's first
+    reported financial year (mean and 95% interval over replications); figures not published are left
+    out. A profile is built so that a steady authority stays steady, so the two should be close."""
+    base = comparison.results[comparison.baseline]
+    summary = base.summary("financial_year")
+    periods = sorted(summary["period"].unique())
+    if not periods:
+        return []
+    first = summary[summary["period"] == periods[0]].set_index("kpi")
+    catalogue = Catalogue(base.kpi_definitions)
+    rows = []
+    for m in MEASURES:
+        published = targets.get(m.name, year)
+        if not math.isfinite(published) or m.kpi not in first.index:
+            continue
+        kpi = catalogue[m.kpi]
+        row = first.loc[m.kpi]
+        modelled = _f(row["mean"])
+        if m.pct:
+            gap = formatting.difference(kpi, modelled - published)
+        elif published > 0 and math.isfinite(modelled):
+            gap = _signed_pct(100 * (modelled / published - 1))
+        else:
+            gap = formatting.NOT_AVAILABLE
+        rows.append(
+            PublishedRow(
+                kpi=m.kpi,
+                label=m.label,
+                published=formatting.value(kpi, published),
+                modelled=formatting.value(kpi, modelled),
+                modelled_ci=formatting.interval(kpi, _f(row["ci_low"]), _f(row["ci_high"])),
+                gap=gap,
+                published_value=published,
+                modelled_value=modelled,
+            )
+        )
+    return rows
+
+
+def _signed_pct(x: float) -> str:
+    body = f"{abs(x):,.1f}%"
+    if round(x, 1) == 0:
+        return body
+    return ("+" if x > 0 else formatting.MINUS) + body

@@ -25,7 +25,7 @@ from caseflow.app import ui as page
 from caseflow.app.baselines import ENGLAND, Baselines
 from caseflow.app.jobs import BusyError, Job, JobRunner, JobState, JobStatus, RunRequest
 from caseflow.app.levers import Campaign, Lever, LeverError, levers_for, option_scenario
-from caseflow.app.results import cost_rows, headline_rows
+from caseflow.app.results import cost_rows, headline_rows, published_rows
 from caseflow.app.settings import AppSettings, RunLimitError
 from caseflow.app.uploads import SessionFolder, UploadError, accept_upload
 from caseflow.experiment.compare import Comparison
@@ -100,7 +100,7 @@ def make_server(
         _baseline_part(input, settings, baselines, state)
         levers = _lever_part(input, state)
         _run_part(input, settings, runner, state, levers)
-        _results_part(state)
+        _results_part(state, baselines)
 
     return server
 
@@ -378,7 +378,7 @@ _COSTS_ALT = (
 )
 
 
-def _results_part(state: _State) -> None:
+def _results_part(state: _State, baselines: Baselines) -> None:
     def shown() -> tuple[Job, Comparison]:
         value = state.shown()
         req(value)
@@ -415,7 +415,20 @@ def _results_part(state: _State) -> None:
             ui.output_image("costs_chart", height="auto"),
             tags.h3("Costs by financial year", class_="h5 mt-3"),
             page.cost_table(cost_rows(comparison), base, option),
+            ui.output_ui("published_box"),
         )
+
+    @render.ui
+    async def published_box() -> TagChild:
+        job, comparison = shown()
+        found = await asyncio.to_thread(baselines.published_figures, job.request.baseline)
+        if found is None:
+            return None
+        targets, year = found
+        rows = published_rows(comparison, targets, year)
+        if not rows:
+            return None
+        return page.published_table(rows, targets.authority, year, job.request.baseline.name)
 
     @render.image(delete_file=False)
     async def effects_chart() -> ImgData:

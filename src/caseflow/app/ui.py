@@ -20,7 +20,7 @@ from shiny import ui
 from caseflow.app.baselines import ENGLAND, Authority
 from caseflow.app.jobs import JobState, JobStatus
 from caseflow.app.levers import GROUPS, Lever, team_words
-from caseflow.app.results import CostRow, HeadlineRow
+from caseflow.app.results import CostRow, HeadlineRow, PublishedRow
 from caseflow.app.settings import AppSettings
 from caseflow.scenario.schema import Scenario
 
@@ -465,4 +465,41 @@ def cost_table(rows: Sequence[CostRow], baseline: str, option: str) -> Tag:
         tags.tbody(*body),
         class_="table table-sm results",
         id="cost-table",
+    )
+
+
+def published_table(rows: Sequence[PublishedRow], authority: str, year: int, baseline: str) -> TagList:
+    """The authority's published figures beside the baseline's first simulated year."""
+    head = tags.tr(
+        tags.th("Measure", scope="col"),
+        tags.th(f"Published, year to 31 March {year}", scope="col", class_="num"),
+        tags.th(f"{baseline}, first year simulated (95% interval)", scope="col", class_="num"),
+        tags.th("Simulated against published", scope="col", class_="num"),
+    )
+    body = [
+        tags.tr(
+            tags.th(r.label, scope="row", class_="fw-normal"),
+            tags.td(r.published, class_="num"),
+            tags.td(r.modelled, " ", tags.span(f"({r.modelled_ci})", class_="small"), class_="num"),
+            tags.td(r.gap, class_="num"),
+            data_kpi=r.kpi,
+        )
+        for r in rows
+    ]
+    return TagList(
+        tags.h3(f"The baseline against {authority}'s published figures", class_="h5 mt-3"),
+        tags.p(
+            "The baseline is built from the authority's published figures so that, with nothing changed, "
+            "it carries on as it was. Its first simulated year should be close to the last published one; "
+            "a large gap shows where national assumptions do not fit this authority (caseflow calibrate "
+            "fits them to its own years).",
+            class_="form-text",
+        ),
+        tags.table(
+            tags.caption(f"{authority}: published and simulated"),
+            tags.thead(head),
+            tags.tbody(*body),
+            class_="table table-sm results",
+            id="published-table",
+        ),
     )
