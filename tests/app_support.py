@@ -55,7 +55,15 @@ def serving(base: Path, folder: Path, *, workers: int = 2, timeout: float = 60.0
     from caseflow.app.serving import asgi_app
     from caseflow.app.settings import AppSettings
 
-    settings = AppSettings(folder=folder, base=base, years=1, replications=2, workers=workers)
+    settings = AppSettings(
+        folder=folder,
+        base=base,
+        years=1,
+        replications=2,
+        workers=workers,
+        search_replications=2,
+        search_max_replications=4,
+    )
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(asgi_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")

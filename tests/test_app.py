@@ -24,6 +24,7 @@ from caseflow.app import formatting
 from caseflow.app.baselines import ENGLAND, Baselines
 from caseflow.app.jobs import BusyError, JobRunner, JobState, RunRequest
 from caseflow.app.levers import Campaign, LeverError, levers_for, option_overrides, option_scenario
+from caseflow.app.needs import TargetRequest, answer_text, level_rows
 from caseflow.app.results import cost_rows, headline_rows, published_rows
 from caseflow.app.settings import AppSettings, RunLimitError
 from caseflow.app.uploads import UPLOAD_NAME, SessionFolder, UploadError, accept_upload
@@ -398,6 +399,59 @@ def test_a_failing_run_says_so_in_words(small: Scenario) -> None:
         JobRunner("threads")
 
 
+# ------------------------------------------------------------------------------------ what is needed
+
+
+def test_what_is_needed_is_found_off_the_page(small: Scenario) -> None:
+    """The smallest funded posts meeting a target: a search job with progress but no total known."""
+    request = TargetRequest(
+        small,
+        "assessment",
+        "assessment_within_45wd_pct",
+        80,
+        confidence=0.8,
+        years=1,
+        seed=2,
+        initial_replications=2,
+        max_replications=4,
+    )
+    assert request.question().startswith("What is the smallest number of funded posts in the assessment team")
+    assert "80.0% or more, with 80% confidence" in request.question()
+    runner = JobRunner("sequential")
+    try:
+        job = runner.submit(request)
+        assert job.wait(120)
+    finally:
+        runner.close()
+    status = job.status()
+    assert status.state is JobState.DONE, status.message
+    assert status.total == 0
+    assert status.done >= 4
+    result = job.result
+    assert result.status in ("found", "met_throughout"), result.status
+    text = answer_text(request, result)
+    assert "FTE" in text
+    assert "Today the assessment team has 3 FTE funded." in text
+    rows = level_rows(request, result)
+    posts = [float(r.posts.split()[0]) for r in rows]
+    assert posts == sorted(posts)
+    assert any(r.verdict == "meets the target" for r in rows)
+    assert all(r.mean.endswith("%") for r in rows)
+    other = TargetRequest(small, "assessment", "assessment_within_45wd_pct", 85)
+    assert other.key() != request.key()
+    with pytest.raises(ValueError, match="not a measure"):
+        TargetRequest(small, "assessment", "cost_total", 1)
+    with pytest.raises(ValueError, match="no team"):
+        TargetRequest(small, "nobody", "caseload_mean", 18)
+
+
+def test_a_search_larger_than_the_limits_is_refused() -> None:
+    s = AppSettings(folder=Path("unused"), base=BASELINE)
+    s.check_search(60_000, 1, 3, 20)
+    with pytest.raises(RunLimitError, match="fewer years"):
+        s.check_search(350_000, 0, 5, 20)
+
+
 # ------------------------------------------------------------------------------------------- results
 
 
@@ -476,7 +530,7 @@ def test_the_engine_loads_no_web_framework() -> None:
     probe = (
         "import sys, json\n"
         "import caseflow.app, caseflow.app.levers, caseflow.app.jobs, caseflow.app.uploads\n"
-        "import caseflow.app.results, caseflow.app.baselines, caseflow.app.formatting\n"
+        "import caseflow.app.results, caseflow.app.baselines, caseflow.app.formatting, caseflow.app.needs\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('shiny', 'uvicorn'))))\n"
     )
     done = subprocess.run(

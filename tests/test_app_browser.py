@@ -191,3 +191,23 @@ def test_upload_a_bad_file_and_see_the_error(page: Any, tmp_path: Path) -> None:
     page.set_input_files("#upload", str(good))
     page.wait_for_selector("#baseline-summary:has-text('Mine')")
     assert page.locator("#error-box").count() == 0
+
+
+def test_ask_what_is_needed_and_use_the_answer(page: Any) -> None:
+    page.click("text=5. What is needed?")
+    page.wait_for_selector("#target_kpi")
+    page.select_option("#target_confidence", "0.8")
+    page.fill("#target_value", "80")
+    page.click("#find")
+    page.wait_for_selector("#target-state:has-text('Searching')")
+    answer = page.wait_for_selector("#target-answer").inner_text()
+    # the small authority's 3 assessment posts meet 80% with room to spare: fewer would do
+    assert answer.startswith(
+        "The smallest number of funded posts in the assessment team that meets the target is"
+    )
+    assert "Today the assessment team has 3 FTE funded." in answer
+    assert page.locator("#target-table tbody tr").count() >= 2
+    page.click("#use_answer")  # the answer goes into the option, on the levers' page
+    page.wait_for_selector("#changes li:has-text('Assessment team: funded posts')")
+    found = float(answer.split(" meets the target is ")[1].split(" FTE")[0])
+    assert float(page.input_value("#establishment__assessment")) == found

@@ -31,12 +31,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from caseflow.experiment.compare import Comparison, compare
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["BusyError", "Job", "JobRunner", "JobState", "JobStatus", "RunRequest"]
+__all__ = ["BusyError", "Job", "JobRunner", "JobState", "JobStatus", "Request", "RunRequest"]
 
 
 class JobState(StrEnum):
@@ -49,6 +49,28 @@ class JobState(StrEnum):
 
 class BusyError(RuntimeError):
     """Too many runs are waiting or running already (over every session)."""
+
+
+class Request(Protocol):
+    """What a job runs: a comparison (:class:`RunRequest`) or a search for what is needed
+    (:class:`caseflow.app.needs.TargetRequest`)."""
+
+    def key(self) -> str:
+        """What identifies the result: two requests with the same key give the same result."""
+        ...
+
+    @property
+    def total(self) -> int:
+        """Replications to run (0: not known in advance, as in a search)."""
+        ...
+
+    def stored(self, store: Path | None) -> int:
+        """How many of its replications the store holds already."""
+        ...
+
+    def execute(self, executor: cf.Executor, store: Path | None) -> Any:
+        """Run it, handing every replication to ``executor``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,22 @@ class RunRequest:
         """Replications to run: the baseline's and the option's."""
         return 2 * self.replications
 
+    def stored(self, store: Path | None) -> int:
+        return _stored(self, store)
+
+    def execute(self, executor: cf.Executor, store: Path | None) -> Comparison:
+        if self.baseline.name == self.option.name:
+            raise ValueError(f"the baseline and the option are both named {self.option.name!r}")
+        return compare(
+            {self.baseline.name: self.baseline, self.option.name: self.option},
+            baseline=self.baseline.name,
+            years=self.years,
+            replications=self.replications,
+            seed=self.seed,
+            executor=executor,
+            store=store,
+        )
+
 
 @dataclass(frozen=True)
 class JobStatus:
@@ -96,13 +134,14 @@ class JobStatus:
 
     @property
     def fraction(self) -> float:
+        """Share done (0 while running when the total is not known in advance)."""
         return 1.0 if self.state is JobState.DONE else (self.done / self.total if self.total else 0.0)
 
 
 class Job:
     """One run, as the page sees it: status, cancel, and the comparison when done."""
 
-    def __init__(self, request: RunRequest) -> None:
+    def __init__(self, request: Request) -> None:
         self.id = uuid.uuid4().hex
         self.request = request
         self._lock = threading.Lock()
@@ -114,7 +153,8 @@ class Job:
         self._finished = threading.Event()
         self._cancelled = threading.Event()
         self._futures: list[cf.Future[Any]] = []
-        self.result: Comparison | None = None
+        #: a Comparison for a RunRequest, a TargetResult for a TargetRequest
+        self.result: Any = None
         self.started: float | None = None
         self.ended: float | None = None
 
@@ -123,7 +163,8 @@ class Job:
         with self._lock:
             total = self.request.total
             # replications found in the store are not run again: they count as done
-            done = min(self._stored + self._completed, total)
+            done = self._stored + self._completed
+            done = min(done, total) if total else done
             return JobStatus(self._state, done, total, self._message, self._from_cache)
 
     def cancel(self) -> None:
@@ -154,7 +195,7 @@ class Job:
             self.started = time.time()
             return True
 
-    def _end(self, state: JobState, message: str = "", result: Comparison | None = None) -> None:
+    def _end(self, state: JobState, message: str = "", result: Any = None) -> None:
         with self._lock:
             if self._state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED):
                 return
@@ -164,7 +205,7 @@ class Job:
             self.ended = time.time()
         self._finished.set()
 
-    def _finish_cached(self, result: Comparison) -> None:
+    def _finish_cached(self, result: Any) -> None:
         with self._lock:
             self._from_cache = True
             self._completed = self.request.total
@@ -273,7 +314,7 @@ class JobRunner:
         self.store = store
         self.max_jobs = max_jobs
         self.max_stored = max_stored
-        self._cache: OrderedDict[str, Comparison] = OrderedDict()
+        self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._active: set[str] = set()
@@ -283,7 +324,7 @@ class JobRunner:
         self._client: Any = None
 
     # ------------------------------------------------------------------------------------ public
-    def submit(self, request: RunRequest) -> Job:
+    def submit(self, request: Request) -> Job:
         """Start a run and return its job at once (done already if the same run is cached).
 
         Raises :class:`BusyError` when ``max_jobs`` runs are waiting or running.
@@ -305,7 +346,7 @@ class JobRunner:
         self._threads.submit(self._run, job)
         return job
 
-    def cached(self, request: RunRequest) -> Comparison | None:
+    def cached(self, request: Request) -> Any:
         with self._lock:
             return self._cache.get(request.key())
 
@@ -342,24 +383,15 @@ class JobRunner:
             if not job._start():
                 return  # cancelled while waiting
             request = job.request
-            job._set_stored(_stored(request, self.store))
-            tracked = _Tracked(self._inner(), job)
-            comparison = compare(
-                {request.baseline.name: request.baseline, request.option.name: request.option},
-                baseline=request.baseline.name,
-                years=request.years,
-                replications=request.replications,
-                seed=request.seed,
-                executor=tracked,
-                store=self.store,
-            )
+            job._set_stored(request.stored(self.store))
+            result = request.execute(_Tracked(self._inner(), job), self.store)
             if job.cancelled:
                 return
             with self._lock:
-                self._cache[request.key()] = comparison
+                self._cache[request.key()] = result
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-            job._end(JobState.DONE, "", comparison)
+            job._end(JobState.DONE, "", result)
         except cf.CancelledError:
             job._end(JobState.CANCELLED, "Stopped. Nothing from this run is shown.")
         except Exception as exc:  # shown on the page in words; the app carries on

@@ -25,10 +25,13 @@ from caseflow.app import ui as page
 from caseflow.app.baselines import ENGLAND, Baselines
 from caseflow.app.jobs import BusyError, Job, JobRunner, JobState, JobStatus, RunRequest
 from caseflow.app.levers import Campaign, Lever, LeverError, levers_for, option_scenario
+from caseflow.app.needs import TARGET_KPIS, TargetRequest, answer_text, level_rows
 from caseflow.app.results import cost_rows, headline_rows, published_rows
 from caseflow.app.settings import AppSettings, RunLimitError
 from caseflow.app.uploads import SessionFolder, UploadError, accept_upload
 from caseflow.experiment.compare import Comparison
+from caseflow.experiment.target import TargetResult
+from caseflow.metrics.catalogue import describe
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
 
@@ -36,6 +39,15 @@ __all__ = ["make_server"]
 
 Problem = tuple[str, list[tuple[str, str]]]
 _POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The run whose results the page shows."""
+
+    job_id: str
+    request: RunRequest
+    comparison: Comparison
 
 
 @dataclass
@@ -50,9 +62,10 @@ class _State:
     job: reactive.Value[Job | None]
     status: reactive.Value[JobStatus | None]
     run_problem: reactive.Value[Problem | None]
-    shown: reactive.Value[tuple[Job, Comparison] | None]
-    #: the session's latest run, outside the reactive graph, for when the session ends
+    shown: reactive.Value[_Shown | None]
+    #: the session's latest run and search, outside the reactive graph, for when the session ends
     latest: Job | None = None
+    latest_search: Job | None = None
 
 
 def _option_name(base: Scenario) -> str:
@@ -92,14 +105,16 @@ def make_server(
         )
 
         def ended() -> None:
-            if state.latest is not None:  # nobody will read its results
-                state.latest.cancel()
+            for job in (state.latest, state.latest_search):  # nobody will read their results
+                if job is not None:
+                    job.cancel()
             state.folder.remove()
 
         session.on_ended(ended)
         _baseline_part(input, settings, baselines, state)
         levers = _lever_part(input, state)
         _run_part(input, settings, runner, state, levers)
+        _target_part(input, settings, runner, state, levers)
         _results_part(state, baselines)
 
     return server
@@ -355,8 +370,9 @@ def _run_part(
             shown = state.shown()
         if not now.finished:
             reactive.invalidate_later(_POLL_SECONDS)
-        elif now.state is JobState.DONE and job.result is not None and (shown is None or shown[0] is not job):
-            state.shown.set((job, job.result))
+        elif now.state is JobState.DONE and isinstance(job.request, RunRequest) and job.result is not None:
+            if shown is None or shown.job_id != job.id:
+                state.shown.set(_Shown(job.id, job.request, job.result))
             ui.update_navset("tabs", selected="results")
 
     @render.ui
@@ -379,7 +395,7 @@ _COSTS_ALT = (
 
 
 def _results_part(state: _State, baselines: Baselines) -> None:
-    def shown() -> tuple[Job, Comparison]:
+    def shown() -> _Shown:
         value = state.shown()
         req(value)
         assert value is not None
@@ -392,8 +408,7 @@ def _results_part(state: _State, baselines: Baselines) -> None:
             return tags.p(
                 "No results yet. Choose a baseline, change what you want, and press Run.", id="no-results"
             )
-        job, comparison = value
-        request = job.request
+        request, comparison = value.request, value.comparison
         base, option = request.baseline.name, request.option.name
         return TagList(
             tags.h2(f"{option} against {base}", class_="h4"),
@@ -420,60 +435,58 @@ def _results_part(state: _State, baselines: Baselines) -> None:
 
     @render.ui
     async def published_box() -> TagChild:
-        job, comparison = shown()
-        found = await asyncio.to_thread(baselines.published_figures, job.request.baseline)
+        value = shown()
+        found = await asyncio.to_thread(baselines.published_figures, value.request.baseline)
         if found is None:
             return None
         targets, year = found
-        rows = published_rows(comparison, targets, year)
+        rows = published_rows(value.comparison, targets, year)
         if not rows:
             return None
-        return page.published_table(rows, targets.authority, year, job.request.baseline.name)
+        return page.published_table(rows, targets.authority, year, value.request.baseline.name)
 
     @render.image(delete_file=False)
     async def effects_chart() -> ImgData:
         from caseflow.present.charts import comparison_effects
 
-        job, comparison = shown()
-        path = state.folder.path / f"effects-{job.id}.png"
-        await asyncio.to_thread(_save_chart, comparison_effects, comparison, path)
+        value = shown()
+        path = state.folder.path / f"effects-{value.job_id}.png"
+        await asyncio.to_thread(_save_chart, comparison_effects, value.comparison, path)
         return {"src": str(path), "alt": _EFFECTS_ALT, "width": "100%"}
 
     @render.image(delete_file=False)
     async def costs_chart() -> ImgData:
         from caseflow.present.charts import costs_by_year
 
-        job, comparison = shown()
-        path = state.folder.path / f"costs-{job.id}.png"
-        await asyncio.to_thread(_save_chart, costs_by_year, comparison, path)
+        value = shown()
+        path = state.folder.path / f"costs-{value.job_id}.png"
+        await asyncio.to_thread(_save_chart, costs_by_year, value.comparison, path)
         return {"src": str(path), "alt": _COSTS_ALT, "width": "100%"}
 
     def named(what: str, ending: str) -> str:
         value = state.shown()
-        name = value[0].request.option.name if value is not None else "option"
-        base = value[0].request.baseline.name if value is not None else "baseline"
+        name = value.request.option.name if value is not None else "option"
+        base = value.request.baseline.name if value is not None else "baseline"
         return f"caseflow-{_slug(base)}-{_slug(name)}-{what}{ending}"
 
     @render.download_button(filename=lambda: named("workbook", ".xlsx"))
     async def download_workbook() -> AsyncIterator[bytes]:
         from caseflow.present.excel import write_workbook
 
-        _, comparison = shown()
         path = state.folder.path / "workbook.xlsx"
-        await asyncio.to_thread(write_workbook, comparison, path)
+        await asyncio.to_thread(write_workbook, shown().comparison, path)
         yield path.read_bytes()
 
     @render.download_button(filename=lambda: named("briefing", ".html"))
     async def download_briefing() -> AsyncIterator[bytes]:
-        job, comparison = shown()
-        text = await asyncio.to_thread(_briefing, job, comparison)
+        value = shown()
+        text = await asyncio.to_thread(_briefing, value.request, value.comparison)
         yield text.encode("utf-8")
 
     @render.download_button(filename=lambda: named("scenario", ".toml"))
     async def download_scenario() -> AsyncIterator[bytes]:
-        job, _ = shown()
         path = state.folder.path / "option-download.toml"
-        await asyncio.to_thread(_write_option, job.request.option, path)
+        await asyncio.to_thread(_write_option, shown().request.option, path)
         yield path.read_bytes()
 
 
@@ -487,10 +500,9 @@ def _save_chart(draw: Callable[[Comparison], Any], comparison: Comparison, path:
         draw(comparison).savefig(path, dpi=110)
 
 
-def _briefing(job: Job, comparison: Comparison) -> str:
+def _briefing(request: RunRequest, comparison: Comparison) -> str:
     from caseflow.present.briefing import Briefing, briefing_html
 
-    request = job.request
     briefing = Briefing(
         title=f"{request.option.name} against {request.baseline.name}",
         question="What would the changes in this option do to timeliness, caseloads, the workforce and cost?",
@@ -513,3 +525,169 @@ def _write_option(option: Scenario, path: Path) -> None:
         option.model_dump(exclude_none=True),
         header="Written by the caseflow web app: the whole scenario, every value; sources in [provenance].",
     )
+
+
+# ------------------------------------------------------------------------------------ what is needed
+
+
+def _target_request(
+    input: Inputs, settings: AppSettings, state: _State, levers: list[Lever]
+) -> TargetRequest | Problem:
+    """The search the page asks for, or why it cannot start."""
+    scenario = state.base()
+    if scenario is None:
+        return ("Choose a baseline first", [])
+    try:
+        option, _ = _option(input, scenario, levers)
+    except LeverError as exc:
+        return ("Some numbers cannot be used", exc.problems)
+    years, value = _whole(input.years()), input.target_value()
+    if years is None or not isinstance(value, int | float) or not math.isfinite(value):
+        return ("This search cannot start", [("", "Give the target as a number, and whole years under Run.")])
+    reps = settings.search_max_replications
+    try:
+        settings.check_search(option.population, option.run.warmup_years, years, reps)
+        return TargetRequest(
+            option,
+            str(input.target_team()),
+            str(input.target_kpi()),
+            float(value),
+            float(input.target_confidence()),
+            years,
+            settings.seed,
+            initial_replications=settings.search_replications,
+            max_replications=reps,
+        )
+    except (RunLimitError, ValueError) as exc:
+        return ("This search cannot start", [("", str(exc))])
+
+
+@dataclass
+class _Search:
+    """One session's search for what is needed."""
+
+    job: reactive.Value[Job | None]
+    status: reactive.Value[JobStatus | None]
+    problem: reactive.Value[Problem | None]
+    answer: reactive.Value[tuple[str, TargetRequest, TargetResult] | None]
+
+
+def _target_part(
+    input: Inputs, settings: AppSettings, runner: JobRunner, state: _State, levers: Callable[[], list[Lever]]
+) -> None:
+    search = _Search(reactive.value(None), reactive.value(None), reactive.value(None), reactive.value(None))
+    _target_runs(input, settings, runner, state, levers, search)
+    _target_view(input, state, levers, search)
+
+
+def _target_runs(
+    input: Inputs,
+    settings: AppSettings,
+    runner: JobRunner,
+    state: _State,
+    levers: Callable[[], list[Lever]],
+    search: _Search,
+) -> None:
+    @reactive.effect
+    @reactive.event(input.find)
+    def _find() -> None:
+        wanted = _target_request(input, settings, state, levers())
+        if not isinstance(wanted, TargetRequest):
+            search.problem.set(wanted)
+            return
+        old = search.job()
+        if old is not None:
+            old.cancel()
+        try:
+            new = runner.submit(wanted)
+        except BusyError as exc:
+            search.problem.set(("The app is busy", [("", str(exc))]))
+            return
+        search.problem.set(None)
+        search.job.set(new)
+        state.latest_search = new
+
+    @reactive.effect
+    @reactive.event(input.find_cancel)
+    def _stop() -> None:
+        current = search.job()
+        if current is not None:
+            current.cancel()
+
+    @reactive.effect
+    def _watch_search() -> None:
+        current = search.job()
+        if current is None:
+            return
+        now = current.status()
+        with reactive.isolate():
+            if now != search.status():
+                search.status.set(now)
+            shown = search.answer()
+        if not now.finished:
+            reactive.invalidate_later(_POLL_SECONDS)
+        elif (
+            now.state is JobState.DONE
+            and isinstance(current.request, TargetRequest)
+            and (shown is None or shown[0] != current.id)
+        ):
+            search.answer.set((current.id, current.request, current.result))
+
+
+def _target_view(input: Inputs, state: _State, levers: Callable[[], list[Lever]], search: _Search) -> None:
+    @render.ui
+    def target_box() -> TagChild:
+        scenario = state.base()
+        if scenario is None:
+            return tags.p("Choose a baseline first (step 1).", class_="form-text")
+        if scenario.workforce is None or not scenario.workforce.enabled:
+            return tags.p("This scenario has no social-worker teams to search.", class_="form-text")
+        holding = [t for t, params in scenario.workforce.teams.items() if params.case_holding]
+        choices = {k: f"{describe(k).label} ({describe(k).unit_label})" for k in TARGET_KPIS}
+        return TagList(
+            page.target_form(scenario, choices, holding[0] if holding else None),
+            ui.output_ui("target_progress"),
+            ui.output_ui("target_result"),
+        )
+
+    @render.ui
+    def target_progress() -> TagChild:
+        idle = "Press the button to search; it runs while you carry on with the rest."
+        bar = page.progress(search.status(), "target-state", idle)
+        found = search.problem()
+        return TagList(bar, page.error_box(*found)) if found is not None else bar
+
+    @render.ui
+    def target_result() -> TagChild:
+        value = search.answer()
+        if value is None:
+            return None
+        _, request, result = value
+        use = (
+            ui.input_action_button(
+                "use_answer", f"Use {result.value:g} FTE in your option", class_="btn-outline-primary"
+            )
+            if result.value is not None and result.status == "found"
+            else None
+        )
+        return TagList(
+            page.target_answer(
+                request.question(),
+                answer_text(request, result),
+                level_rows(request, result),
+                describe(request.kpi).label,
+            ),
+            use,
+        )
+
+    @reactive.effect
+    @reactive.event(input.use_answer)
+    def _use() -> None:
+        value = search.answer()
+        if value is None or value[2].value is None:
+            return
+        _, request, result = value
+        for lv in levers():
+            if lv.field == request.lever:
+                ui.update_numeric(lv.key, value=result.value)
+        ui.update_navset("tabs", selected="levers")

@@ -41,6 +41,11 @@ def default_folder() -> Path:
     return Path(cache) / "caseflow" / "app"
 
 
+#: Levels a search for what is needed tries, about (bisection over a range of 16 to 40 steps, and the
+#: ends): what a search's size is judged by before it starts.
+SEARCH_LEVELS = 10
+
+
 class RunLimitError(ValueError):
     """A run the app will not start: too many replications, years or simulated child-years."""
 
@@ -78,14 +83,31 @@ class AppSettings:
     cache_size: int = 32
     #: stored replications kept on disk (oldest removed first) so a changed option reuses the baseline's
     max_stored: int = 5000
+    #: a search for what is needed: replications at each level first, and at most (a level too close to
+    #: call gets more)
+    search_replications: int = 5
+    search_max_replications: int = 20
 
     def __post_init__(self) -> None:
-        for name in ("years", "replications", "max_years", "max_replications", "max_jobs", "cache_size"):
+        for name in (
+            "years",
+            "replications",
+            "max_years",
+            "max_replications",
+            "max_jobs",
+            "cache_size",
+            "search_replications",
+            "search_max_replications",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
         if self.seed < 0:
             raise ValueError(f"seed must be 0 or more, got {self.seed}")
+        if not 2 <= self.search_replications <= self.search_max_replications:
+            raise ValueError(
+                "a search needs at least 2 replications a level, and at most as many as its most"
+            )
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
 
@@ -122,4 +144,20 @@ class AppSettings:
                 f"({replications} replications of {warmup_years + years} years, {population:,} children, "
                 f"baseline and option); the limit is {self.max_child_years:,}. Use fewer replications or "
                 "years, or run it with the caseflow command."
+            )
+
+    def check_search(self, population: int, warmup_years: int, years: int, replications: int) -> None:
+        """Refuse a search for what is needed that could grow larger than the limits: it may try about
+        :data:`SEARCH_LEVELS` levels of up to ``replications`` each (:class:`RunLimitError`)."""
+        if not 1 <= years <= self.max_years:
+            raise RunLimitError(
+                f"Years to simulate must be from 1 to {self.max_years}; you asked for {years}."
+            )
+        child_years = SEARCH_LEVELS * replications * (warmup_years + years) * population
+        if child_years > self.max_child_years:
+            raise RunLimitError(
+                f"This search could be too large for the web app: up to {child_years:,} child-years of "
+                f"simulation (about {SEARCH_LEVELS} levels of up to {replications} replications of "
+                f"{warmup_years + years} years, {population:,} children); the limit is "
+                f"{self.max_child_years:,}. Simulate fewer years, or use caseflow target."
             )

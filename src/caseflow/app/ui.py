@@ -20,6 +20,7 @@ from shiny import ui
 from caseflow.app.baselines import ENGLAND, Authority
 from caseflow.app.jobs import JobState, JobStatus
 from caseflow.app.levers import GROUPS, Lever, team_words
+from caseflow.app.needs import LevelRow
 from caseflow.app.results import CostRow, HeadlineRow, PublishedRow
 from caseflow.app.settings import AppSettings
 from caseflow.scenario.schema import Scenario
@@ -197,6 +198,7 @@ def page(settings: AppSettings, authorities: Sequence[Authority], year: int | No
             value="levers",
         ),
         ui.nav_panel("4. Results", ui.output_ui("results_box"), value="results"),
+        ui.nav_panel("5. What is needed?", ui.output_ui("target_box"), value="needs"),
         ui.nav_panel("About", _about(), value="about"),
         id="tabs",
     )
@@ -354,12 +356,16 @@ def _help(lv: Lever) -> Tag:
     return tags.div(lv.help, id=_help_id(lv.key), class_="form-text mb-3")
 
 
-def progress(status: JobStatus | None) -> TagChild:
+def progress(
+    status: JobStatus | None,
+    element_id: str = "run-state",
+    idle: str = "Press Run to compare your option with the baseline.",
+) -> TagChild:
     """The run's progress bar and its state in words."""
     if status is None:
-        return tags.p(
-            "Press Run to compare your option with the baseline.", class_="form-text", id="run-state"
-        )
+        return tags.p(idle, class_="form-text", id=element_id)
+    if status.total == 0 and status.state is JobState.RUNNING:
+        return _searching(status, element_id)
     pct = round(100 * status.fraction)
     words = {
         JobState.QUEUED: "Waiting for a free worker…",
@@ -381,8 +387,21 @@ def progress(status: JobStatus | None) -> TagChild:
     alert = status.state in (JobState.FAILED,)
     return tags.div(
         bar,
-        tags.p(words, class_="mt-1" + (" text-danger" if alert else ""), id="run-state", role="status"),
+        tags.p(words, class_="mt-1" + (" text-danger" if alert else ""), id=element_id, role="status"),
     )
+
+
+def _searching(status: JobStatus, element_id: str) -> Tag:
+    """A search's progress: how many replications so far (how many it needs is not known)."""
+    bar = tags.div(
+        tags.div(class_="progress-bar progress-bar-striped progress-bar-animated", style="width: 100%"),
+        class_="progress",
+        role="progressbar",
+        aria_label="Search progress",
+        aria_valuetext=f"searching: {status.done} replications run",
+    )
+    words = f"Searching: {status.done} replications run so far."
+    return tags.div(bar, tags.p(words, class_="mt-1", id=element_id, role="status"))
 
 
 def _term(label: str, definition: str) -> Tag:
@@ -502,4 +521,67 @@ def published_table(rows: Sequence[PublishedRow], authority: str, year: int, bas
             class_="table table-sm results",
             id="published-table",
         ),
+    )
+
+
+_TARGET_HELP = (
+    "Find the smallest number of funded posts in one team that meets a target, with the rest of your "
+    "option as it stands. Levels of posts are tried on the same random numbers, with more replications "
+    "where a level is too close to call, so a search takes a minute or several. The years simulated are "
+    "those under Run."
+)
+
+
+def target_form(scenario: Scenario, choices: dict[str, str], default_team: str | None) -> TagList:
+    """The question's inputs: the measure, the target, the team and the confidence."""
+    assert scenario.workforce is not None
+    teams = {t: team_words(t) for t in scenario.workforce.teams}
+    return TagList(
+        tags.p(_TARGET_HELP, id="help-target", class_="form-text"),
+        ui.layout_columns(
+            ui.input_select("target_kpi", "Measure", choices),
+            ui.input_numeric(
+                "target_value", "Target (% at least; for caseloads, children per FTE at most)", 90
+            ),
+            ui.input_select("target_team", "Team whose posts are searched", teams, selected=default_team),
+            ui.input_select(
+                "target_confidence", "Confidence", {"0.8": "80%", "0.9": "90%", "0.95": "95%"}, selected="0.9"
+            ),
+            col_widths=3,
+        ),
+        tags.div(
+            ui.input_action_button("find", "Find the smallest number of posts", class_="btn-primary me-2"),
+            ui.input_action_button("find_cancel", "Stop", class_="btn-outline-secondary"),
+            class_="mb-2",
+        ),
+    )
+
+
+def target_answer(question: str, answer: str, rows: Sequence[LevelRow], measure: str) -> Tag:
+    head = tags.tr(
+        tags.th("Funded posts", scope="col", class_="num"),
+        tags.th("Replications", scope="col", class_="num"),
+        tags.th(measure, scope="col", class_="num"),
+        tags.th("Verdict", scope="col"),
+    )
+    body = [
+        tags.tr(
+            tags.th(r.posts, scope="row", class_="num fw-normal"),
+            tags.td(str(r.replications), class_="num"),
+            tags.td(r.mean, class_="num"),
+            tags.td(r.verdict),
+        )
+        for r in rows
+    ]
+    return tags.div(
+        tags.p(tags.em(question)),
+        tags.p(tags.strong(answer), id="target-answer"),
+        tags.table(
+            tags.caption("Every level tried"),
+            tags.thead(head),
+            tags.tbody(*body),
+            class_="table table-sm results",
+            id="target-table",
+        ),
+        id="target-result",
     )
