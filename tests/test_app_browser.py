@@ -105,6 +105,10 @@ def test_change_a_lever_run_read_the_result_and_download_the_workbook(
     assert option < baseline  # one assessment worker instead of three: fewer assessments on time
     assert cells[2].split("\n")[0].endswith(" points")
     assert "Costs by financial year" in page.inner_text("#cost-table caption")
+    # a measure's definition shows on keyboard focus (and on hover)
+    page.focus("#headline-table tr[data-kpi=assessment_within_45wd_pct] .kpi-term")
+    tip = page.wait_for_selector(".tooltip.show")
+    assert "45 working days" in tip.inner_text()
     other.click("text=4. Results")
     other.wait_for_selector("#no-results")  # the other session has no results: it ran nothing
     other.close()

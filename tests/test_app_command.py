@@ -158,3 +158,23 @@ def test_caseflow_app_says_where_to_open_it(
     assert "open http://127.0.0.1:8765 in your web browser" in capsys.readouterr().out
     ((host, port, settings),) = calls
     assert (host, port, settings.workers, settings.folder) == ("127.0.0.1", 8765, 3, Path("somewhere"))
+
+
+def test_what_a_stopped_app_left_is_tidied_away(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from caseflow.app.serving import STALE_SECONDS, tidy
+
+    settings = AppSettings(folder=tmp_path)
+    old, young = settings.sessions / "old", settings.sessions / "young"
+    upload = settings.temporary / "fileupload-x"
+    for folder in (old, young, upload):
+        folder.mkdir(parents=True)
+        (folder / "f").write_text("x")
+    stale = time.time() - STALE_SECONDS - 60
+    for folder in (old, upload):
+        os.utime(folder, (stale, stale))
+    (settings.sessions / "a file").write_text("kept: only folders are removed")
+    assert sorted(p.name for p in tidy(settings)) == ["fileupload-x", "old"]
+    assert sorted(p.name for p in settings.sessions.iterdir()) == ["a file", "young"]

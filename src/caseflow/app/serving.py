@@ -8,7 +8,10 @@ framework's temporary upload files inside the app's own folder.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
 from shiny import App
@@ -19,7 +22,7 @@ from caseflow.app.server import make_server
 from caseflow.app.settings import AppSettings
 from caseflow.app.ui import page
 
-__all__ = ["UploadLimit", "asgi_app", "create_app", "serve"]
+__all__ = ["UploadLimit", "asgi_app", "create_app", "serve", "tidy"]
 
 Scope = dict[str, Any]
 
@@ -79,12 +82,35 @@ async def _too_large(send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+#: A session folder or temporary upload this old was left by an app that stopped without tidying up.
+STALE_SECONDS = 24 * 3600
+
+
+def tidy(settings: AppSettings, now: float | None = None) -> list[Path]:
+    """Remove what an app that stopped abruptly left behind: session folders and temporary uploads not
+    touched for :data:`STALE_SECONDS` (a younger one may belong to another app sharing the folder).
+    Only folders directly under ``sessions`` and ``tmp`` are removed; returns them."""
+    now = time.time() if now is None else now
+    removed = []
+    for parent in (settings.sessions, settings.temporary):
+        for child in parent.iterdir() if parent.is_dir() else ():
+            try:
+                old = now - child.stat().st_mtime > STALE_SECONDS
+            except OSError:
+                continue
+            if old and child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+                removed.append(child)
+    return removed
+
+
 def create_app(settings: AppSettings | None = None, **kwargs: Any) -> App:
     """The Shiny app for ``settings`` (or ``AppSettings(**kwargs)``). Loads the England-average
     scenario and the list of authorities first, so a missing file is found now, not on the page."""
     settings = settings if settings is not None else AppSettings(**kwargs)
     for folder in (settings.folder, settings.sessions, settings.store, settings.temporary):
         folder.mkdir(parents=True, exist_ok=True)
+    tidy(settings)
     baselines = Baselines(settings.base, settings.data)
     baselines.england()
     authorities, year = baselines.authorities(), baselines.year()
