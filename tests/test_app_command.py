@@ -178,3 +178,25 @@ def test_what_a_stopped_app_left_is_tidied_away(tmp_path: Path) -> None:
     (settings.sessions / "a file").write_text("kept: only folders are removed")
     assert sorted(p.name for p in tidy(settings)) == ["fileupload-x", "old"]
     assert sorted(p.name for p in settings.sessions.iterdir()) == ["a file", "young"]
+
+
+def test_a_missing_baseline_is_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.app_support import free_port
+
+    from caseflow.app.command import main
+
+    argv = [
+        "--base",
+        str(tmp_path / "missing.toml"),
+        "--folder",
+        str(tmp_path / "app"),
+        "--port",
+        str(free_port()),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "missing.toml" in err
+    assert "file not found" in err
+    assert "Traceback" not in err

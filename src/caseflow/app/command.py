@@ -145,3 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except KeyboardInterrupt:
         return 130
+    except ValueError as exc:  # a scenario, data folder or setting that cannot be used (caseflow.cli: 2)
+        print(f"caseflow: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the computer could not do it: a folder that cannot be written, ...
+        print(f"caseflow: {exc}", file=sys.stderr)
+        return 1
