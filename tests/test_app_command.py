@@ -200,3 +200,38 @@ def test_a_missing_baseline_is_a_message_not_a_traceback(
     assert "missing.toml" in err
     assert "file not found" in err
     assert "Traceback" not in err
+
+
+def test_the_app_answers_pages_of_this_computer_only() -> None:
+    """No DNS rebinding (a Host that is not a loopback name) and no other site's page driving the app
+    (a WebSocket or POST with a foreign Origin)."""
+    from caseflow.app.serving import LocalOnly
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    def call(kind: str, host: str, origin: str | None = None, method: str = "GET") -> Any:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        headers = [(b"host", host.encode())] + ([(b"origin", origin.encode())] if origin else [])
+        asyncio.run(
+            LocalOnly(app)({"type": kind, "method": method, "path": "/", "headers": headers}, receive, send)
+        )
+        first = sent[0]
+        return first.get("status", first.get("code"))
+
+    assert call("http", "127.0.0.1:8000") == 200
+    assert call("http", "localhost:8000") == 200
+    assert call("http", "[::1]:8000") == 200
+    assert call("http", "evil.example:8000") == 403
+    assert call("http", "127.0.0.1:8000", "http://evil.example", method="POST") == 403
+    assert call("http", "127.0.0.1:8000", "http://127.0.0.1:8000", method="POST") == 200
+    assert call("websocket", "127.0.0.1:8000", "http://evil.example") == 1008
+    assert call("websocket", "127.0.0.1:8000", "http://localhost:8000") == 200

@@ -1,8 +1,9 @@
 """Putting the app together and serving it: settings → baselines, job runner, page and server.
 
-:func:`create_app` returns the Shiny app (ASGI) wrapped so that an upload larger than the limit is
-refused before it is read whole; :func:`serve` runs it with uvicorn on 127.0.0.1 and keeps the web
-framework's temporary upload files inside the app's own folder.
+:func:`create_app` returns the Shiny app (ASGI); :func:`asgi_app` wraps it so that it answers pages
+of this computer only and refuses an upload larger than the limit before it is read whole;
+:func:`serve` runs it with uvicorn on 127.0.0.1 and keeps the web framework's temporary upload files
+inside the app's own folder.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from caseflow.app.server import make_server
 from caseflow.app.settings import AppSettings
 from caseflow.app.ui import page
 
-__all__ = ["UploadLimit", "asgi_app", "create_app", "serve", "tidy"]
+__all__ = ["LocalOnly", "UploadLimit", "asgi_app", "create_app", "serve", "tidy"]
 
 Scope = dict[str, Any]
 
@@ -65,6 +66,66 @@ class UploadLimit:
             await self.app(scope, counted, send)
         except UploadTooLargeError:
             await _too_large(send)
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+
+
+def _host(value: bytes) -> str:
+    """The host part of a ``Host`` header or an origin's authority (``127.0.0.1:8000`` → ``127.0.0.1``)."""
+    text = value.decode("latin-1").strip().lower()
+    if text.startswith("["):
+        return text[: text.find("]") + 1]
+    return text.rsplit(":", 1)[0] if ":" in text else text
+
+
+class LocalOnly:
+    """ASGI middleware: the app answers only pages of this computer.
+
+    A request whose ``Host`` is not a loopback name is refused (a web page elsewhere cannot reach the
+    app by pointing a name of its own at 127.0.0.1), and so is a WebSocket or a POST that comes with an
+    ``Origin`` of another site (another site's page, open in the same browser, cannot drive the app or
+    send it files).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        kind = scope.get("type")
+        if kind in ("http", "websocket"):
+            headers = dict(scope.get("headers") or [])
+            host = headers.get(b"host")
+            origin = headers.get(b"origin")
+            foreign_origin = origin is not None and (
+                _host(origin.split(b"://", 1)[-1]) not in _LOOPBACK_HOSTS
+            )
+            checks_origin = kind == "websocket" or scope.get("method") == "POST"
+            if (host is not None and _host(host) not in _LOOPBACK_HOSTS) or (
+                checks_origin and foreign_origin
+            ):
+                await _refuse(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(scope: Scope, receive: Any, send: Any) -> None:
+    if scope.get("type") == "websocket":
+        await receive()  # the connect message
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = b"This app answers only pages of this computer."
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _too_large(send: Any) -> None:
@@ -127,10 +188,11 @@ def create_app(settings: AppSettings | None = None, **kwargs: Any) -> App:
     return app
 
 
-def asgi_app(settings: AppSettings) -> UploadLimit:
-    """The app as served: :func:`create_app` behind the hard limit on uploads (four times the largest
-    scenario file, so that a file a little too large still reaches the page's own, clearer, message)."""
-    return UploadLimit(create_app(settings), 4 * settings.max_upload_bytes)
+def asgi_app(settings: AppSettings) -> LocalOnly:
+    """The app as served: :func:`create_app` answering pages of this computer only (:class:`LocalOnly`),
+    behind the hard limit on uploads (four times the largest scenario file, so that a file a little too
+    large still reaches the page's own, clearer, message)."""
+    return LocalOnly(UploadLimit(create_app(settings), 4 * settings.max_upload_bytes))
 
 
 def serve(
