@@ -181,8 +181,11 @@ def test_what_a_stopped_app_left_is_tidied_away(tmp_path: Path) -> None:
 
 
 def test_a_missing_baseline_is_a_message_not_a_traceback(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)  # serve() moves this process's, as it should
     from tests.app_support import free_port
 
     from caseflow.app.command import main
@@ -200,6 +203,7 @@ def test_a_missing_baseline_is_a_message_not_a_traceback(
     assert "missing.toml" in err
     assert "file not found" in err
     assert "Traceback" not in err
+    assert tempfile.tempdir == str(tmp_path / "app" / "tmp")  # the web framework's uploads arrive in it
 
 
 def test_the_app_answers_pages_of_this_computer_only() -> None:

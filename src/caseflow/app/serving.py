@@ -9,6 +9,7 @@ inside the app's own folder.
 from __future__ import annotations
 
 import logging
+import multiprocessing.util
 import shutil
 import tempfile
 import time
@@ -203,6 +204,9 @@ def serve(
 
     settings = settings if settings is not None else AppSettings(**kwargs)
     settings.temporary.mkdir(parents=True, exist_ok=True)
+    # Worker processes talk over a socket in the system's temporary folder, chosen once: choose it now,
+    # before this process's temporary files move to the app's folder (a socket's path must be short).
+    multiprocessing.util.get_temp_dir()
     tempfile.tempdir = str(settings.temporary)  # this process serves the app: keep its temporary files in
     app = asgi_app(settings)
     logging.getLogger("caseflow.app").info("caseflow app on http://%s:%d", host, port)
