@@ -351,6 +351,26 @@ def test_runs_go_to_worker_processes_and_never_hold_up_the_caller(small: Scenari
     assert a.equals(b)
 
 
+def test_a_worker_that_dies_fails_its_run_not_the_app(small: Scenario) -> None:
+    runner = JobRunner("processes", workers=1)
+    try:
+        job = runner.submit(_request(small, reps=30))
+        while job.status().done < 1:
+            time.sleep(0.02)
+        assert runner._pool is not None
+        for process in list(runner._pool._processes.values()):  # the pool's own processes
+            process.kill()  # as the system does when memory runs out
+        assert job.wait(60)
+        status = job.status()
+        assert status.state is JobState.FAILED
+        assert "worker process stopped" in status.message
+        again = runner.submit(_request(small))  # a new pool
+        assert again.wait(60)
+        assert again.status().state is JobState.DONE, again.status().message
+    finally:
+        runner.close()
+
+
 def test_runs_go_to_a_dask_cluster_when_one_is_configured(small: Scenario) -> None:
     """A scheduler address sends the replications to the cluster; progress and cancel work the same."""
     from distributed import LocalCluster

@@ -28,6 +28,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -395,11 +396,19 @@ class JobRunner:
         except cf.CancelledError:
             job._end(JobState.CANCELLED, "Stopped. Nothing from this run is shown.")
         except Exception as exc:  # shown on the page in words; the app carries on
+            if isinstance(exc, BrokenExecutor):
+                self._discard_pool()  # a worker died (out of memory?): the next run starts a new pool
             job._end(JobState.FAILED, _failure(exc))
         finally:
             with self._lock:
                 self._active.discard(job.id)
             self._prune_store()
+
+    def _discard_pool(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _prune_store(self) -> None:
         """Keep at most ``max_stored`` replications on disk, removing the oldest first."""
@@ -432,9 +441,7 @@ def _mtime(path: Path) -> float:
 
 
 def _failure(exc: BaseException) -> str:
-    from concurrent.futures.process import BrokenProcessPool
-
-    if isinstance(exc, BrokenProcessPool):
+    if isinstance(exc, BrokenExecutor):
         return "A worker process stopped (the computer may have run out of memory). Try a smaller run."
     if isinstance(exc, MemoryError):
         return "The computer ran out of memory. Try fewer replications or years."
