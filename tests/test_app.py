@@ -393,6 +393,25 @@ def test_runs_go_to_a_dask_cluster_when_one_is_configured(small: Scenario) -> No
     assert set(job.result.names) == {SMALL_NAME, "Option"}
 
 
+def test_a_run_too_long_or_too_large_stops_with_a_message(small: Scenario) -> None:
+    runner = JobRunner("sequential")
+    try:
+        slow = runner.submit(RunRequest(small, _request(small).option, years=1, replications=2, seconds=0.01))
+        assert slow.wait(60)
+        assert slow.status().state is JobState.FAILED
+        assert "took longer than the app allows" in slow.status().message
+        huge = small.with_overrides({"demand.contacts_per_year": 1_000_000.0})
+        big = runner.submit(
+            RunRequest(small, huge.with_overrides({}, name="Option"), years=50, replications=2)
+        )
+        assert big.wait(60)
+        assert big.status().state is JobState.FAILED
+        assert "too large to run" in big.status().message
+        assert big.status().done == 0  # refused before the first replication
+    finally:
+        runner.close()
+
+
 def test_too_many_runs_at_once_are_refused(small: Scenario) -> None:
     runner = JobRunner("sequential", max_jobs=1)
     try:

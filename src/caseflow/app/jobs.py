@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from caseflow.experiment.compare import Comparison, compare
+from caseflow.model.budget import Budget, BudgetExceededError, RunRefusedError
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["BusyError", "Job", "JobRunner", "JobState", "JobStatus", "Request", "RunRequest"]
@@ -83,6 +84,9 @@ class RunRequest:
     years: int
     replications: int
     seed: int = 0
+    #: wall-clock seconds a replication may take before it is stopped (None: no limit). It does not
+    #: change what a replication gives, so it is not part of the key
+    seconds: float | None = None
 
     def key(self) -> str:
         """What identifies the run's results: both scenarios' hashes, the seed, years and replications."""
@@ -116,6 +120,7 @@ class RunRequest:
             seed=self.seed,
             executor=executor,
             store=store,
+            budget=None if self.seconds is None else Budget(seconds=self.seconds),
         )
 
 
@@ -441,6 +446,22 @@ def _mtime(path: Path) -> float:
 
 
 def _failure(exc: BaseException) -> str:
+    if isinstance(exc, BudgetExceededError):
+        return (
+            "A replication took longer than the app allows, and the run was stopped. Simulate fewer years, "
+            "or run it with the caseflow command."
+        )
+    if isinstance(exc, RunRefusedError):
+        first = (str(exc).splitlines() or [""])[0].rstrip(".")
+        return f"This run is too large to run here, and was not started: {first[:400]}."
+    if isinstance(exc, BudgetExceededError):
+        return (
+            "A replication took longer than the app allows, and the run was stopped. Simulate fewer years, "
+            "or run it with the caseflow command."
+        )
+    if isinstance(exc, RunRefusedError):
+        first = (str(exc).splitlines() or [""])[0].rstrip(".")
+        return f"This run is too large to run here, and was not started: {first[:400]}."
     if isinstance(exc, BrokenExecutor):
         return "A worker process stopped (the computer may have run out of memory). Try a smaller run."
     if isinstance(exc, MemoryError):

@@ -326,7 +326,7 @@ def _request(
         settings.check_run(scenario.population, scenario.run.warmup_years, years, reps)
     except RunLimitError as exc:
         return ("This run cannot start", [("", str(exc))])
-    return RunRequest(scenario, option, years, reps, settings.seed)
+    return RunRequest(scenario, option, years, reps, settings.seed, settings.replication_seconds)
 
 
 def _run_part(

@@ -83,6 +83,10 @@ class AppSettings:
     cache_size: int = 32
     #: stored replications kept on disk (oldest removed first) so a changed option reuses the baseline's
     max_stored: int = 5000
+    #: wall-clock seconds one replication may take before its run is stopped with a message (a
+    #: replication of the England-average authority takes a few seconds; a scenario estimated too large
+    #: to run is refused before it starts, caseflow.model.budget)
+    replication_seconds: float = 900.0
     #: a search for what is needed: replications at each level first, and at most (a level too close to
     #: call gets more)
     search_replications: int = 5
