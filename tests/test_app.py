@@ -456,7 +456,7 @@ def test_what_is_needed_is_found_off_the_page(small: Scenario) -> None:
     )
     assert request.question().startswith("What is the smallest number of funded posts in the assessment team")
     assert "80.0% or more, with 80% confidence" in request.question()
-    runner = JobRunner("sequential")
+    runner = JobRunner("processes", workers=2)  # the simulations untraced by coverage, in workers
     try:
         job = runner.submit(request)
         assert job.wait(120)
@@ -549,7 +549,7 @@ def test_an_authority_baseline_is_shown_beside_its_published_figures(baselines: 
     assert found is not None
     targets, year = found
     assert year == baselines.year()
-    results = caseflow.run(scenario, years=1, replications=1, seed=1, executor="sequential")
+    results = caseflow.run(scenario, years=1, replications=2, seed=1, workers=2)  # in worker processes
     comparison = Comparison({scenario.name: results, "Option": results}, baseline=scenario.name)
     rows = {r.kpi: r for r in published_rows(comparison, targets, year)}
     assert {"cin_open_end", "cp_plans_open_end", "cla_open_end", "referrals"} <= set(rows)
