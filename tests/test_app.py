@@ -316,9 +316,9 @@ def test_cancel_stops_a_run_at_once(small: Scenario) -> None:
         assert job.wait(0)
         assert job.result is None
         deadline = time.monotonic() + 10
-        while runner._active and time.monotonic() < deadline:  # the coordinating thread lets go
+        while runner._running and time.monotonic() < deadline:  # the coordinating thread lets go
             time.sleep(0.02)
-        assert not runner._active
+        assert not runner._running
         assert time.monotonic() - started < 5
         assert job.status().done < 60
         assert runner.cached(job.request) is None  # nothing kept from a cancelled run
@@ -337,8 +337,12 @@ def test_runs_go_to_worker_processes_and_never_hold_up_the_caller(small: Scenari
         assert job.status().state in (JobState.QUEUED, JobState.RUNNING)
         assert job.wait(120)
         assert job.status().state is JobState.DONE, job.status().message
+        assert runner._pool is not None
+        workers = list(runner._pool._processes.values())  # the pool's own processes
     finally:
         runner.close()
+    assert workers
+    assert not any(w.is_alive() for w in workers)  # closing the app ends its worker processes
     here = JobRunner("sequential")
     try:
         same = here.submit(_request(small))

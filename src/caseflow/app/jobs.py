@@ -323,7 +323,7 @@ class JobRunner:
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
-        self._active: set[str] = set()
+        self._running: dict[str, Job] = {}  # waiting or running, by id
         # one coordinating thread per job that may run at once; each mostly waits on the pool
         self._threads = cf.ThreadPoolExecutor(max_workers=max_jobs, thread_name_prefix="caseflow-job")
         self._pool: cf.Executor | None = None
@@ -340,12 +340,12 @@ class JobRunner:
             cached = self._cache.get(request.key())
             if cached is not None:
                 self._cache.move_to_end(request.key())
-            elif len(self._active) >= self.max_jobs:
+            elif len(self._running) >= self.max_jobs:
                 raise BusyError(
-                    f"The app is running {len(self._active)} other runs; please try again in a minute."
+                    f"The app is running {len(self._running)} other runs; please try again in a minute."
                 )
             else:
-                self._active.add(job.id)
+                self._running[job.id] = job
         if cached is not None:
             job._finish_cached(cached)
             return job
@@ -357,10 +357,15 @@ class JobRunner:
             return self._cache.get(request.key())
 
     def close(self) -> None:
-        """Stop the worker pool (running jobs are left to end as failed)."""
+        """Stop the worker pool: running jobs are cancelled, and the worker processes end (after the
+        replications they are running, at most one each) rather than outlive the app."""
+        with self._lock:
+            running = list(self._running.values())
+        for job in running:
+            job.cancel()
         self._threads.shutdown(wait=False, cancel_futures=True)
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()
@@ -406,7 +411,7 @@ class JobRunner:
             job._end(JobState.FAILED, _failure(exc))
         finally:
             with self._lock:
-                self._active.discard(job.id)
+                self._running.pop(job.id, None)
             self._prune_store()
 
     def _discard_pool(self) -> None:
