@@ -68,9 +68,13 @@ def test_caps_move_together_and_every_sampled_point_of_the_baseline_is_a_valid_s
 
 def test_assumption_ranges_are_narrowed_to_what_the_scenario_accepts(baseline: Scenario) -> None:
     # a share of 0.9 cannot go 25% up: its range stops below 1
-    high_share = baseline.with_overrides({"workforce.time.annual_leave": 0.9})
-    (a,) = assumptions(high_share, fields=["workforce.time.annual_leave"])
+    high_share = baseline.with_overrides({"workforce.time.nqsw_caseload_factor": 0.9})
+    (a,) = assumptions(high_share, fields=["workforce.time.nqsw_caseload_factor"])
     assert a.high < 1.0 < 0.9 * 1.25
+    # and a share bounded at 0.5 (annual leave) stops below its own bound
+    leave = baseline.with_overrides({"workforce.time.annual_leave": 0.45})
+    (b,) = assumptions(leave, fields=["workforce.time.annual_leave"])
+    assert b.high <= 0.5 < 0.45 * 1.25
     with pytest.raises(ValueError, match="not numeric scenario fields"):
         assumptions(baseline, fields=["nope.nothing"])
     with pytest.raises(ValueError, match="spread"):

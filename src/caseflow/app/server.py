@@ -31,6 +31,7 @@ from caseflow.app.settings import AppSettings, RunLimitError
 from caseflow.app.uploads import SessionFolder, UploadError, accept_upload
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.target import TargetResult
+from caseflow.files import atomic_path
 from caseflow.metrics.catalogue import describe
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
@@ -497,7 +498,8 @@ def _years(n: int) -> str:
 def _save_chart(draw: Callable[[Comparison], Any], comparison: Comparison, path: Path) -> None:
     """Draw a chart (off the event loop) into the session's folder, once per run."""
     if not path.exists():
-        draw(comparison).savefig(path, dpi=110)
+        with atomic_path(path, suffix=path.suffix) as part:
+            draw(comparison).savefig(part, dpi=110)
 
 
 def _briefing(request: RunRequest, comparison: Comparison) -> str:

@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from caseflow.files import atomic_write_bytes
 from caseflow.scenario.loader import ScenarioError, load_scenario
 from caseflow.scenario.schema import Scenario
 
@@ -138,9 +139,9 @@ def accept_upload(
     if isinstance(parent, str):
         _copy_chain(parent, bundled, session.path)
     path = session.path / UPLOAD_NAME
-    path.write_bytes(data)
+    atomic_write_bytes(path, data)
     try:
-        scenario = load_scenario(path)
+        scenario = load_scenario(path, within=session.path)
     except ScenarioError as exc:
         path.unlink(missing_ok=True)
         raise UploadError(shown, [(p, m.replace(str(session.path), "")) for p, m in exc.problems]) from None
