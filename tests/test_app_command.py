@@ -239,3 +239,24 @@ def test_the_app_answers_pages_of_this_computer_only() -> None:
     assert call("http", "127.0.0.1:8000", "http://127.0.0.1:8000", method="POST") == 200
     assert call("websocket", "127.0.0.1:8000", "http://evil.example") == 1008
     assert call("websocket", "127.0.0.1:8000", "http://localhost:8000") == 200
+
+
+def test_caseflow_app_is_a_command_of_caseflow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``caseflow app`` (caseflow.cli) reaches the app's command: its help, and a missing baseline as a
+    message and exit 2 before anything is served."""
+    import tempfile
+
+    from caseflow.cli import main as caseflow_main
+
+    monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
+    with pytest.raises(SystemExit) as info:
+        caseflow_main(["app", "--help"])
+    assert info.value.code == 0
+    assert "127.0.0.1" in capsys.readouterr().out
+    code = caseflow_main(["app", "--base", str(tmp_path / "missing.toml"), "--folder", str(tmp_path / "app")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "file not found" in err
+    assert "Traceback" not in err

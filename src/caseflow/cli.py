@@ -6,6 +6,7 @@
                      [--excel FILE] [--kpis a,b] [--all] [--store DIR]
     caseflow profile | calibrate | backtest | data ...   (your own authority: caseflow.cli_authority)
     caseflow target ...                                  (what do we need?: caseflow.cli_planning)
+    caseflow app [--port N] [--folder DIR] ...           (the web app: caseflow.cli_app; needs the web extra)
 
 Every argument is checked before anything runs (:func:`check_paths` for the files and folders each
 command declares with ``set_defaults(paths=...)``, then each command's own checks of KPI names, levers
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from caseflow import cli_authority, cli_planning
+from caseflow import cli_app, cli_authority, cli_planning
 
 if TYPE_CHECKING:
     from caseflow.experiment.compare import Comparison
@@ -159,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     c.set_defaults(paths={"--json": ".json", "--excel": ".xlsx", "--store": "folder"})
     cli_authority.add_commands(sub, _positive, _non_negative)
     cli_planning.add_commands(sub, _positive, _non_negative)
+    cli_app.add_parser(sub)
     return p
 
 
@@ -180,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, progress: bool) -> int:
+    if args.command == "app":
+        return cli_app.run(args)
     done = cli_authority.run_command(args, progress)
     if done is None:
         done = cli_planning.run_command(args, progress)
