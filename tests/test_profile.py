@@ -147,3 +147,11 @@ def test_cli_profile_counts_the_profiles_own_sources(
     counts = Counter(str(src["method"]) for src in prof.sources.values())
     expected = ", ".join(f"{n} {m.replace('_', ' ')}" for m, n in sorted(counts.items()))
     assert line.strip() == f"values set: {expected}"
+
+
+def test_a_year_without_published_figures_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A year past the shipped figures used to end in "cannot convert float NaN to integer"."""
+    assert main(["profile", "E06000031", "--year", "2031", "--base", str(BASE)]) == 2
+    err = capsys.readouterr().err
+    assert "no children looked after at 31 March 2031" in err
+    assert "give a year in that range" in err

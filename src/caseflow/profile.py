@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from caseflow.data.errors import DataError
 from caseflow.model.steady_state import steady_state
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.sources import inherited_sources
@@ -181,6 +182,14 @@ def build_profile(data: Published, base: Scenario, la: str, year: int) -> Profil
     """The overrides that make ``base`` into authority ``la`` as at 31 March ``year`` (see module doc)."""
     b = _Builder(data, base, la, year)
     code = b.code
+    stocks = data.years("cla_at_31_march")
+    if year not in stocks:
+        first, last = (min(stocks), max(stocks)) if stocks else (None, None)
+        raise DataError(
+            f"the DfE figures at hand have no children looked after at 31 March {year}"
+            + (f"; they run from {first} to {last}: give a year in that range" if stocks else "")
+            + ", or newer files with --data"
+        )
     prior = year - 1  # ONS mid-year and the workforce census published before 31 March ``year``
     b.overrides["name"] = f"{b.auth.name} {year}"
     b.overrides["description"] = (
