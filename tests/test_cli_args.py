@@ -213,6 +213,7 @@ BAD: list[tuple[str, Callable[[Path], list[str]], tuple[str, ...]]] = [
     ),
     ("national", lambda t: ["national", "--year", "2023", "--out", str(t / "n.json")], ("--out", ".csv")),
     ("data", lambda t: ["data", "build", "--out", str(t / "published.csv")], ("--out", ".csv.gz")),
+    ("app", lambda t: ["app", "--folder", str(_a_file(t))], ("--folder", "is a file, not a folder")),
 ]
 
 
