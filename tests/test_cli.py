@@ -236,6 +236,37 @@ class CliRun:
     results: Results
 
 
+def _ran(cli_run: CliRun) -> Path:
+    """The scenario file the fixture's ``caseflow run`` ran."""
+    return cli_run.out_dir.parent / "baseline_fifth.toml"
+
+
+def _fifth_file(folder: Path) -> Path:
+    """The baseline at a fifth of its size (same rates and caseloads), as a scenario file extending it."""
+    from caseflow.scenario.scale import scaled
+    from caseflow.scenario.writer import write_scenario
+
+    base = load_scenario(BASELINE)
+    small = scaled(base, 0.2, name=base.name)
+    changed = {
+        "population": small.population,
+        "demand.contacts_per_year": small.demand.contacts_per_year,
+        "looked_after.uasc_per_year": small.looked_after.uasc_per_year,
+        "early_help.key_workers": small.early_help.key_workers,
+        **{
+            f"opening_stock.{k}": getattr(small.opening_stock, k)
+            for k in ("children_in_need", "child_protection", "looked_after", "in_assessment")
+        },
+    }
+    assert small.workforce is not None
+    changed |= {
+        f"workforce.teams.{t}.establishment": p.establishment for t, p in small.workforce.teams.items()
+    }
+    path = folder / "baseline_fifth.toml"
+    write_scenario(path, changed, extends=BASELINE)
+    return path
+
+
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     """One real ``caseflow run`` in-process; the Results object is kept (by wrapping the real run)."""
@@ -257,7 +288,7 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
             rc = main(
                 [
                     "run",
-                    str(BASELINE),
+                    str(_fifth_file(base)),
                     "--years",
                     "1",
                     "--reps",
@@ -321,7 +352,7 @@ def test_run_passes_flags_through(cli_run: CliRun) -> None:
     r = cli_run.results
     assert (r.seed, r.replications, r.years) == (3, 2, 1)
     assert sorted(r.kpis["replication"].unique()) == [0, 1]
-    assert r.scenario.hash() == load_scenario(BASELINE).hash()
+    assert r.scenario.hash() == load_scenario(_ran(cli_run)).hash()
 
 
 def test_run_json_shape(cli_run: CliRun) -> None:
@@ -365,8 +396,8 @@ def test_run_json_provenance(cli_run: CliRun) -> None:
     prov = _strict_json(cli_run.json_file)["provenance"]
     assert prov["seed"] == 3
     assert prov["replications"] == [0, 1]
-    assert prov["scenario_hash"] == load_scenario(BASELINE).hash()
-    assert prov["scenario_source"] == str(BASELINE)
+    assert prov["scenario_hash"] == load_scenario(_ran(cli_run)).hash()
+    assert prov["scenario_source"] == str(_ran(cli_run))
 
 
 def test_run_out_folder_has_documented_files(cli_run: CliRun) -> None:
@@ -382,7 +413,7 @@ def test_run_out_folder_contents(cli_run: CliRun) -> None:
     scenario = _strict_json(out / "scenario.json")
     assert scenario == cli_run.results.scenario.to_dict()
     blob = json.dumps(scenario, sort_keys=True, separators=(",", ":"))
-    assert hashlib.sha256(blob.encode()).hexdigest() == load_scenario(BASELINE).hash()
+    assert hashlib.sha256(blob.encode()).hexdigest() == load_scenario(_ran(cli_run)).hash()
 
     kpis = pd.read_csv(out / "kpis.csv")
     assert list(kpis.columns) == ["replication", "period_type", "period", "warmup", "kpi", "value"]
