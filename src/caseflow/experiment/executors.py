@@ -128,9 +128,7 @@ def map_tasks(
             n = min(workers or os.cpu_count() or 1, len(tasks))
             if n <= 1:
                 return _run_sequential(fn, tasks, on_result)
-            pool = cf.ProcessPoolExecutor(
-                max_workers=n, initializer=die_with_parent, initargs=(os.getpid(),)
-            )
+            pool = cf.ProcessPoolExecutor(max_workers=n, initializer=die_with_parent, initargs=(os.getpid(),))
             try:
                 return _run_futures(pool, fn, tasks, on_result)
             finally:
