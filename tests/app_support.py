@@ -124,7 +124,7 @@ def served(base: Path, folder: Path, *extra: str, timeout: float = 90.0) -> Iter
                     if answer.status == 200:
                         break
             except (urllib.error.URLError, OSError):
-                pass
+                pass  # not answering yet: ask again until the deadline below
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the app did not answer within {timeout:.0f} s: {_tail(log.name)}")
             time.sleep(0.2)

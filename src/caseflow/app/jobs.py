@@ -459,14 +459,6 @@ def _failure(exc: BaseException) -> str:
     if isinstance(exc, RunRefusedError):
         first = (str(exc).splitlines() or [""])[0].rstrip(".")
         return f"This run is too large to run here, and was not started: {first[:400]}."
-    if isinstance(exc, BudgetExceededError):
-        return (
-            "A replication took longer than the app allows, and the run was stopped. Simulate fewer years, "
-            "or run it with the caseflow command."
-        )
-    if isinstance(exc, RunRefusedError):
-        first = (str(exc).splitlines() or [""])[0].rstrip(".")
-        return f"This run is too large to run here, and was not started: {first[:400]}."
     if isinstance(exc, BrokenExecutor):
         return "A worker process stopped (the computer may have run out of memory). Try a smaller run."
     if isinstance(exc, MemoryError):

@@ -330,6 +330,31 @@ def _request(
     return RunRequest(scenario, option, years, reps, settings.seed, settings.replication_seconds)
 
 
+def _replace_job(
+    runner: JobRunner,
+    request: RunRequest | TargetRequest,
+    job: reactive.Value[Job | None],
+    problem: reactive.Value[Problem | None],
+) -> Job | None:
+    """Cancel the session's job in ``job``, if any, and start ``request`` in its place; a busy app is a
+    problem shown on the page (None returned)."""
+    _cancel_job(job)
+    try:
+        new = runner.submit(request)
+    except BusyError as exc:
+        problem.set(("The app is busy", [("", str(exc))]))
+        return None
+    problem.set(None)
+    job.set(new)
+    return new
+
+
+def _cancel_job(job: reactive.Value[Job | None]) -> None:
+    current = job()
+    if current is not None:
+        current.cancel()
+
+
 def _run_part(
     input: Inputs, settings: AppSettings, runner: JobRunner, state: _State, levers: Callable[[], list[Lever]]
 ) -> None:
@@ -340,24 +365,14 @@ def _run_part(
         if not isinstance(wanted, RunRequest):
             state.run_problem.set(wanted)
             return
-        old = state.job()
-        if old is not None:
-            old.cancel()
-        try:
-            job = runner.submit(wanted)
-        except BusyError as exc:
-            state.run_problem.set(("The app is busy", [("", str(exc))]))
-            return
-        state.run_problem.set(None)
-        state.job.set(job)
-        state.latest = job
+        job = _replace_job(runner, wanted, state.job, state.run_problem)
+        if job is not None:
+            state.latest = job
 
     @reactive.effect
     @reactive.event(input.cancel)
     def _cancel() -> None:
-        job = state.job()
-        if job is not None:
-            job.cancel()
+        _cancel_job(state.job)
 
     @reactive.effect
     def _watch() -> None:
@@ -597,24 +612,14 @@ def _target_runs(
         if not isinstance(wanted, TargetRequest):
             search.problem.set(wanted)
             return
-        old = search.job()
-        if old is not None:
-            old.cancel()
-        try:
-            new = runner.submit(wanted)
-        except BusyError as exc:
-            search.problem.set(("The app is busy", [("", str(exc))]))
-            return
-        search.problem.set(None)
-        search.job.set(new)
-        state.latest_search = new
+        new = _replace_job(runner, wanted, search.job, search.problem)
+        if new is not None:
+            state.latest_search = new
 
     @reactive.effect
     @reactive.event(input.find_cancel)
     def _stop() -> None:
-        current = search.job()
-        if current is not None:
-            current.cancel()
+        _cancel_job(search.job)
 
     @reactive.effect
     def _watch_search() -> None:
