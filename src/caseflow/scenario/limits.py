@@ -23,6 +23,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StrictFloat, StrictStr
 
 __all__ = [
+    "CONTROL_CHARACTERS",
     "DATE_RANGE",
     "FTE",
     "MAX_CHANGES",
@@ -96,11 +97,13 @@ Shape = Annotated[float, Field(ge=0.01, le=1_000.0, description="gamma shape")]
 #: A multiplier applied by a time-phased change.
 Factor = Annotated[float, Field(ge=0.0, le=1_000.0)]
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Control characters no text in a scenario may hold (tab, newline and carriage return are allowed in
+#: free text; a name refuses them too).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _printable_name(value: str) -> str:
-    if _CONTROL.search(value) or "\n" in value or "\r" in value or "\t" in value:
+    if CONTROL_CHARACTERS.search(value) or "\n" in value or "\r" in value or "\t" in value:
         raise ValueError("must be one line of text without control characters")
     if value != value.strip():
         raise ValueError(f"must not start or end with spaces, got {value!r}")

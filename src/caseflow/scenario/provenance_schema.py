@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictInt, StrictStr
 
 from caseflow.scenario.base import Section
 from caseflow.scenario.base import unwrap as _unwrap
+from caseflow.scenario.limits import CONTROL_CHARACTERS
 
 __all__ = [
     "MAX_ENTRIES",
@@ -60,11 +61,8 @@ def _year(value: int) -> int:
     )
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def _printable(value: str) -> str:
-    bad = _CONTROL.search(value)
+    bad = CONTROL_CHARACTERS.search(value)
     if bad is not None:
         raise ValueError(f"must not contain control characters, got {bad.group()!r}")
     return value
