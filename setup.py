@@ -25,6 +25,7 @@ from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 
 def _kernel_modules() -> list[str]:
@@ -144,7 +145,32 @@ def _compiled_in(build_lib: Path) -> list[Path]:
     return sorted(found)
 
 
+#: The shipped scenarios (``scenarios/*.toml`` in the clone) and where a build puts them inside the package,
+#: as ``caseflow.scenario.bundled`` looks for them.
+SCENARIOS = "scenarios"
+BUNDLED_PACKAGE_FOLDER = "bundled_scenarios"
+
+
+class BuildPyWithScenarios(build_py):
+    """The usual build, plus the clone's ``scenarios/*.toml`` copied into ``caseflow/bundled_scenarios/``,
+    so that an installed caseflow has the England-average baseline and the worked examples without a
+    clone. (An editable install reads them from the clone instead.)"""
+
+    def run(self) -> None:
+        super().run()
+        source = Path(__file__).resolve().parent / SCENARIOS
+        if not (source / "baseline.toml").is_file():  # an sdist without MANIFEST.in's scenarios
+            raise RuntimeError(f"{source} has no baseline.toml: the package would ship without it")
+        target = Path(self.build_lib) / "caseflow" / BUNDLED_PACKAGE_FOLDER
+        self.mkpath(str(target))
+        for toml in sorted(source.glob("*.toml")):
+            self.copy_file(str(toml), str(target / toml.name))
+
+
 if __name__ == "__main__":  # as setuptools runs it (tests import it to check the helpers above)
     _want = _wanted()
     OptionalBuildExt.strict = bool(_want)
-    setup(ext_modules=_kernel_extensions(_want), cmdclass={"build_ext": OptionalBuildExt})
+    setup(
+        ext_modules=_kernel_extensions(_want),
+        cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithScenarios},
+    )

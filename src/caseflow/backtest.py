@@ -37,6 +37,7 @@ from caseflow.calibrate.targets import BY_NAME
 from caseflow.data import Published
 from caseflow.experiment.executors import ExecutorSpec, map_tasks
 from caseflow.files import atomic_path, atomic_write_text
+from caseflow.scenario.bundled import bundled
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["SCORED", "STOCKS", "Backtest", "backtest", "linear_trend", "markdown_table"]
@@ -495,7 +496,7 @@ def backtest(
     *,
     authorities: Sequence[str] | None = None,
     data: str | os.PathLike[str] | Published | None = None,
-    base: str | os.PathLike[str] | Scenario = "scenarios/baseline.toml",
+    base: str | os.PathLike[str] | Scenario | None = None,
     replications: int = 3,
     calibration_replications: int = 2,
     iterations: int = 6,
@@ -511,7 +512,8 @@ def backtest(
     ``train_to``, predict ``horizons`` years ahead and score against the published figures.
 
     ``data``: a folder of published files, a snapshot file or a loaded :class:`Published` (default:
-    the snapshot shipped with caseflow). ``base``: the England-average scenario (file or Scenario).
+    the snapshot shipped with caseflow). ``base``: the England-average scenario (file or Scenario;
+    default: the one shipped with caseflow).
     ``replications``: runs of each calibrated forward scenario; ``calibration_replications``,
     ``iterations``, ``confirm_replications`` (default: ``calibration_replications``) and ``fit_years``
     are passed to :func:`caseflow.calibrate.authority.calibrate_authority`. One task per authority
@@ -539,7 +541,7 @@ def backtest(
         "seed": seed,
         "workforce": workforce,
     }
-    base_ref = _base_ref(base)
+    base_ref = _base_ref(bundled() if base is None else base)
     tasks = [(code, train_to, hs, data_ref, base_ref, settings) for code in codes]
     bar = None
     if progress:

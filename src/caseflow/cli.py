@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from caseflow import cli_app, cli_authority, cli_planning
+from caseflow.scenario.bundled import bundled
 
 if TYPE_CHECKING:
     from caseflow.experiment.compare import Comparison
@@ -168,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns its exit code (module docstring). Nothing is run before every argument
     has been checked, and no traceback is printed unless ``CASEFLOW_DEBUG`` is set."""
     args = _parser().parse_args(argv)
+    if getattr(args, "base", "") is None:  # --base not given: the England-average scenario caseflow ships
+        args.base = str(bundled())
     progress = getattr(args, "progress", None)
     if progress is None:
         progress = sys.stderr.isatty()

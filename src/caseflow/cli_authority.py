@@ -40,7 +40,9 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     build.set_defaults(paths={"--out": ".csv.gz"})
 
     def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--base", default="scenarios/baseline.toml", help="the England-average scenario")
+        sp.add_argument(
+            "--base", help="the England-average scenario (default: the one shipped with caseflow)"
+        )
         sp.add_argument("--data", metavar="DIR", help="folder of newer DfE/ONS files (default: shipped)")
 
     p = sub.add_parser("profile", help="a scenario for an authority from its published figures")

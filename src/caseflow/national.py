@@ -23,6 +23,7 @@ import pandas as pd
 from caseflow.calibrate.targets import BY_NAME
 from caseflow.data import Published
 from caseflow.experiment.executors import ExecutorSpec, batched, map_tasks
+from caseflow.scenario.bundled import bundled
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["KPIS", "national"]
@@ -58,7 +59,7 @@ def national(
     *,
     replications: int = 2,
     data: str | os.PathLike[str] | Published | None = None,
-    base: str | os.PathLike[str] | Scenario = "scenarios/baseline.toml",
+    base: str | os.PathLike[str] | Scenario | None = None,
     seed: int = 0,
     executor: ExecutorSpec = "processes",
     workers: int | None = None,
@@ -87,7 +88,7 @@ def national(
         raise ValueError("replications and years must be at least 1")
     started = time.perf_counter()
     pub = data if isinstance(data, Published) else data_mod.load(None if data is None else Path(data))
-    base_scenario = base if isinstance(base, Scenario) else load_scenario(Path(base))
+    base_scenario = base if isinstance(base, Scenario) else load_scenario(Path(base or bundled()))
     codes = (
         list(pub.authorities(year)["code"])
         if authorities is None

@@ -495,20 +495,24 @@ def profile(
     authority: str,
     year: int,
     *,
-    base: str | Path | Scenario = "scenarios/baseline.toml",
+    base: str | Path | Scenario | None = None,
     data: str | Path | Published | None = None,
     out: str | Path | None = None,
 ) -> Scenario:
     """A validated scenario for ``authority`` (name or LA code) as at 31 March ``year``.
 
-    ``base``: the England-average scenario it extends; ``data``: a folder of newer DfE files, or a
-    loaded :class:`caseflow.data.Published` (default: the snapshot shipped with caseflow); ``out``:
-    also write it as a TOML file that ``extends`` the base, with every source as data.
+    ``base``: the England-average scenario it extends (default: the one shipped with caseflow);
+    ``data``: a folder of newer DfE files, or a loaded :class:`caseflow.data.Published` (default: the
+    snapshot shipped with caseflow); ``out``: also write it as a TOML file that ``extends`` the base,
+    with every source as data.
     """
     from caseflow import data as data_mod
     from caseflow.scenario.loader import load_scenario
 
     published = data if isinstance(data, data_mod.Published) else data_mod.load(data)
+    from caseflow.scenario.bundled import bundled
+
+    base = bundled() if base is None else base
     base_scenario = base if isinstance(base, Scenario) else load_scenario(base)
     prof = build_profile(published, base_scenario, authority, year)
     scenario = prof.scenario(base_scenario)

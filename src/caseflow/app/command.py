@@ -48,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "$CASEFLOW_APP_DIR, else ~/.cache/caseflow/app)",
     )
     p.add_argument(
-        "--base", metavar="FILE", help="the England-average scenario (default scenarios/baseline.toml)"
+        "--base", metavar="FILE", help="the England-average scenario (default: the one shipped with caseflow)"
     )
     p.add_argument(
         "--data", metavar="DIR", help="folder of newer DfE/ONS files (default: the figures shipped)"

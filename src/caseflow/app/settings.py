@@ -12,24 +12,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from caseflow.scenario.bundled import bundled
 from caseflow.scenario.limits import MAX_FILE_BYTES
 
 __all__ = ["AppSettings", "RunLimitError", "default_folder", "find_baseline"]
 
-#: Where the England-average scenario is looked for, relative to the working directory.
-BASELINE_NAME = Path("scenarios") / "baseline.toml"
-
 
 def find_baseline() -> Path:
-    """The England-average scenario: ``scenarios/baseline.toml`` in the working directory, else in the
-    clone caseflow was installed from (an editable install)."""
-    here = Path.cwd() / BASELINE_NAME
-    if here.is_file():
-        return here
-    clone = Path(__file__).resolve().parents[3] / BASELINE_NAME
-    if clone.is_file():
-        return clone
-    return here  # not found: loading it says so, naming the path
+    """The England-average scenario shipped with caseflow (:func:`caseflow.scenario.bundled.bundled`)."""
+    return bundled()
 
 
 def default_folder() -> Path:
