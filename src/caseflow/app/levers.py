@@ -220,7 +220,7 @@ def _team_levers(scenario: Scenario) -> list[Lever]:
                 100.0,
                 1.0,
                 team,
-                "Held vacant, covered by agency",
+                "Agency cover",
                 "held_vacant_agency",
             ),
         ]
