@@ -476,10 +476,10 @@ def test_what_is_needed_is_found_off_the_page(small: Scenario) -> None:
     assert "FTE" in text
     assert "Today the assessment team has 3 FTE funded." in text
     rows = level_rows(request, result)
-    posts = [float(r.posts.split()[0]) for r in rows]
+    posts = [float(r.level.split()[0]) for r in rows]
     assert posts == sorted(posts)
     assert any(r.verdict == "meets the target" for r in rows)
-    assert all(r.mean.endswith("%") for r in rows)
+    assert all(r.means[0].endswith("%") for r in rows)
     other = TargetRequest(small, "assessment", "assessment_within_45wd_pct", 85)
     assert other.key() != request.key()
     with pytest.raises(ValueError, match="not a measure"):

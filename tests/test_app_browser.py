@@ -157,6 +157,26 @@ def test_a_run_can_be_cancelled(page: Any) -> None:
     assert page.locator("#headline-table").count() == 0
 
 
+def test_phase_in_a_change_in_demand_and_change_turnover(page: Any) -> None:
+    page.click("button.accordion-button:has-text('Demand')")  # open its group
+    page.fill("#contacts_change", "12")
+    page.check("input[name=demand_when][value=dated]")
+    page.fill("#demand_ramp", "4")
+    page.press("#demand_ramp", "Tab")
+    page.wait_for_selector("#changes li:has-text('monthly steps')")
+    page.click("button.accordion-button:has-text('Leavers and recruitment')")
+    page.fill("#turnover_rate", "20")
+    page.press("#turnover_rate", "Tab")
+    page.wait_for_selector("#changes li:has-text('leaving each year')")
+    text = page.inner_text("#changes")
+    assert (
+        "Change in contacts about new concerns: 0 → 12 % change, from 1 April 2025, in 4 equal monthly "
+        "steps (the full change from 1 July 2025)"
+    ) in text
+    assert "Social workers leaving each year: 11.8 → 20 % leaving a year" in text
+    assert page.get_attribute("#demand_ramp", "aria-describedby") == "help-demand-when"
+
+
 def test_pick_an_authority_and_see_it_beside_its_published_figures(page: Any) -> None:
     page.check("input[name=baseline_kind][value=authority]")
     page.click("#authority-selectized")

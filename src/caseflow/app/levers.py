@@ -4,9 +4,10 @@ range, and the scenario field it sets.
 A :class:`Lever` is shown on the page as a labelled number with its unit and a sentence saying what it
 means; :func:`option_scenario` turns the values a user chose into a validated scenario (an option to
 compare with the baseline) through :meth:`caseflow.scenario.Scenario.with_overrides`. The levers come
-from the scenario itself (:func:`levers_for`): for each team it has, its funded posts, posts held vacant
-and (for a case-holding team) caseload cap, so an authority's or an uploaded scenario's own teams are
-offered.
+from the scenario itself (:func:`levers_for`): for each team it has, its funded posts, posts held vacant,
+the agency cover of those and (for a case-holding team) caseload cap, so an authority's or an uploaded
+scenario's own teams are offered; then agency cover and rates, leavers and recruitment, demand and early
+help for the whole authority.
 
 Three kinds of value:
 
@@ -19,6 +20,8 @@ Three kinds of value:
 
 A recruitment campaign (posts added to a team from a date, filled faster than usual) is a
 :class:`Campaign`: a time-phased change (``workforce.changes``) added to those the scenario already has.
+A change in demand holds for the whole period unless a :class:`~caseflow.app.demand.DemandTiming` says
+from when, and over how many months it is phased in (a dated ``changes`` entry).
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from caseflow.app.demand import DEMAND_FIELD, DemandTiming, TimingError
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
 
 __all__ = [
     "GROUPS",
     "Campaign",
+    "DemandTiming",
     "Lever",
     "LeverError",
     "levers_for",
@@ -50,9 +55,11 @@ Kind = Literal["value", "share", "change"]
 GROUPS: tuple[str, ...] = (
     "Social workers by team",
     "Agency staff",
+    "Leavers and recruitment",
     "Demand",
     "Early help",
 )
+TEAMS, AGENCY, DYNAMICS, DEMAND, EARLY_HELP = GROUPS
 
 #: The most posts a recruitment campaign may add to a team.
 MAX_CAMPAIGN_POSTS = 500
@@ -102,8 +109,8 @@ class Lever:
     #: for a team's lever: the team (its key in the scenario), and the label within the team's group
     team: str | None = None
     short: str = ""
-    #: which of a team's levers it is (``establishment``, ``held_vacant``, ``hard_cap``): every team's
-    #: lever of one aspect shares its help sentence
+    #: which of a team's levers it is (``establishment``, ``held_vacant``, ``held_vacant_agency``,
+    #: ``hard_cap``): every team's lever of one aspect shares its help sentence
     aspect: str = ""
 
     def shown(self, scenario: Scenario) -> float:
@@ -175,7 +182,7 @@ def _team_levers(scenario: Scenario) -> list[Lever]:
                 "FTE",
                 "Social worker posts the team is funded for (full-time equivalents). People leave and "
                 "posts take months to fill, so fewer are in post than this.",
-                GROUPS[0],
+                TEAMS,
                 "value",
                 0.0,
                 float(math.ceil(top)),
@@ -191,7 +198,7 @@ def _team_levers(scenario: Scenario) -> list[Lever]:
                 "% of posts",
                 "Posts left empty for the whole period and not recruited to, on top of the everyday "
                 "vacancies from people leaving. 30 means 3 posts in 10 are empty.",
-                GROUPS[0],
+                TEAMS,
                 "share",
                 0.0,
                 90.0,
@@ -199,6 +206,22 @@ def _team_levers(scenario: Scenario) -> list[Lever]:
                 team,
                 "Posts held vacant",
                 "held_vacant",
+            ),
+            Lever(
+                _key("held_vacant_agency", slug),
+                f"{base}.held_vacant_agency",
+                f"{words} team: posts held vacant covered by agency",
+                "% of posts held vacant",
+                "Of the posts held vacant, the share filled by agency social workers instead of left "
+                "empty, for the whole period. It changes nothing while no posts are held vacant.",
+                TEAMS,
+                "share",
+                0.0,
+                100.0,
+                1.0,
+                team,
+                "Agency cover",
+                "held_vacant_agency",
             ),
         ]
         if params.case_holding:
@@ -210,7 +233,7 @@ def _team_levers(scenario: Scenario) -> list[Lever]:
                     "children per FTE",
                     "The most children one full-time social worker in the team may hold. A child who "
                     "would take a worker over it waits, unallocated, until someone has room.",
-                    GROUPS[0],
+                    TEAMS,
                     "value",
                     max(1.0, math.floor(params.soft_cap / 2)),
                     float(max(60, math.ceil(params.hard_cap * 2))),
@@ -223,9 +246,59 @@ def _team_levers(scenario: Scenario) -> list[Lever]:
     return out
 
 
+def _dynamics_levers() -> list[Lever]:
+    """Leavers and recruitment, for every team: they apply from the start of the run."""
+    return [
+        Lever(
+            "turnover_rate",
+            "workforce.dynamics.turnover_rate",
+            "Social workers leaving each year",
+            "% leaving a year",
+            "Permanent social workers who leave in a year, as a share of those in post (the DfE "
+            "turnover rate; 11.8% nationally, DfE children's social work workforce 2025). Each "
+            "worker's time until leaving is drawn at this rate from the start of the run.",
+            DYNAMICS,
+            "share",
+            0.0,
+            60.0,
+            0.5,
+        ),
+        Lever(
+            "months_to_fill",
+            "workforce.dynamics.months_to_fill",
+            "Months to fill a post",
+            "months",
+            "The average time from a permanent social worker leaving to their successor starting: "
+            "adverts, interviews, checks and notice. The England-average authority has 15 months, what "
+            "a 14.2% vacancy rate with 11.8% turnover implies. A recruitment campaign's own posts have "
+            "their own time to fill.",
+            DYNAMICS,
+            "value",
+            0.25,
+            60.0,
+            0.5,
+        ),
+        Lever(
+            "nqsw_share_of_hires",
+            "workforce.dynamics.nqsw_share_of_hires",
+            "Newly qualified share of new social workers",
+            "% of hires",
+            "Of the permanent social workers hired, the share in their first year after qualifying "
+            "(the ASYE year), who carry a protected, smaller caseload and have time set aside for "
+            "learning. The England-average authority assumes 30% (no published figure).",
+            DYNAMICS,
+            "share",
+            0.0,
+            100.0,
+            1.0,
+        ),
+    ]
+
+
 def levers_for(scenario: Scenario) -> list[Lever]:
-    """The levers for ``scenario``: per team (posts, vacancies, caseload caps) and for the whole
-    authority (agency cover and rates, demand, early help), in :data:`GROUPS` order."""
+    """The levers for ``scenario``: per team (posts, vacancies and their agency cover, caseload caps)
+    and for the whole authority (agency cover and rates, leavers and recruitment, demand, early help),
+    in :data:`GROUPS` order."""
     out = _team_levers(scenario)
     if scenario.workforce is not None and scenario.workforce.enabled:
         out += [
@@ -235,13 +308,44 @@ def levers_for(scenario: Scenario) -> list[Lever]:
                 "Vacancies covered by agency social workers",
                 "% of vacancies",
                 "When a social worker leaves, the share of the empty posts covered by an agency worker "
-                "until a permanent one starts. Nationally about three quarters are.",
-                GROUPS[1],
+                "until a permanent one starts. Nationally about three quarters are (73.6%, DfE "
+                "children's social work workforce 2025).",
+                AGENCY,
                 "share",
                 0.0,
                 100.0,
                 1.0,
             ),
+            Lever(
+                "agency_pay_premium",
+                "workforce.dynamics.agency_pay_premium",
+                "Agency pay above the agency charge",
+                "% more",
+                "A premium paid on top of the agency charge per hour to every agency worker, for "
+                "example to pay above a regional cap: 10 means 10% more. It costs more; it covers more "
+                "vacancies only if agency supply answers pay (the next number). −50 to 200.",
+                AGENCY,
+                "share",
+                -50.0,
+                200.0,
+                1.0,
+            ),
+            Lever(
+                "agency_supply_elasticity",
+                "workforce.dynamics.agency_supply_elasticity",
+                "How agency supply answers pay",
+                "elasticity, 0 to 10",
+                "How much more of the vacancies agency workers cover when they are paid more: the "
+                "share covered is the share above times (1 + premium) to this power, at most all of "
+                "them. 0: pay makes no difference; 1: 10% more pay covers 10% more. No published "
+                "figure: an assumption to test.",
+                AGENCY,
+                "value",
+                0.0,
+                10.0,
+                0.1,
+            ),
+            *_dynamics_levers(),
         ]
     out += [
         Lever(
@@ -250,7 +354,7 @@ def levers_for(scenario: Scenario) -> list[Lever]:
             "Agency charge per hour",
             "£ an hour",
             "What the council pays an agency for an hour of a social worker's time, before inflation.",
-            GROUPS[1],
+            AGENCY,
             "value",
             1.0,
             300.0,
@@ -261,9 +365,10 @@ def levers_for(scenario: Scenario) -> list[Lever]:
             "demand.contacts_per_year",
             "Change in contacts about new concerns",
             "% change",
-            "More or fewer contacts about children from police, schools, health and others, for the "
-            "whole period. 10 means 10% more than the baseline; −10 means 10% fewer.",
-            GROUPS[2],
+            "More or fewer contacts about children from police, schools, health and others. 10 means "
+            "10% more than the baseline; −10 means 10% fewer. For the whole period, unless you say "
+            "from when below.",
+            DEMAND,
             "change",
             -90.0,
             200.0,
@@ -276,14 +381,14 @@ def levers_for(scenario: Scenario) -> list[Lever]:
             "FTE",
             "Family workers in the council's early help service. Families are offered early help "
             "only when a key worker has room; help lowers the chance they come back.",
-            GROUPS[3],
+            EARLY_HELP,
             "value",
             0.0,
             float(max(100, math.ceil(scenario.early_help.key_workers * 3))),
             0.5,
         ),
     ]
-    return out
+    return sorted(out, key=lambda lv: GROUPS.index(lv.group))  # stable: in order within a group
 
 
 @dataclass(frozen=True)
@@ -349,13 +454,17 @@ def option_overrides(
     values: Mapping[str, Any],
     levers: Sequence[Lever] | None = None,
     campaigns: Sequence[Campaign] = (),
+    demand: DemandTiming | None = None,
 ) -> dict[str, Any]:
     """The overrides (``{"dotted.field": value}``) for the lever values a user chose (by lever key).
 
     Values equal to the scenario's own are left out, so an untouched page changes nothing. Each value is
     checked against its lever's range first (:class:`LeverError` naming every lever out of range).
+    ``demand``: when the change in contacts takes effect (default: the whole period); from a date it is
+    a ``changes`` entry added to the scenario's own.
     """
     levers = levers_for(scenario) if levers is None else levers
+    demand = DemandTiming() if demand is None else demand
     by_key = {lv.key: lv for lv in levers}
     unknown = sorted(set(values) - set(by_key))
     if unknown:
@@ -372,8 +481,23 @@ def option_overrides(
             continue
         if math.isclose(shown, lever.shown(scenario), rel_tol=0, abs_tol=1e-9):
             continue
+        note = f"set in the caseflow web app: {lever.label}, {_n(shown)} {lever.unit}"
+        if lever.field == DEMAND_FIELD and not demand.whole_period:
+            try:
+                out["changes"] = [c.model_dump(exclude_none=True) for c in scenario.changes] + [
+                    demand.change(scenario, shown)
+                ]
+            except TimingError as exc:
+                problems += exc.problems
+                continue
+            notes["changes"] = f"{note}, {demand.describe()}"
+            continue
         out[lever.field] = lever.field_value(scenario, shown)
-        notes[lever.field] = f"set in the caseflow web app: {lever.label}, {_n(shown)} {lever.unit}"
+        notes[lever.field] = note
+    try:
+        demand.check(scenario)
+    except TimingError as exc:
+        problems += [p for p in exc.problems if p not in problems]
     if problems:
         raise LeverError(problems)
     if campaigns:
@@ -403,6 +527,8 @@ def _labelled(exc: ScenarioError, levers: Sequence[Lever]) -> LeverError:
         label = by_field.get(path)
         if label is None and path.startswith("workforce.changes"):
             label = "Recruitment campaign"
+        elif label is None and path.startswith("changes"):
+            label = "Change in contacts about new concerns"
         problems.append((label or path, what))
     return LeverError(problems)
 
@@ -414,14 +540,16 @@ def option_scenario(
     name: str = "Option",
     campaigns: Sequence[Campaign] = (),
     levers: Sequence[Lever] | None = None,
+    demand: DemandTiming | None = None,
 ) -> Scenario:
     """``scenario`` with the lever values applied: a validated copy named ``name``.
 
     Raises :class:`LeverError` (by lever label) for a value out of range or a combination the scenario
     refuses (a caseload cap below the team's soft cap is lowered with it, so that one is not refused).
+    ``demand`` says when the change in contacts takes effect (:func:`option_overrides`).
     """
     levers = levers_for(scenario) if levers is None else levers
-    overrides = option_overrides(scenario, values, levers, campaigns)
+    overrides = option_overrides(scenario, values, levers, campaigns, demand)
     if scenario.workforce is not None:
         for team, params in scenario.workforce.teams.items():
             cap = overrides.get(f"workforce.teams.{team}.hard_cap")

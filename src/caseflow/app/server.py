@@ -23,6 +23,7 @@ from shiny.types import ImgData
 
 from caseflow.app import ui as page
 from caseflow.app.baselines import ENGLAND, Baselines
+from caseflow.app.demand import DEMAND_FIELD, DemandTiming
 from caseflow.app.jobs import BusyError, Job, JobRunner, JobState, JobStatus, RunRequest
 from caseflow.app.levers import Campaign, Lever, LeverError, levers_for, option_scenario
 from caseflow.app.needs import TARGET_KPIS, TargetRequest, answer_text, level_rows
@@ -225,6 +226,7 @@ def _lever_part(input: Inputs, state: _State) -> Callable[[], list[Lever]]:
         except LeverError as exc:
             return page.error_box("Some numbers cannot be used", exc.problems)
         changed = [(lv, v) for lv, v in _changed(levers(), values, scenario)]
+        when = _demand_timing(input)
         if not changed and not campaigns:
             return tags.p(
                 "No changes yet: your option is the same as the baseline.", id="changes", class_="form-text"
@@ -233,7 +235,10 @@ def _lever_part(input: Inputs, state: _State) -> Callable[[], list[Lever]]:
             tags.p(tags.strong("Your option changes:"), class_="mb-1"),
             tags.ul(
                 *[
-                    tags.li(f"{lv.label}: {_num(lv.shown(scenario))} → {_num(v)} {lv.unit}")
+                    tags.li(
+                        f"{lv.label}: {_num(lv.shown(scenario))} → {_num(v)} {lv.unit}"
+                        + (f", {when.describe()}" if lv.field == DEMAND_FIELD else "")
+                    )
                     for lv, v in changed
                 ],
                 *[tags.li(f"Recruitment campaign: {c.describe()}") for c in campaigns],
@@ -269,11 +274,29 @@ def _campaigns(input: Inputs) -> list[Campaign]:
     return [Campaign(str(team), float(posts), start, float(fill))]
 
 
+def _demand_timing(input: Inputs) -> DemandTiming:
+    """When the page's change in contacts takes effect (the whole period until the user says a date;
+    ``LeverError`` if they chose a date but gave none)."""
+    if "demand_when" not in input or input.demand_when() != "dated":
+        return DemandTiming()
+    if input.demand_start() is None:
+        raise LeverError([("Change in contacts: when", "give the date the change starts from")])
+    ramp = input.demand_ramp()
+    months = int(ramp) if isinstance(ramp, int | float) and float(ramp).is_integer() else -1
+    return DemandTiming(input.demand_start(), 0 if ramp is None else months)
+
+
 def _option(input: Inputs, scenario: Scenario, levers: list[Lever]) -> tuple[Scenario, list[Campaign]]:
     """The option the page describes (``LeverError`` naming what cannot be used)."""
     campaigns = _campaigns(input)
+    when = _demand_timing(input)
     option = option_scenario(
-        scenario, _values(input, levers), name=_option_name(scenario), levers=levers, campaigns=campaigns
+        scenario,
+        _values(input, levers),
+        name=_option_name(scenario),
+        levers=levers,
+        campaigns=campaigns,
+        demand=when,
     )
     return option, campaigns
 
@@ -561,6 +584,9 @@ def _target_request(
     years, value = _whole(input.years()), input.target_value()
     if years is None or not isinstance(value, int | float) or not math.isfinite(value):
         return ("This search cannot start", [("", "Give the target as a number, and whole years under Run.")])
+    second, value2 = str(input.target_kpi2() or ""), input.target_value2()
+    if second and (not isinstance(value2, int | float) or not math.isfinite(value2)):
+        return ("This search cannot start", [("", "Give the second target as a number.")])
     reps = settings.search_max_replications
     try:
         settings.check_search(option.population, option.run.warmup_years, years, reps)
@@ -574,6 +600,8 @@ def _target_request(
             settings.seed,
             initial_replications=settings.search_replications,
             max_replications=reps,
+            search=str(input.target_search()),
+            also=((second, float(value2)),) if second else (),
         )
     except (RunLimitError, ValueError) as exc:
         return ("This search cannot start", [("", str(exc))])
@@ -672,7 +700,9 @@ def _target_view(input: Inputs, state: _State, levers: Callable[[], list[Lever]]
         _, request, result = value
         use = (
             ui.input_action_button(
-                "use_answer", f"Use {result.value:g} FTE in your option", class_="btn-outline-primary"
+                "use_answer",
+                f"Use {request.shown(result.value)} in your option",
+                class_="btn-outline-primary",
             )
             if result.value is not None and result.status == "found"
             else None
@@ -682,7 +712,8 @@ def _target_view(input: Inputs, state: _State, levers: Callable[[], list[Lever]]
                 request.question(),
                 answer_text(request, result),
                 level_rows(request, result),
-                describe(request.kpi).label,
+                request.searched.heading,
+                [describe(kpi).label for kpi, _ in request.goals],
             ),
             use,
         )
@@ -691,10 +722,12 @@ def _target_view(input: Inputs, state: _State, levers: Callable[[], list[Lever]]
     @reactive.event(input.use_answer)
     def _use() -> None:
         value = search.answer()
-        if value is None or value[2].value is None:
+        answer = None if value is None else value[2].value
+        if value is None or answer is None:
             return
-        _, request, result = value
+        field, level = value[1].use(answer)
         for lv in levers():
-            if lv.field == request.lever:
-                ui.update_numeric(lv.key, value=result.value)
+            if lv.field == field:
+                shown = level * 100 if lv.kind == "share" else level
+                ui.update_numeric(lv.key, value=round(shown, 2))
         ui.update_navset("tabs", selected="levers")

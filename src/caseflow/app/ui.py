@@ -18,9 +18,10 @@ from htmltools import Tag, TagChild, TagList, tags
 from shiny import ui
 
 from caseflow.app.baselines import ENGLAND, Authority
+from caseflow.app.demand import MAX_RAMP_MONTHS
 from caseflow.app.jobs import JobState, JobStatus
-from caseflow.app.levers import GROUPS, Lever, team_words
-from caseflow.app.needs import LevelRow
+from caseflow.app.levers import DEMAND, GROUPS, TEAMS, Lever, team_words
+from caseflow.app.needs import SEARCHES, LevelRow
 from caseflow.app.results import CostRow, HeadlineRow, PublishedRow
 from caseflow.app.settings import AppSettings
 from caseflow.scenario.schema import Scenario
@@ -279,7 +280,7 @@ def _team_levers(levers: Sequence[Lever], scenario: Scenario) -> TagList:
             tags.legend(team_words(team) + " team", class_="h6 mb-1"),
             ui.layout_columns(
                 *[_number(lv, scenario, lv.short, f"help-{lv.aspect}") for lv in members],
-                col_widths=4,
+                col_widths=3,
             ),
             class_="border-top pt-2",
             id=f"team-{members[0].key.split('__', 1)[-1]}",
@@ -302,9 +303,11 @@ def lever_inputs(levers: Sequence[Lever], scenario: Scenario) -> Tag:
             for lv in members
             if lv.team is None
         ]
-        body = (_team_levers(by_team, scenario) if by_team else TagList(), *others)
+        body: list[TagChild] = [_team_levers(by_team, scenario) if by_team else TagList(), *others]
+        if group == DEMAND:
+            body += _demand_timing_inputs(scenario)
         panels.append(ui.accordion_panel(group, *body, value=group))
-        if group == GROUPS[0] and scenario.workforce is not None and scenario.workforce.enabled:
+        if group == TEAMS and scenario.workforce is not None and scenario.workforce.enabled:
             panels.append(ui.accordion_panel(CAMPAIGN, *_campaign_inputs(scenario), value=CAMPAIGN))
     return tags.div(
         ui.accordion(*panels, id="lever_groups", open=list(GROUPS[:2]), multiple=True),
@@ -350,6 +353,54 @@ def _campaign_inputs(scenario: Scenario) -> list[TagChild]:
         tags.p(_CAMPAIGN_HELP, id="help-campaign", class_="form-text mb-2"),
         ui.layout_columns(*fields, col_widths=3),
     ]
+
+
+_DEMAND_TIMING_HELP = (
+    "From a date: the change starts then. Phased in: in equal monthly steps, the first on the date; "
+    "6 months takes a 12% rise as +2%, +4%, … up to +12% five months later. 0 or 1 month: all at once."
+)
+
+
+def _demand_timing_inputs(scenario: Scenario) -> list[TagChild]:
+    """When the change in contacts takes effect: the whole period, or from a date, phased in or not."""
+    start = scenario.run.start_date
+    dated = ui.layout_columns(
+        ui.input_date(
+            "demand_start",
+            "From (day/month/year)",
+            value=start,
+            min=start,
+            format="dd/mm/yyyy",
+            language="en-GB",
+        ),
+        ui.input_numeric("demand_ramp", "Phased in over (months)", 0, min=0, max=MAX_RAMP_MONTHS, step=1),
+        col_widths=4,
+    )
+    when = ui.input_radio_buttons(
+        "demand_when",
+        "When the change in contacts takes effect",
+        {"whole": "For the whole period", "dated": "From a date"},
+        selected="whole",
+        inline=True,
+    )
+    for tag in (when, dated):
+        for child in tag.children:
+            _describe_inputs(child, "help-demand-when")
+    return [
+        when,
+        ui.panel_conditional("input.demand_when === 'dated'", dated),
+        tags.p(_DEMAND_TIMING_HELP, id="help-demand-when", class_="form-text mb-2"),
+    ]
+
+
+def _describe_inputs(node: TagChild, help_id: str) -> None:
+    """Tie every input and select inside ``node`` to the help ``help_id`` (``aria-describedby``)."""
+    if not isinstance(node, Tag):
+        return
+    if node.name in ("input", "select"):
+        node.attrs["aria-describedby"] = help_id
+    for child in node.children:
+        _describe_inputs(child, help_id)
 
 
 def _help(lv: Lever) -> Tag:
@@ -525,50 +576,64 @@ def published_table(rows: Sequence[PublishedRow], authority: str, year: int, bas
 
 
 _TARGET_HELP = (
-    "Find the smallest number of funded posts in one team that meets a target, with the rest of your "
-    "option as it stands. Levels of posts are tried on the same random numbers, with more replications "
-    "where a level is too close to call, so a search takes a minute or several. The years simulated are "
-    "those under Run."
+    "Find what is needed to meet one target, or two together, with the rest of your option as it "
+    "stands: the fewest funded posts in a team, the least money a year more for a team, the smallest "
+    "share of vacancies covered by agency workers, or the largest share of a team's posts that can be "
+    "held vacant. Levels are tried on the same random numbers, with more replications where a level is "
+    "too close to call, so a search takes a minute or several. The years simulated are those under Run."
 )
+_TARGET_VALUE = "Target (% at least; for caseloads, children per FTE at most)"
 
 
 def target_form(scenario: Scenario, choices: dict[str, str], default_team: str | None) -> TagList:
-    """The question's inputs: the measure, the target, the team and the confidence."""
+    """The question's inputs: what to search (and in which team), one or two targets, the confidence."""
     assert scenario.workforce is not None
     teams = {t: team_words(t) for t in scenario.workforce.teams}
+    per_team = [key for key, searched in SEARCHES.items() if searched.per_team]
+    fields = [
+        ui.input_select("target_search", "What to search", {k: v.label for k, v in SEARCHES.items()}),
+        ui.panel_conditional(
+            " || ".join(f"input.target_search === '{key}'" for key in per_team),
+            ui.input_select("target_team", "Team", teams, selected=default_team),
+        ),
+        ui.input_select(
+            "target_confidence", "Confidence", {"0.8": "80%", "0.9": "90%", "0.95": "95%"}, selected="0.9"
+        ),
+    ]
+    targets = [
+        ui.input_select("target_kpi", "Measure", choices),
+        ui.input_numeric("target_value", _TARGET_VALUE, 90),
+        ui.input_select("target_kpi2", "And a second measure (optional)", {"": "None", **choices}),
+        ui.input_numeric("target_value2", _TARGET_VALUE, 18),
+    ]
+    for tag in (*fields, *targets):
+        _describe_inputs(tag, "help-target")
     return TagList(
         tags.p(_TARGET_HELP, id="help-target", class_="form-text"),
-        ui.layout_columns(
-            ui.input_select("target_kpi", "Measure", choices),
-            ui.input_numeric(
-                "target_value", "Target (% at least; for caseloads, children per FTE at most)", 90
-            ),
-            ui.input_select("target_team", "Team whose posts are searched", teams, selected=default_team),
-            ui.input_select(
-                "target_confidence", "Confidence", {"0.8": "80%", "0.9": "90%", "0.95": "95%"}, selected="0.9"
-            ),
-            col_widths=3,
-        ),
+        ui.layout_columns(*fields, col_widths=4),
+        ui.layout_columns(*targets, col_widths=3),
         tags.div(
-            ui.input_action_button("find", "Find the smallest number of posts", class_="btn-primary me-2"),
+            ui.input_action_button("find", "Find what is needed", class_="btn-primary me-2"),
             ui.input_action_button("find_cancel", "Stop", class_="btn-outline-secondary"),
             class_="mb-2",
         ),
     )
 
 
-def target_answer(question: str, answer: str, rows: Sequence[LevelRow], measure: str) -> Tag:
+def target_answer(
+    question: str, answer: str, rows: Sequence[LevelRow], heading: str, measures: Sequence[str]
+) -> Tag:
     head = tags.tr(
-        tags.th("Funded posts", scope="col", class_="num"),
+        tags.th(heading, scope="col", class_="num"),
         tags.th("Replications", scope="col", class_="num"),
-        tags.th(measure, scope="col", class_="num"),
+        *[tags.th(m, scope="col", class_="num") for m in measures],
         tags.th("Verdict", scope="col"),
     )
     body = [
         tags.tr(
-            tags.th(r.posts, scope="row", class_="num fw-normal"),
+            tags.th(r.level, scope="row", class_="num fw-normal"),
             tags.td(str(r.replications), class_="num"),
-            tags.td(r.mean, class_="num"),
+            *[tags.td(m, class_="num") for m in r.means],
             tags.td(r.verdict),
         )
         for r in rows
