@@ -75,14 +75,15 @@ def _months_text(comparison: Comparison) -> str:
     base, option = _names(comparison)
     catalogue = Catalogue(k for r in comparison.results.values() for k in r.kpi_definitions)
     ends = []
+    finals = {}
+    for name in (base, option):
+        months = comparison.results[name].reported("month")
+        months = months[months["kpi"].isin(MONTHLY_KPIS)]
+        if not months.empty:
+            last = months[months["period"] == months["period"].max()]
+            finals[name] = last.groupby("kpi")["value"].mean().to_dict()  # the mean over replications
     for kpi in MONTHLY_KPIS:
-        last = {}
-        for name in (base, option):
-            months = comparison.results[name].summary("month")
-            rows = months[months["kpi"] == kpi]
-            if rows.empty:
-                break
-            last[name] = float(rows.sort_values("period")["mean"].iloc[-1])
+        last = {n: float(f[kpi]) for n, f in finals.items() if kpi in f}
         if len(last) == 2:
             measure = catalogue[kpi]
             ends.append(

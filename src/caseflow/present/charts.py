@@ -843,6 +843,8 @@ def costs_by_year(results_or_comparison: Results | Comparison) -> Figure:
         _annotate_na(ax, "No costs: the scenario has no [costs] table, so cost KPIs are not computed.")
         return fig
     ax.set_xticks(ticks, labels)
+    # below the scenarios' names, when there are several
+    ax.set_xlabel("financial year (April–March)", labelpad=36 if len(runs) > 1 else 4)
     pad = max(0.8, (4.0 - (max(ticks) - min(ticks))) / 2)  # a lone bar should not fill the chart
     ax.set_xlim(min(ticks) - pad, max(ticks) + pad)
     ax.set_ylabel("£ million")
