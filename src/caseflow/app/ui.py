@@ -184,6 +184,7 @@ def page(settings: AppSettings, authorities: Sequence[Authority], year: int | No
         width=360,
         title=None,
         open="always",
+        resizable=False,  # bslib's resize handle is a focusable separator without a value (axe: critical)
     )
     main = ui.navset_card_tab(
         ui.nav_panel(
