@@ -5,7 +5,8 @@
 Serves the app (``python -m caseflow.app``) on a free port of 127.0.0.1 with the England-average
 baseline, drives it in headless Chromium (Debian's ``chromium``, through Playwright) and writes
 ``app-levers.png`` (a lever changed), ``app-results.png`` (the effect with its intervals),
-``app-costs.png`` (costs by financial year) and ``app-upload-error.png`` (a bad upload),
+``app-months.png`` (the month-by-month chart), ``app-costs.png`` (costs by financial year) and
+``app-upload-error.png`` (a bad upload),
 as small palette PNGs. About a minute on two cores.
 """
 
@@ -53,8 +54,10 @@ def drive(url: str, exe: str, out: Path, tmp: Path, reps: int, years: int) -> No
         page.set_viewport_size({"width": 1280, "height": 3400})
         page.click("#run")
         page.wait_for_selector("#headline-table")
-        page.wait_for_selector("#costs_chart img")
+        page.wait_for_selector("#chart_years img")
+        page.wait_for_selector("#chart_months img")
         shoot(page, "#headline-table", out / "app-results.png")
+        shoot(page, "#figure-months", out / "app-months.png")
         shoot(page, "#cost-table", out / "app-costs.png")
         page.set_viewport_size({"width": 1280, "height": 900})
         page.click("text=2. What to change")

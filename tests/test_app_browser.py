@@ -19,7 +19,7 @@ from typing import Any
 import openpyxl
 import pytest
 from playwright.sync_api import sync_playwright
-from tests.app_support import SMALL_NAME, serving, write_small_scenarios
+from tests.app_support import SMALL_NAME, served, serving, write_small_scenarios
 
 import caseflow
 
@@ -235,3 +235,141 @@ def test_ask_what_is_needed_and_use_the_answer(page: Any) -> None:
     page.wait_for_selector("#changes li:has-text('Assessment team: funded posts')")
     found = float(answer.split(" meets the target is ")[1].split(" FTE")[0])
     assert float(page.input_value("#establishment__assessment")) == found
+
+
+# ------------------------------------------------------------------ sessions, keyboard, accessibility
+
+
+def _new_session(browser: Any, app: str) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    context.set_default_timeout(WAIT_MS)
+    p = context.new_page()
+    p.goto(app)
+    p.wait_for_selector("#establishment__assessment")
+    return context, p
+
+
+def _set(p: Any, selector: str, value: str) -> None:
+    p.fill(selector, value)
+    p.press(selector, "Tab")
+
+
+def test_two_sessions_at_once_keep_their_own_levers_runs_and_results(browser: Any, app: str) -> None:
+    (ca, a), (cb, b) = _new_session(browser, app), _new_session(browser, app)
+    try:
+        _set(a, "#establishment__assessment", "1")
+        _set(b, "#establishment__cin_cp", "4")
+        a.wait_for_selector("#changes li")
+        b.wait_for_selector("#changes li")
+        assert "Assessment team" in a.inner_text("#changes")
+        assert "Assessment team" not in b.inner_text("#changes")
+        assert a.locator("#changes li").count() == 1  # only its own change
+        a.click("#run")
+        a.wait_for_selector("#headline-table")
+        b.click("text=4. Results")
+        b.wait_for_selector("#no-results")  # a's run is not b's
+        b.click("#run")
+        b.wait_for_selector("#headline-table")
+        row = "#headline-table tr[data-kpi=assessment_within_45wd_pct] td"
+        a_option, b_option = a.locator(row).all_inner_texts()[1], b.locator(row).all_inner_texts()[1]
+        assert a_option != b_option  # each shows its own option's results
+        assert a.locator(row).all_inner_texts()[1] == a_option  # b's run changed nothing in a
+        assert a.inner_text("#changes") != b.inner_text("#changes")
+    finally:
+        ca.close()
+        cb.close()
+
+
+def _tab_to(p: Any, selector: str, *, back: bool = False, limit: int = 150) -> None:
+    """Press Tab (or Shift+Tab) until ``selector`` has the focus."""
+    for _ in range(limit):
+        if p.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+        p.keyboard.press("Shift+Tab" if back else "Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+_FOCUS_SHOWN = """() => {
+  const s = getComputedStyle(document.activeElement);
+  return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';
+}"""
+
+
+def test_the_keyboard_alone_chooses_the_baseline_changes_a_lever_and_runs(page: Any) -> None:
+    page.focus("body")
+    _tab_to(page, "input[name=baseline_kind]:checked")
+    assert page.evaluate(_FOCUS_SHOWN)
+    page.keyboard.press("Space")  # the England-average authority (here, the small one)
+    _tab_to(page, "#establishment__assessment")
+    assert page.evaluate(_FOCUS_SHOWN)
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2")
+    _tab_to(page, "#run", back=True)
+    page.wait_for_selector("#changes li:has-text('Assessment team: funded posts: 3 → 2 FTE')")
+    assert page.evaluate(_FOCUS_SHOWN)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#headline-table")
+    assert "Option against Small test authority" in page.inner_text("#headline-table caption")
+
+
+@pytest.fixture(scope="module")
+def axe() -> Any:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+def _serious(axe: Any, p: Any) -> list[str]:
+    found = axe.run(p).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_an_accessibility_audit_finds_nothing_serious(page: Any, axe: Any) -> None:
+    """axe-core (bundled by axe-playwright-python, run in the page) on the start page and the results."""
+    assert _serious(axe, page) == []
+    _set(page, "#establishment__assessment", "2")
+    page.click("#run")
+    page.wait_for_selector("#headline-table")
+    for chart in ("effects", "months", "teams", "quarters", "years"):
+        img = page.wait_for_selector(f"#chart_{chart} img")
+        assert img.get_attribute("alt").startswith("Chart: ")
+        assert page.inner_text(f"#figure-{chart} figcaption")
+    assert _serious(axe, page) == []
+
+
+def test_a_run_goes_to_a_dask_scheduler(browser: Any, tmp_path: Path) -> None:
+    """``caseflow app --executor tcp://…`` (its own process) sends the run to a Dask cluster started here."""
+    from distributed import LocalCluster
+
+    base = write_small_scenarios(tmp_path / "scenarios")
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=2,
+            processes=False,
+            host="127.0.0.1",
+            protocol="tcp://",
+            dashboard_address=None,
+        ) as cluster,
+        served(base, tmp_path / "folder", "--executor", cluster.scheduler_address) as url,
+    ):
+        before = cluster.scheduler.transition_counter
+        context = browser.new_context()
+        context.set_default_timeout(WAIT_MS)
+        try:
+            p = context.new_page()
+            p.goto(url)
+            p.wait_for_selector("#establishment__assessment")
+            _set(p, "#establishment__assessment", "1")
+            p.click("#run")
+            p.wait_for_selector("#headline-table")
+            cells = p.locator("#headline-table tr[data-kpi=assessment_within_45wd_pct] td").all_inner_texts()
+            assert cells[0].split("\n")[0].endswith("%")
+        finally:
+            context.close()
+        # the cluster's scheduler (in this process) handled the run's tasks
+        assert cluster.scheduler.transition_counter > before

@@ -4,6 +4,10 @@ Pure data (no web framework): :func:`headline_rows` gives, for each headline mea
 the option with their 95% confidence intervals, the paired difference with its interval, and whether
 the difference is clear of chance; :func:`cost_rows` gives the costs by financial year. The page and
 the tests read the same rows.
+
+Every difference's interval goes through :func:`difference_interval`, the one rule for what the page
+shows of it: cut to what the measure can be (:func:`caseflow.experiment.stats.feasible_difference`),
+and, when it is wider than is useful, said so in words (:data:`TOO_FEW`) instead of "within chance".
 """
 
 from __future__ import annotations
@@ -16,14 +20,19 @@ from typing import Any
 from caseflow.app import formatting
 from caseflow.calibrate.targets import MEASURES, Targets
 from caseflow.experiment.compare import Comparison
-from caseflow.metrics.catalogue import Catalogue, cost_kpis
+from caseflow.experiment.stats import feasible_difference
+from caseflow.metrics.catalogue import KPI, Catalogue, cost_kpis
 
 __all__ = [
     "HEADLINE_KPIS",
+    "TOO_FEW",
+    "USEFUL_HALF_WIDTH",
     "CostRow",
+    "DifferenceInterval",
     "HeadlineRow",
     "PublishedRow",
     "cost_rows",
+    "difference_interval",
     "headline_rows",
     "published_rows",
 ]
@@ -63,24 +72,76 @@ class HeadlineRow:
     option_ci: str
     difference: str
     difference_ci: str
-    #: "clear" (the 95% interval of the difference excludes zero), "within chance", or "" (no difference)
+    #: what :func:`difference_interval` says of the difference
     verdict: str
-    #: the raw numbers, for tests and charts
+    #: the raw numbers, for tests and charts (the difference's interval as shown: cut to what is possible)
     baseline_mean: float
     option_mean: float
     difference_mean: float
+    difference_low: float
+    difference_high: float
 
 
 def _f(x: Any) -> float:
     return float(x)
 
 
-def _verdict(d: float, lo: float, hi: float) -> str:
-    if not all(math.isfinite(x) for x in (d, lo, hi)):
-        return ""
-    if d == 0 and lo == 0 and hi == 0:
-        return "no change"
-    return "clear" if lo > 0 or hi < 0 else "within chance"
+#: Too few replications to tell: the words the page gives a difference whose interval is wider than is
+#: useful (see :func:`difference_interval`).
+TOO_FEW = "too few replications to tell: run more"
+
+#: An interval of a difference that holds zero is wider than is useful when it spreads more than this
+#: share of the measure's scale either side of its middle: 25 points for a percentage (its scale is
+#: its range, 0–100), a quarter of the baseline for a count, a rate, a duration or money. Our
+#: judgement, not a published standard: such an interval cannot tell a change worth acting on from
+#: none, whichever way it went.
+USEFUL_HALF_WIDTH = 0.25
+
+
+@dataclass(frozen=True)
+class DifferenceInterval:
+    """A difference's 95% interval as the page shows it, and what it says."""
+
+    low: float
+    high: float
+    #: the t interval reached past what the measure can be and was cut to it
+    cut: bool
+    #: "clear" (the interval leaves out zero), "within chance" (it holds zero), :data:`TOO_FEW` (it holds
+    #: zero and is wider than is useful), "no change" (every replication gave the same value in both),
+    #: or "" (no difference to judge)
+    verdict: str
+
+
+def difference_interval(
+    kpi: KPI, difference: float, low: float, high: float, baseline: float
+) -> DifferenceInterval:
+    """The one rule for showing the interval of a difference (option − baseline) of ``kpi``.
+
+    The interval is cut to what the measure allows given the baseline's mean
+    (:func:`~caseflow.experiment.stats.feasible_difference`: a difference of percentages from a
+    baseline of 95% lies within −95 and +5 points). A difference is **clear** when its interval leaves
+    out zero. One that holds zero is **within chance**, unless the interval had to be cut or spreads
+    more than :data:`USEFUL_HALF_WIDTH` of the measure's scale either side (its range where it has
+    both bounds, else the baseline's size): then there are too few replications to tell.
+
+    >>> from caseflow.metrics.catalogue import describe
+    >>> difference_interval(describe("assessment_within_45wd_pct"), -52.2, -154.7, 50.4, 95.0)
+    DifferenceInterval(low=-95.0, high=5.0, cut=True, verdict='too few replications to tell: run more')
+    """
+    if not all(math.isfinite(x) for x in (difference, low, high)):
+        return DifferenceInterval(low, high, False, "")
+    lo, hi, cut = feasible_difference(low, high, baseline, *kpi.bounds)
+    if difference == 0 and lo == 0 and hi == 0:
+        return DifferenceInterval(lo, hi, cut, "no change")
+    if lo > 0 or hi < 0:
+        return DifferenceInterval(lo, hi, cut, "clear")
+    lower, upper = kpi.bounds
+    if lower is not None and upper is not None:
+        scale = upper - lower
+    else:
+        scale = abs(baseline) if math.isfinite(baseline) else math.nan
+    too_wide = math.isfinite(scale) and scale > 0 and (hi - lo) / 2 > USEFUL_HALF_WIDTH * scale
+    return DifferenceInterval(lo, hi, cut, TOO_FEW if cut or too_wide else "within chance")
 
 
 def headline_rows(comparison: Comparison, kpis: Sequence[str] = HEADLINE_KPIS) -> list[HeadlineRow]:
@@ -97,7 +158,8 @@ def headline_rows(comparison: Comparison, kpis: Sequence[str] = HEADLINE_KPIS) -
             continue
         kpi = catalogue[name]
         b, o, e = base.loc[name], option.loc[name], effects.loc[name]
-        d, lo, hi = _f(e["difference"]), _f(e["ci_low"]), _f(e["ci_high"])
+        d = _f(e["difference"])
+        shown = difference_interval(kpi, d, _f(e["ci_low"]), _f(e["ci_high"]), _f(b["mean"]))
         rows.append(
             HeadlineRow(
                 kpi=name,
@@ -110,11 +172,13 @@ def headline_rows(comparison: Comparison, kpis: Sequence[str] = HEADLINE_KPIS) -
                 option=formatting.value(kpi, _f(o["mean"])),
                 option_ci=formatting.interval(kpi, _f(o["ci_low"]), _f(o["ci_high"])),
                 difference=formatting.difference(kpi, d),
-                difference_ci=formatting.interval(kpi, lo, hi, of_difference=True),
-                verdict=_verdict(d, lo, hi),
+                difference_ci=formatting.interval(kpi, shown.low, shown.high, of_difference=True),
+                verdict=shown.verdict,
                 baseline_mean=_f(b["mean"]),
                 option_mean=_f(o["mean"]),
                 difference_mean=d,
+                difference_low=shown.low,
+                difference_high=shown.high,
             )
         )
     return rows
@@ -129,6 +193,8 @@ class CostRow:
     option: str
     difference: str
     difference_ci: str
+    #: what :func:`difference_interval` says of the difference
+    verdict: str
 
 
 def cost_rows(comparison: Comparison) -> list[CostRow]:
@@ -149,6 +215,8 @@ def cost_rows(comparison: Comparison) -> list[CostRow]:
             if not math.isfinite(_f(e["baseline_mean"])):
                 continue  # no cost model
             kpi = catalogue[name]
+            d = _f(e["difference"])
+            shown = difference_interval(kpi, d, _f(e["ci_low"]), _f(e["ci_high"]), _f(e["baseline_mean"]))
             rows.append(
                 CostRow(
                     period=str(period),
@@ -156,10 +224,9 @@ def cost_rows(comparison: Comparison) -> list[CostRow]:
                     label=kpi.label,
                     baseline=formatting.value(kpi, _f(e["baseline_mean"])),
                     option=formatting.value(kpi, _f(e["scenario_mean"])),
-                    difference=formatting.difference(kpi, _f(e["difference"])),
-                    difference_ci=formatting.interval(
-                        kpi, _f(e["ci_low"]), _f(e["ci_high"]), of_difference=True
-                    ),
+                    difference=formatting.difference(kpi, d),
+                    difference_ci=formatting.interval(kpi, shown.low, shown.high, of_difference=True),
+                    verdict=shown.verdict,
                 )
             )
     return rows

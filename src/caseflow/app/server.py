@@ -23,6 +23,8 @@ from shiny.types import ImgData
 
 from caseflow.app import ui as page
 from caseflow.app.baselines import ENGLAND, Baselines
+from caseflow.app.charts import CHARTS, Chart
+from caseflow.app.charts import save as save_chart
 from caseflow.app.demand import DEMAND_FIELD, DemandTiming
 from caseflow.app.jobs import BusyError, Job, JobRunner, JobState, JobStatus, RunRequest
 from caseflow.app.levers import Campaign, Lever, LeverError, levers_for, option_scenario
@@ -32,7 +34,6 @@ from caseflow.app.settings import AppSettings, RunLimitError
 from caseflow.app.uploads import SessionFolder, UploadError, accept_upload
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.target import TargetResult
-from caseflow.files import atomic_path
 from caseflow.metrics.catalogue import describe
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
@@ -424,15 +425,6 @@ def _run_part(
 # ------------------------------------------------------------------------------------------ results
 
 
-_EFFECTS_ALT = (
-    "Chart: the option's effect on each headline measure against the baseline, with 95% confidence "
-    "intervals. The same figures are in the table above."
-)
-_COSTS_ALT = (
-    "Chart: costs by financial year for the baseline and the option. The figures are in the table below."
-)
-
-
 def _results_part(state: _State, baselines: Baselines) -> None:
     def shown() -> _Shown:
         value = state.shown()
@@ -465,8 +457,14 @@ def _results_part(state: _State, baselines: Baselines) -> None:
                 class_="mb-3",
             ),
             tags.h3("Charts", class_="h5"),
-            ui.output_image("effects_chart", height="auto"),
-            ui.output_image("costs_chart", height="auto"),
+            *[
+                tags.figure(
+                    tags.figcaption(chart.heading, class_="h6"),
+                    ui.output_image(f"chart_{chart.key}", height="auto"),
+                    id=f"figure-{chart.key}",
+                )
+                for chart in CHARTS
+            ],
             tags.h3("Costs by financial year", class_="h5 mt-3"),
             page.cost_table(cost_rows(comparison), base, option),
             ui.output_ui("published_box"),
@@ -484,23 +482,8 @@ def _results_part(state: _State, baselines: Baselines) -> None:
             return None
         return page.published_table(rows, targets.authority, year, value.request.baseline.name)
 
-    @render.image(delete_file=False)
-    async def effects_chart() -> ImgData:
-        from caseflow.present.charts import comparison_effects
-
-        value = shown()
-        path = state.folder.path / f"effects-{value.job_id}.png"
-        await asyncio.to_thread(_save_chart, comparison_effects, value.comparison, path)
-        return {"src": str(path), "alt": _EFFECTS_ALT, "width": "100%"}
-
-    @render.image(delete_file=False)
-    async def costs_chart() -> ImgData:
-        from caseflow.present.charts import costs_by_year
-
-        value = shown()
-        path = state.folder.path / f"costs-{value.job_id}.png"
-        await asyncio.to_thread(_save_chart, costs_by_year, value.comparison, path)
-        return {"src": str(path), "alt": _COSTS_ALT, "width": "100%"}
+    for chart in CHARTS:
+        _chart_output(chart, shown, state.folder)
 
     def named(what: str, ending: str) -> str:
         value = state.shown()
@@ -533,11 +516,19 @@ def _years(n: int) -> str:
     return "1 financial year" if n == 1 else f"{n} financial years"
 
 
-def _save_chart(draw: Callable[[Comparison], Any], comparison: Comparison, path: Path) -> None:
-    """Draw a chart (off the event loop) into the session's folder, once per run."""
-    if not path.exists():
-        with atomic_path(path, suffix=path.suffix) as part:
-            draw(comparison).savefig(part, dpi=110)
+def _chart_output(chart: Chart, shown: Callable[[], _Shown], folder: SessionFolder) -> None:
+    """The output ``chart_<key>``: the chart drawn off the event loop into the session's folder, once a
+    run, with its text alternative."""
+
+    async def draw() -> ImgData:
+        value = shown()
+        path = folder.path / f"{chart.key}-{value.job_id}.png"
+        await asyncio.to_thread(save_chart, chart, value.comparison, path)
+        alt = await asyncio.to_thread(chart.describe, value.comparison)
+        return {"src": str(path), "alt": alt, "width": "100%"}
+
+    draw.__name__ = f"chart_{chart.key}"  # the output's id
+    render.image(delete_file=False)(draw)
 
 
 def _briefing(request: RunRequest, comparison: Comparison) -> str:

@@ -185,6 +185,7 @@ def page(settings: AppSettings, authorities: Sequence[Authority], year: int | No
         width=360,
         title=None,
         open="always",
+        resizable=False,  # bslib's resize handle is a focusable separator without a value (axe: critical)
     )
     main = ui.navset_card_tab(
         ui.nav_panel(
@@ -475,9 +476,15 @@ def _headline_row(r: HeadlineRow) -> Tag:
         cell(r.baseline, r.baseline_ci),
         cell(r.option, r.option_ci),
         cell(r.difference, r.difference_ci),
-        tags.td(r.verdict, class_=f"verdict-{r.verdict.replace(' ', '-')}" if r.verdict else None),
+        _verdict_cell(r.verdict),
         data_kpi=r.kpi,
     )
+
+
+def _verdict_cell(verdict: str) -> Tag:
+    """Whether a difference is clear, in words (the class only adds weight to "clear")."""
+    slug = "-".join(verdict.split(":")[0].split()[:2])
+    return tags.td(verdict, class_=f"verdict verdict-{slug}" if verdict else None)
 
 
 def headline_table(rows: Sequence[HeadlineRow], baseline: str, option: str) -> Tag:
@@ -518,6 +525,7 @@ def cost_table(rows: Sequence[CostRow], baseline: str, option: str) -> Tag:
         tags.th(baseline, scope="col", class_="num"),
         tags.th(option, scope="col", class_="num"),
         tags.th("Difference (95% interval)", scope="col", class_="num"),
+        tags.th("Is it clear?", scope="col"),
     )
     body = [
         tags.tr(
@@ -526,6 +534,8 @@ def cost_table(rows: Sequence[CostRow], baseline: str, option: str) -> Tag:
             tags.td(r.baseline, class_="num"),
             tags.td(r.option, class_="num"),
             tags.td(r.difference, " ", tags.span(f"({r.difference_ci})", class_="small"), class_="num"),
+            _verdict_cell(r.verdict),
+            data_kpi=r.kpi,
         )
         for r in rows
     ]

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["Bounds", "bounded_interval", "summarise", "t_interval"]
+__all__ = ["Bounds", "bounded_interval", "feasible_difference", "summarise", "t_interval"]
 
 #: ``(lower, upper)``: the smallest and largest values a quantity can take (None: no bound).
 Bounds = tuple[float | None, float | None]
@@ -104,6 +104,32 @@ def bounded_interval(
     if upper is not None:
         hi = min(hi, upper)
     return mean, lo, hi
+
+
+def feasible_difference(
+    low: float, high: float, baseline: float, lower: float | None = None, upper: float | None = None
+) -> tuple[float, float, bool]:
+    """A paired difference's interval (option − baseline) cut to what the quantity allows, and whether
+    it had to be cut.
+
+    The option lies within ``[lower, upper]``, so its difference from a baseline of ``baseline`` (the
+    baseline's mean over replications) lies within ``[lower − baseline, upper − baseline]``: with a
+    baseline of 95% a difference of percentages lies within −95 and +5 points, and a count of 200
+    cannot fall by more than 200. The t interval of a difference knows nothing of this, and with few
+    replications it reaches past it (−154.7 to +50.4 points). A missing bound or baseline cuts
+    nothing; NaNs are returned as they are.
+
+    >>> feasible_difference(-154.7, 50.4, 95.0, 0.0, 100.0)
+    (-95.0, 5.0, True)
+    >>> feasible_difference(-3.0, 1.0, 87.0, 0.0, 100.0)
+    (-3.0, 1.0, False)
+    """
+    if not (math.isfinite(low) and math.isfinite(high) and math.isfinite(baseline)):
+        return low, high, False
+    least = lower - baseline if lower is not None else -math.inf
+    most = upper - baseline if upper is not None else math.inf
+    cut_low, cut_high = max(low, least), min(high, most)
+    return cut_low, cut_high, (cut_low, cut_high) != (low, high)
 
 
 def _expit(v: float) -> float:

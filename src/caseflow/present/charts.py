@@ -39,7 +39,7 @@ from matplotlib.text import Text
 
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
-from caseflow.experiment.stats import summarise
+from caseflow.experiment.stats import feasible_difference, summarise
 from caseflow.files import atomic_path
 from caseflow.metrics.catalogue import KPIS, UNIT_LABELS, Catalogue
 
@@ -49,6 +49,7 @@ __all__ = [
     "ENGLAND_2025",
     "TIMELINESS_KPIS",
     "caseload_by_team",
+    "caseload_teams",
     "comparison_effects",
     "costs_by_year",
     "kpi_label",
@@ -97,8 +98,11 @@ DEFAULT_EFFECT_KPIS: tuple[str, ...] = (
     "cost_total",
 )
 
-# Okabe–Ito colour-blind-safe palette, muted grid, no top/right spines.
-_PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]
+# The Okabe–Ito palette (Okabe and Ito, "Color Universal Design", 2008): its colours stay apart for
+# readers with any common colour-vision deficiency. Ordered so that the first five (blue, vermillion,
+# bluish green, reddish purple, black) have at least 3:1 contrast with white, as WCAG 2.1 asks of lines
+# and marks (1.4.11); orange (2.3:1), sky blue (2.3:1) and yellow (1.3:1) come last, for a sixth line on.
+_PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000", "#E69F00", "#56B4E9", "#F0E442"]
 _STYLE: dict[Any, Any] = {
     "axes.prop_cycle": cycler(color=_PALETTE),
     "axes.spines.top": False,
@@ -266,11 +270,14 @@ def _draw_series(
     colour: str,
     catalogue: Catalogue,
     scale: float = 1.0,
+    scenario: str | None = None,
+    linestyle: str = "-",
 ) -> bool:
     """One KPI's mean line and CI band on ``ax``; False (and nothing drawn) if it is all NaN.
 
     The band is the summary's interval, which already respects the KPI's bounds (percentages within
-    0–100, counts at least 0), however few the replications.
+    0–100, counts at least 0), however few the replications. With ``scenario`` the line is that
+    scenario's (labelled with its name) rather than the KPI's.
     """
     s = summary[summary["kpi"] == kpi].set_index("period").reindex(list(periods))
     mean = s["mean"].to_numpy(dtype=float) * scale
@@ -280,17 +287,19 @@ def _draw_series(
     lo = s["ci_low"].to_numpy(dtype=float) * scale
     hi = s["ci_high"].to_numpy(dtype=float) * scale
     ok = np.isfinite(lo) & np.isfinite(hi)
+    which = kpi if scenario is None else f"{kpi}:{scenario}"
     if ok.any():
-        ax.fill_between(x, lo, hi, where=ok, color=colour, alpha=0.18, linewidth=0, gid=f"ci:{kpi}")
+        ax.fill_between(x, lo, hi, where=ok, color=colour, alpha=0.18, linewidth=0, gid=f"ci:{which}")
     ax.plot(
         x,
         mean,
         color=colour,
         linewidth=1.6,
+        linestyle=linestyle,
         marker="o",
         markersize=2.5,
-        label=catalogue[kpi].short,
-        gid=f"kpi:{kpi}",
+        label=catalogue[kpi].short if scenario is None else scenario,
+        gid=f"kpi:{which}",
     )
     return True
 
@@ -499,13 +508,8 @@ def kpi_timeseries(
     return fig
 
 
-@_styled
-def caseload_by_team(results: Results) -> Figure:
-    """Children per case-holding FTE at 31 March by team, and across all teams (mean, p90, highest).
-
-    Bars are the means over replications and reported years with 95% CI whiskers. Each team's soft cap
-    at the start of the run is marked; the dashed line is the England average (15.2, DfE 2025).
-    """
+def caseload_teams(results: Results) -> list[str]:
+    """The teams with a caseload KPI (``caseload_mean_<team>``): the scenario's order, then any others."""
     all_kpis = set(results.kpis["kpi"].unique())
     wf = results.scenario.workforce
     team_order = list(wf.teams) if wf is not None else []
@@ -515,6 +519,19 @@ def caseload_by_team(results: Results) -> Figure:
         for k in all_kpis
         if k.startswith("caseload_mean_") and k[len("caseload_mean_") :] not in teams
     )
+    return teams
+
+
+@_styled
+def caseload_by_team(results: Results) -> Figure:
+    """Children per case-holding FTE at 31 March by team, and across all teams (mean, p90, highest).
+
+    Bars are the means over replications and reported years with 95% CI whiskers. Each team's soft cap
+    at the start of the run is marked; the dashed line is the England average (15.2, DfE 2025).
+    """
+    wf = results.scenario.workforce
+    teams = caseload_teams(results)
+    all_kpis = set(results.kpis["kpi"].unique())
     names = [f"caseload_mean_{t}" for t in teams] + ["caseload_mean", "caseload_p90", "caseload_max"]
     names = [n for n in names if n in all_kpis]
     head = _headline(results, names)
@@ -646,6 +663,8 @@ def comparison_effects(comparison: Comparison, kpis: Sequence[str] | None = None
     Effects are averaged over the reported financial years within each replication, then paired by
     replication under common random numbers (:meth:`caseflow.Comparison.effects`). A filled marker means
     the CI excludes zero; a hollow one that the difference could be noise at this number of replications.
+    A CI that reaches past what the KPI can be is cut to it
+    (:func:`caseflow.experiment.stats.feasible_difference`).
     """
     effects = comparison.effects()
     available = set(effects["kpi"].unique())
@@ -690,8 +709,13 @@ def comparison_effects(comparison: Comparison, kpis: Sequence[str] | None = None
                 ax.text(0, yi, "  n/a", va="center", fontsize=8, color=_NA_COLOUR)
                 continue
             d = _num(rows.at[name, "difference"]) * scale
-            lo = _num(rows.at[name, "ci_low"]) * scale
-            hi = _num(rows.at[name, "ci_high"]) * scale
+            lo, hi, _ = feasible_difference(
+                _num(rows.at[name, "ci_low"]),
+                _num(rows.at[name, "ci_high"]),
+                _num(rows.at[name, "baseline_mean"]),
+                *catalogue.bounds(kpi),
+            )
+            lo, hi = lo * scale, hi * scale
             has_ci = _finite(lo) and _finite(hi)
             clear = has_ci and (lo > 0 or hi < 0)
             colour = _PALETTE[scenarios.index(name) % len(_PALETTE)]
@@ -819,6 +843,8 @@ def costs_by_year(results_or_comparison: Results | Comparison) -> Figure:
         _annotate_na(ax, "No costs: the scenario has no [costs] table, so cost KPIs are not computed.")
         return fig
     ax.set_xticks(ticks, labels)
+    # below the scenarios' names, when there are several
+    ax.set_xlabel("financial year (April–March)", labelpad=36 if len(runs) > 1 else 4)
     pad = max(0.8, (4.0 - (max(ticks) - min(ticks))) / 2)  # a lone bar should not fill the chart
     ax.set_xlim(min(ticks) - pad, max(ticks) + pad)
     ax.set_ylabel("£ million")
