@@ -181,6 +181,25 @@ def _num(value: Any) -> float:
         return math.nan
 
 
+def _interval_whiskers(
+    ax: Axes, x: np.ndarray, mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, label: str | None = None
+) -> None:
+    """Grey 95% interval whiskers on bars at ``x``, where the mean and both ends are known."""
+    ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(mean)
+    if ok.any():
+        ax.errorbar(
+            x[ok],
+            mean[ok],
+            yerr=[mean[ok] - lo[ok], hi[ok] - mean[ok]],
+            fmt="none",
+            ecolor="#333333",
+            capsize=3,
+            linewidth=1,
+            zorder=3,
+            label=label,
+        )
+
+
 def _finite(x: float) -> bool:
     return x is not None and math.isfinite(x)
 
@@ -558,19 +577,7 @@ def caseload_by_team(results: Results) -> Figure:
     bars = ax.bar(x, heights, width=0.7, color=colours, zorder=2)
     for bar, name in zip(bars, names, strict=True):
         bar.set_gid(f"bar:{name}")
-    ok = np.isfinite(lo) & np.isfinite(hi)
-    if ok.any():
-        ax.errorbar(
-            x[ok],
-            means[ok],
-            yerr=[means[ok] - lo[ok], hi[ok] - means[ok]],
-            fmt="none",
-            ecolor="#333333",
-            capsize=3,
-            linewidth=1,
-            zorder=3,
-            label="95% CI",
-        )
+    _interval_whiskers(ax, x, means, lo, hi, label="95% CI")
     for xi, m, h in zip(x, means, hi, strict=True):
         if _finite(m):
             ax.text(xi, h if _finite(h) else m, f"{m:.1f}", ha="center", va="bottom", fontsize=8)
@@ -796,17 +803,9 @@ def costs_by_year(results_or_comparison: Results | Comparison) -> Figure:
                 float(rows["ci_low"].get("cost_total", math.nan)),
                 float(rows["ci_high"].get("cost_total", math.nan)),
             )
-            if _finite(total) and _finite(lo) and _finite(hi):
-                ax.errorbar(
-                    [xj],
-                    [total / 1e6],
-                    yerr=[[(total - lo) / 1e6], [(hi - total) / 1e6]],
-                    fmt="none",
-                    ecolor="#333333",
-                    capsize=3,
-                    linewidth=1,
-                    zorder=3,
-                )
+            _interval_whiskers(
+                ax, np.array([xj]), np.array([total]) / 1e6, np.array([lo]) / 1e6, np.array([hi]) / 1e6
+            )
             if _finite(total):
                 ax.annotate(
                     _fmt(total, "£"),

@@ -31,6 +31,7 @@ from caseflow.present.charts import (
     _annotate_na,
     _draw_series,
     _headline,
+    _interval_whiskers,
     _period_ticks,
     _periods,
     _reps_text,
@@ -213,18 +214,7 @@ def _grouped_bars(
         )
         for bar, key in zip(bars, keys, strict=True):
             bar.set_gid(f"{gid}:{name}:{key}")
-        ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(mean)
-        if ok.any():
-            ax.errorbar(
-                xi[ok],
-                mean[ok],
-                yerr=[mean[ok] - lo[ok], hi[ok] - mean[ok]],
-                fmt="none",
-                ecolor="#333333",
-                capsize=3,
-                linewidth=1,
-                zorder=3,
-            )
+        _interval_whiskers(ax, xi, mean, lo, hi)
         drawn = True
         means += mean.tolist()
         highs += hi.tolist()
