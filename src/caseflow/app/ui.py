@@ -208,7 +208,7 @@ def page(settings: AppSettings, authorities: Sequence[Authority], year: int | No
         sidebar,
         tags.style(_CSS),
         main,
-        title=tags.h1(TITLE, class_="h3 m-0"),
+        title=tags.header(tags.h1(TITLE, class_="h3 m-0")),  # a banner landmark: axe wants all content in one
         window_title=TITLE,
         lang="en-GB",
     )
