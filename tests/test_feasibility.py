@@ -237,3 +237,58 @@ def test_budget_errors_survive_a_trip_to_a_worker_process(small: Scenario) -> No
     again = pickle.loads(pickle.dumps(refused.value))
     assert str(again) == str(refused.value)
     assert again.estimate == refused.value.estimate
+
+
+# ================================================================== the planning functions take a budget
+_CONTACTS, _POSTS = "demand.contacts_per_year", "workforce.teams.assessment.establishment"
+
+
+def _planning_calls(small: Scenario, budget: Budget) -> dict[str, Any]:
+    """Each planning function on the small scenario with ``budget``: a name and a call."""
+    from caseflow.experiment.frontier import capacity_frontier, demand_frontier
+    from caseflow.experiment.sensitivity import assumptions, sensitivity
+    from caseflow.experiment.target import find_target
+
+    run = {"executor": "sequential", "budget": budget}
+    return {
+        "find_target": lambda: find_target(
+            small,
+            _POSTS,
+            ["assessment_within_45wd_pct>=50"],
+            initial_replications=2,
+            max_replications=2,
+            **run,
+        ),
+        "capacity_frontier": lambda: capacity_frontier(
+            small, "assessment", levels=[1.0, 2.0], replications=2, stable=False, **run
+        ),
+        "demand_frontier": lambda: demand_frontier(
+            small, between=(1.0, 1.2), step=0.1, replications=2, max_replications=2, **run
+        ),
+        "sensitivity": lambda: sensitivity(
+            small, parameters=assumptions(small, fields=[_CONTACTS, _POSTS]), trajectories=2, **run
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", ["find_target", "capacity_frontier", "demand_frontier", "sensitivity"])
+def test_planning_functions_refuse_a_level_over_budget_before_it_runs(
+    small: Scenario, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A budget whose estimate ceiling no replication can meet: refused before a replication starts."""
+    import caseflow.experiment.levels as levels_module
+    import caseflow.experiment.sensitivity as sensitivity_module
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("replications were started")
+
+    monkeypatch.setattr(levels_module, "execute", never)
+    monkeypatch.setattr(sensitivity_module, "execute", never)
+    with pytest.raises(RunRefusedError):
+        _planning_calls(small, Budget(max_estimated_events=1_000))[name]()
+
+
+@pytest.mark.parametrize("name", ["find_target", "capacity_frontier"])
+def test_planning_functions_pass_the_budget_to_every_replication(small: Scenario, name: str) -> None:
+    with pytest.raises(BudgetExceededError):
+        _planning_calls(small, Budget(events=2_000))[name]()

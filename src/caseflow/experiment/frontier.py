@@ -46,6 +46,7 @@ from caseflow.experiment.rootfind import Search, Target, grid, search
 from caseflow.experiment.runner import _check, as_scenario
 from caseflow.experiment.stats import bounded_interval, t_interval
 from caseflow.metrics.catalogue import Catalogue, describe
+from caseflow.model.budget import Budget
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.workforce_schema import TeamParams
 
@@ -179,6 +180,7 @@ def capacity_frontier(
     store: str | Path | None = None,
     progress: bool = False,
     level: float = 0.95,
+    budget: Budget | None = None,
 ) -> Frontier:
     """``team``'s caseload, timeliness and backlog as its establishment varies, and the smallest
     establishment whose backlog does not grow.
@@ -190,7 +192,8 @@ def capacity_frontier(
     ``step`` (default 1 FTE, or a tenth for a team under 16 FTE) with one-sided ``confidence``;
     ``tolerance``: children a year (module). ``replications`` at each level drawn; the search adds
     more, up to ``max_replications``, where a level is too close to call. The rest are as for
-    :func:`caseflow.run`; ``level`` is the confidence level of the curve's intervals.
+    :func:`caseflow.run` (``budget``: what each replication may cost, each level checked before it
+    runs); ``level`` is the confidence level of the curve's intervals.
     """
     started = time.time()
     base = as_scenario(scenario)
@@ -213,6 +216,7 @@ def capacity_frontier(
         workers=workers,
         store=store,
         progress=progress,
+        budget=budget,
     )
     start = runs.start
     drawn = sorted({float(v) for v in levels}) if levels is not None else _default_levels(start)
@@ -367,6 +371,7 @@ def demand_frontier(
     workers: int | None = None,
     store: str | Path | None = None,
     progress: bool = False,
+    budget: Budget | None = None,
 ) -> DemandFrontier:
     """The most contacts a year that the scenario's establishment absorbs: no team's backlog grows and
     every target is met.
@@ -400,6 +405,7 @@ def demand_frontier(
         workers=workers,
         store=store,
         progress=progress,
+        budget=budget,
     )
     today = runs.start
     tolerances = {t: _tolerance(base, t, tolerance) for t in chosen}

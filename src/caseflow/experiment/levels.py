@@ -24,7 +24,8 @@ import pandas as pd
 from caseflow.costs import annual_cost_per_fte
 from caseflow.experiment.executors import ExecutorSpec
 from caseflow.experiment.results import Results
-from caseflow.experiment.runner import Job, assemble, execute
+from caseflow.experiment.runner import Job, assemble, execute, refuse_early
+from caseflow.model.budget import Budget
 from caseflow.scenario.loader import describe_field
 from caseflow.scenario.schema import Scenario
 
@@ -181,6 +182,7 @@ class LeverRuns:
         workers: int | None = None,
         store: str | Path | None = None,
         progress: bool = False,
+        budget: Budget | None = None,
     ) -> None:
         self.base = base
         self.lever = as_lever(lever)
@@ -191,6 +193,8 @@ class LeverRuns:
         self.workers = workers
         self.store = store
         self.progress = progress
+        #: what each replication may cost (:class:`caseflow.Budget`); each level is checked before it runs
+        self.budget = budget
         self.started = time.time()
         #: replications run (or reused from the store)
         self.replications = 0
@@ -205,7 +209,9 @@ class LeverRuns:
     def run(self, value: float, reps: range) -> Results:
         """Run replications ``reps`` at ``value``; their results (all KPIs, months and years)."""
         variant = self.variant(value)
-        jobs = [Job(variant, self.seed, r, self.years) for r in reps]
+        if value not in self._frames:  # a level's first replications: refuse one over budget at once
+            refuse_early([variant], self.years, self.budget)
+        jobs = [Job(variant, self.seed, r, self.years, budget=self.budget) for r in reps]
         frames = execute(
             jobs, executor=self.executor, workers=self.workers, progress=self.progress, store=self.store
         )

@@ -36,8 +36,9 @@ import pandas as pd
 
 from caseflow.experiment.executors import ExecutorSpec
 from caseflow.experiment.levels import lever_label
-from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute
+from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute, refuse_early
 from caseflow.metrics.catalogue import describe
+from caseflow.model.budget import Budget
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
 
@@ -243,13 +244,16 @@ def sensitivity(
     workers: int | None = None,
     store: str | Path | None = None,
     progress: bool = False,
+    budget: Budget | None = None,
 ) -> Sensitivity:
     """Screen the scenario's assumptions (:func:`assumptions`, or ``parameters``) for their effect on
     ``kpis``, with SALib's Morris method (``trajectories`` paths on a ``levels``-level grid) or Sobol
     indices (``method="sobol"``: ``trajectories`` is then the base sample size N, a power of two).
 
     Each run is ``replications`` replications on common random numbers, each KPI averaged over the
-    reported years and then over the replications. Needs the ``sensitivity`` extra (SALib).
+    reported years and then over the replications. ``budget``: what each replication may cost, as for
+    :func:`caseflow.run`; every run is checked before the first starts. Needs the ``sensitivity``
+    extra (SALib).
     """
     started = time.time()
     base = as_scenario(scenario)
@@ -291,7 +295,8 @@ def sensitivity(
                 f"run {i} of the screening sets assumptions the scenario does not accept together; "
                 f"leave one of the fields named below out (--fields), or narrow the spread: {exc}"
             ) from None
-    jobs = [Job(v, seed, r, years) for v in variants for r in range(replications)]
+    refuse_early(variants, years, budget)
+    jobs = [Job(v, seed, r, years, budget=budget) for v in variants for r in range(replications)]
     frames = execute(jobs, executor=executor, workers=workers, progress=progress, store=store)
     table = np.full((len(variants), len(chosen_kpis)), np.nan)
     for i, variant in enumerate(variants):

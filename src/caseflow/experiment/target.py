@@ -36,6 +36,7 @@ from caseflow.experiment.rootfind import Probe, Search, Target, search
 from caseflow.experiment.runner import _check, as_scenario
 from caseflow.experiment.stats import summarise, t_interval
 from caseflow.metrics.catalogue import KPI, Catalogue, describe
+from caseflow.model.budget import Budget
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
 
@@ -190,6 +191,7 @@ def find_target(
     store: str | Path | None = None,
     progress: bool = False,
     level: float = 0.95,
+    budget: Budget | None = None,
 ) -> TargetResult:
     """Find the smallest (``want="smallest"``) or largest value of ``lever`` that meets every target.
 
@@ -200,8 +202,9 @@ def find_target(
     answer's precision (default 1 for whole-number levers such as establishments, else 1/32 of the
     range). Replications at each level start at ``initial_replications`` and grow by ``batch`` while
     the level is too close to call, up to ``max_replications``. ``years``, ``seed``, ``executor``,
-    ``workers``, ``store`` and ``progress`` are as for :func:`caseflow.run`; ``level`` is the
-    confidence level of the intervals reported at the answer.
+    ``workers``, ``store``, ``progress`` and ``budget`` are as for :func:`caseflow.run` (each level is
+    checked against the budget before it runs); ``level`` is the confidence level of the intervals
+    reported at the answer.
     """
     started = time.time()
     base = as_scenario(scenario)
@@ -230,6 +233,7 @@ def find_target(
         workers=workers,
         store=store,
         progress=progress,
+        budget=budget,
     )
     kpis = [t.kpi for t in goals]
 
