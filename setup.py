@@ -27,10 +27,15 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
+#: The clone's root, taken once at import: ``__file__`` may be relative ("setup.py"), and the kernel's
+#: build changes the working folder to src/ while it translates (with CASEFLOW_COMPILE=1, pip's metadata
+#: step used to look for src/src/caseflow/kernel.py).
+ROOT = Path(__file__).resolve().parent
+
 
 def _kernel_modules() -> list[str]:
     """``caseflow.kernel.KERNEL``, read without importing caseflow (its dependencies may not be installed)."""
-    source = (Path(__file__).resolve().parent / "src" / "caseflow" / "kernel.py").read_text(encoding="utf-8")
+    source = (ROOT / "src" / "caseflow" / "kernel.py").read_text(encoding="utf-8")
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "KERNEL" for t in node.targets):
             return list(ast.literal_eval(node.value))
@@ -73,7 +78,7 @@ def _kernel_extensions(wanted: bool | None) -> list:  # type: ignore[type-arg]
             raise
         _log("mypyc is not available: installing the pure-Python kernel")
         return []
-    root = Path(__file__).resolve().parent
+    root = ROOT
     old = Path.cwd()
     try:
         os.chdir(root / "src")  # module names from the src layout (caseflow.model is a namespace package)
@@ -158,7 +163,7 @@ class BuildPyWithScenarios(build_py):
 
     def run(self) -> None:
         super().run()
-        source = Path(__file__).resolve().parent / SCENARIOS
+        source = ROOT / SCENARIOS
         if not (source / "baseline.toml").is_file():  # an sdist without MANIFEST.in's scenarios
             raise RuntimeError(f"{source} has no baseline.toml: the package would ship without it")
         target = Path(self.build_lib) / "caseflow" / BUNDLED_PACKAGE_FOLDER
