@@ -73,6 +73,7 @@ def test_capacity_frontier_of_a_small_assessment_team(small: Scenario) -> None:
         small,
         "assessment",
         levels=[1.0, 2.0, 4.0, 6.0],
+        step=0.5,  # half an FTE, not the default tenth: the search is the same, with fewer levels to try
         years=2,
         replications=4,
         tolerance=6.0,
@@ -118,7 +119,7 @@ def test_demand_frontier_of_a_small_authority(small: Scenario) -> None:
         teams=["assessment"],
         targets=(),
         between=(1.0, 3.0),
-        step=0.25,
+        step=0.5,  # half today's contacts: the search is the same, with fewer levels to try
         years=2,
         replications=4,
         tolerance=6.0,

@@ -284,7 +284,7 @@ def test_budget_lever_buys_establishment_at_the_scenarios_pay_rates(small: Scena
 def test_find_target_with_a_budget(small: Scenario) -> None:
     found = find_target(
         small, "budget:assessment", ["assessment_within_45wd_pct>=86"], years=1, executor="sequential",
-        max_replications=15,
+        max_replications=10,  # the lever's plumbing, not the search's precision, is checked here
     )  # fmt: skip
     assert found.lever == "budget:assessment"
     assert "pounds a year" in found.label
@@ -305,7 +305,7 @@ def test_find_target_on_a_small_authority(small: Scenario) -> None:
         step=0.5,
         years=1,
         executor="sequential",
-        max_replications=30,
+        max_replications=20,  # enough to confirm 2.5 FTE failing and 3.5 meeting; 3 stays too close to call
     )
     assert found.status == "found"
     assert found.value is not None
@@ -317,7 +317,7 @@ def test_find_target_on_a_small_authority(small: Scenario) -> None:
         assert levels.loc[found.search.failing, "verdict"] == FAILS
         between = levels[(levels.index > found.search.failing) & (levels.index < found.value)]
         assert (between["verdict"] == UNDECIDED).all()  # too close to call after max_replications
-        assert (between["replications"] == 30).all()
+        assert (between["replications"] == 20).all()
     # timeliness rises with the team's size over the levels tried (common random numbers)
     means = levels["assessment_within_45wd_pct"].to_numpy()
     assert means[-1] > means[0] + 20
@@ -360,7 +360,7 @@ def test_cli_target(small: Scenario, tmp_path: Path, capsys: pytest.CaptureFixtu
         [
             "target", str(path), "--lever", "workforce.teams.assessment.establishment",
             "--kpi", "assessment_within_45wd_pct", "--at-least", "80", "--between", "1", "6", "--step", "1",
-            "--years", "1", "--reps", "3", "--max-reps", "6", "--workers", "1", "--json", str(out),
+            "--years", "1", "--reps", "2", "--max-reps", "4", "--workers", "1", "--json", str(out),
         ]
     )  # fmt: skip
     text = capsys.readouterr().out
