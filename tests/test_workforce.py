@@ -5,7 +5,8 @@ tests run the whole model for one reported year after the warm-up (``simulate(..
 baseline at a fifth of its size (``small_baseline``: 12,000 children, demand, opening caseload and every
 team's establishment scaled together, caps and rates unchanged; under a second each): caps, allocation,
 leavers, changes and the KPI formulas do not depend on size. Establishments and counts of children that
-the tests set or compare are the baseline's figures scaled by the same fifth. They inspect the
+the tests set or compare are the baseline's figures scaled by the same fifth; two checks that need many
+workers run at full size and say why. They inspect the
 :class:`~caseflow.model.workforce.capacity.Workforce` instance itself: a subclass that records what
 happens is swapped in for ``caseflow.model.simulation.Workforce``, with a recording
 :class:`~caseflow.model.workforce.staffing.Staffing` (leavers, cut posts) and, for the cap checks, a
@@ -546,14 +547,17 @@ def test_lower_caps_move_waiting_to_unallocated(small_baseline: Scenario) -> Non
     assert capped["allocation_wait_mean_wd"] > usual["allocation_wait_mean_wd"]
 
 
-def test_allocation_policy_changes_the_caseload_distribution(small_baseline: Scenario) -> None:
+def test_allocation_policy_changes_the_caseload_distribution(baseline: Scenario) -> None:
     """first_available fills one worker at a time up to the soft cap; least_loaded spreads children
-    evenly. Transfers are off so only allocation from the queue is compared."""
+    evenly. Transfers are off so only allocation from the queue is compared.
+
+    At full size: the 90th-percentile caseload of a fifth-size authority's ~30 case-holders is too
+    coarse (whole children) to tell the policies apart on every seed (equal on 1 seed of 6, checked)."""
     no_transfers = {"workforce.dynamics.case_transfer_rate": 0.0}
-    spread = reported_year(simulate(small_baseline.with_overrides(no_transfers), seed=SEED, years=1))
+    spread = reported_year(simulate(baseline.with_overrides(no_transfers), seed=SEED, years=1))
     packed = reported_year(
         simulate(
-            small_baseline.with_overrides(no_transfers | {"workforce.allocation_policy": "first_available"}),
+            baseline.with_overrides(no_transfers | {"workforce.allocation_policy": "first_available"}),
             seed=SEED,
             years=1,
         )
