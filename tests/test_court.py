@@ -113,17 +113,26 @@ def test_care_orders_bring_children_at_home_into_care(variant: Variant) -> None:
     assert reported(out, "final_order_care_order") == reported(out, "proceedings_disposed")
 
 
+@pytest.fixture(scope="module")
+def interim_care_orders(variant: Variant) -> ReplicationOutput:
+    """Every child in care on an interim order and every final order a care order: the run both
+    final-order tests compare with (one run, shared)."""
+    return caseflow.simulate(with_court(variant, interim_care_order=1.0), seed=4)
+
+
 @pytest.mark.parametrize(
     ("order", "route"),
     [("special_guardianship", "special_guardianship"), ("supervision_order", "return_home")],
 )
-def test_orders_end_interim_care(variant: Variant, order: str, route: str) -> None:
+def test_orders_end_interim_care(
+    variant: Variant, interim_care_orders: ReplicationOutput, order: str, route: str
+) -> None:
     """With every child in care on an interim order, a final SGO or supervision order ends the
     episode by that route: SGO children leave the system, supervised ones go home on a CIN plan."""
     orders = dict.fromkeys(COURT["final_orders"], 0.0)
     orders[order] = 1.0
     s = with_court(variant, interim_care_order=1.0, final_orders=orders)
-    base = caseflow.simulate(with_court(variant, interim_care_order=1.0), seed=4)
+    base = interim_care_orders
     out = caseflow.simulate(s, seed=4, audit_every_month=True)
     disposed = reported(out, "proceedings_disposed")
     assert disposed > 20
