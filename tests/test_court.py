@@ -2,7 +2,11 @@
 length and final orders, and unborn babies on CP plans removed at birth.
 
 Runs use sampled durations (no workforce) so that they are quick; the workforce's hours for court
-tasks are tested with the workforce in tests/test_workforce_parts.py.
+tasks are tested with the workforce in tests/test_workforce_parts.py. Checks of routing and counting
+(conservation, care orders, removals at birth going to court) run at a fifth of the baseline's size
+(``small``): they do not depend on size, and their minimum counts are unchanged, so they are no easier
+to pass. The published-length, final-order and calibration checks, whose precision does, run at full
+size.
 """
 
 from __future__ import annotations
@@ -43,6 +47,17 @@ COURT: dict[str, Any] = {
 ALL_TO_COURT = {"cp_plan.end": {"cin_plan": 0.0, "closure": 0.0, "looked_after": 0.0, "pre_proceedings": 1.0}}
 
 
+@pytest.fixture(scope="module")
+def small(small_baseline: Scenario) -> Variant:
+    """``small({...})``: the baseline at a fifth of its size, with sampled durations and overrides."""
+    sampled = small_baseline.with_overrides({"workforce.enabled": False})
+
+    def make(overrides: Mapping[str, Any]) -> Scenario:
+        return sampled.with_overrides(dict(overrides), name="baseline x0.2 (test variant)")
+
+    return make
+
+
 def with_court(variant: Variant, **court: Any) -> Scenario:
     return variant({"court": {**COURT, **court}, **ALL_TO_COURT, "run.years": 3})
 
@@ -62,8 +77,8 @@ def test_no_court_section_no_court_work(sampled_baseline: Scenario) -> None:
         assert reported(out, name) == 0
 
 
-def test_court_run_conserves_children_and_counts_them_in_need(variant: Variant) -> None:
-    s = with_court(variant, interim_care_order=0.5)
+def test_court_run_conserves_children_and_counts_them_in_need(small: Variant) -> None:
+    s = with_court(small, interim_care_order=0.5)
     out = caseflow.simulate(s, seed=2, audit_every_month=True)
     audits = out.audits
     assert len(audits) == len(out.months) + 1  # every month end and the end of the run
@@ -106,24 +121,36 @@ def test_proceedings_take_their_published_length(variant: Variant) -> None:
     assert np.mean(w <= 26) == pytest.approx(0.32, abs=0.08)
 
 
-def test_care_orders_bring_children_at_home_into_care(variant: Variant) -> None:
-    out = caseflow.simulate(with_court(variant), seed=3)
+def test_care_orders_bring_children_at_home_into_care(small: Variant) -> None:
+    out = caseflow.simulate(with_court(small), seed=3)
     assert reported(out, "cla_starts_interim_care_order") == 0
     assert reported(out, "cla_starts_care_order") > 20
     assert reported(out, "final_order_care_order") == reported(out, "proceedings_disposed")
+
+
+@pytest.fixture(scope="module")
+def interim_care_orders(variant: Variant) -> ReplicationOutput:
+    """Every child in care on an interim order and every final order a care order: the run both
+    final-order tests compare with (one run, shared)."""
+    return caseflow.simulate(with_court(variant, interim_care_order=1.0), seed=4)
 
 
 @pytest.mark.parametrize(
     ("order", "route"),
     [("special_guardianship", "special_guardianship"), ("supervision_order", "return_home")],
 )
-def test_orders_end_interim_care(variant: Variant, order: str, route: str) -> None:
+def test_orders_end_interim_care(
+    variant: Variant, interim_care_orders: ReplicationOutput, order: str, route: str
+) -> None:
     """With every child in care on an interim order, a final SGO or supervision order ends the
-    episode by that route: SGO children leave the system, supervised ones go home on a CIN plan."""
+    episode by that route: SGO children leave the system, supervised ones go home on a CIN plan.
+
+    At full size: at a fifth, the extra exits by the route fell below 80% of disposals on 1 seed of 6
+    (the difference of two runs is noisier with fewer children)."""
     orders = dict.fromkeys(COURT["final_orders"], 0.0)
     orders[order] = 1.0
     s = with_court(variant, interim_care_order=1.0, final_orders=orders)
-    base = caseflow.simulate(with_court(variant, interim_care_order=1.0), seed=4)
+    base = interim_care_orders
     out = caseflow.simulate(s, seed=4, audit_every_month=True)
     disposed = reported(out, "proceedings_disposed")
     assert disposed > 20
@@ -154,7 +181,7 @@ def test_pre_birth_babies_removed_at_birth(variant: Variant) -> None:
     assert np.mean(flags) > 0.2  # newborns raise the under-one share of care starts
 
 
-def test_pre_birth_removals_go_to_court_when_modelled(variant: Variant) -> None:
+def test_pre_birth_removals_go_to_court_when_modelled(small: Variant) -> None:
     pre = {
         "referrals_per_year": 150.0,
         "weeks_before_birth": 20.0,
@@ -162,7 +189,7 @@ def test_pre_birth_removals_go_to_court_when_modelled(variant: Variant) -> None:
         "outcome": {"not_in_need": 0.0, "cin_plan": 0.0, "cp_plan": 1.0},
         "removed_at_birth": 1.0,
     }
-    s = variant({"pre_birth": pre, "court": COURT})
+    s = small({"pre_birth": pre, "court": COURT})
     out = caseflow.simulate(s, seed=5, years=2)
     born = reported(out, "removed_at_birth")
     assert born > 50

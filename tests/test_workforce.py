@@ -1,9 +1,14 @@
 """Unit and functional tests of the social-worker workforce (DESIGN §3, §6, §9).
 
 Unit tests drive :class:`~caseflow.model.workforce.team.Team` and the allocation policies directly. Functional
-tests run the whole model for one reported year after the warm-up (``simulate(..., years=1)``, about
-2–4 s each) and inspect the :class:`~caseflow.model.workforce.capacity.Workforce` instance itself: a subclass
-that records what happens is swapped in for ``caseflow.model.simulation.Workforce``, with a recording
+tests run the whole model for one reported year after the warm-up (``simulate(..., years=1)``) on the
+baseline at a fifth of its size (``small_baseline``: 12,000 children, demand, opening caseload and every
+team's establishment scaled together, caps and rates unchanged; under a second each): caps, allocation,
+leavers, changes and the KPI formulas do not depend on size. Establishments and counts of children that
+the tests set or compare are the baseline's figures scaled by the same fifth; two checks that need many
+workers run at full size and say why. They inspect the
+:class:`~caseflow.model.workforce.capacity.Workforce` instance itself: a subclass that records what
+happens is swapped in for ``caseflow.model.simulation.Workforce``, with a recording
 :class:`~caseflow.model.workforce.staffing.Staffing` (leavers, cut posts) and, for the cap checks, a
 recording :class:`Team` for the ones the workforce builds.
 """
@@ -479,9 +484,10 @@ def test_hours_per_working_day(baseline: Scenario) -> None:
 
 # ====================================================================== functional: caps
 PRESSURE = {
-    # Half the assessment team and ~55% of the CIN/CP team: caps bind and queues form.
-    "workforce.teams.assessment.establishment": 15.0,
-    "workforce.teams.cin_cp.establishment": 35.0,
+    # Half the assessment team (6 FTE at a fifth of the baseline) and ~55% of the CIN/CP team (12.8):
+    # caps bind and queues form.
+    "workforce.teams.assessment.establishment": 3.0,
+    "workforce.teams.cin_cp.establishment": 7.0,
 }
 
 
@@ -494,10 +500,10 @@ def _assert_within_hard_caps(rec: Recorded) -> None:
     )
 
 
-def test_caps_respected_by_allocation_under_pressure(baseline: Scenario, recorded: Recorded) -> None:
+def test_caps_respected_by_allocation_under_pressure(small_baseline: Scenario, recorded: Recorded) -> None:
     """No allocation from a team's queue ever takes a worker beyond hard_cap × FTE (× the ASYE factor),
     even when the caps bind: the excess waits, unallocated."""
-    scenario = baseline.with_overrides({**PRESSURE, "workforce.dynamics.case_transfer_rate": 0.0})
+    scenario = small_baseline.with_overrides({**PRESSURE, "workforce.dynamics.case_transfer_rate": 0.0})
     kpi = reported_year(simulate(scenario, seed=SEED, years=1))
     _assert_within_hard_caps(recorded)
     # The caps did bind: workers reached the soft cap and children waited.
@@ -506,32 +512,36 @@ def test_caps_respected_by_allocation_under_pressure(baseline: Scenario, recorde
     assert kpi["unallocated_end_assessment"] > 0
 
 
-def test_caps_respected_including_case_transfers(baseline: Scenario, recorded: Recorded) -> None:
-    scenario = baseline.with_overrides({**PRESSURE, "workforce.dynamics.case_transfer_rate": 2.0})
+def test_caps_respected_including_case_transfers(small_baseline: Scenario, recorded: Recorded) -> None:
+    scenario = small_baseline.with_overrides({**PRESSURE, "workforce.dynamics.case_transfer_rate": 2.0})
     simulate(scenario, seed=SEED, years=1)
     _assert_within_hard_caps(recorded)
 
 
-def test_first_available_transfers_do_not_pile_cases_on_one_worker(baseline: Scenario) -> None:
+def test_first_available_transfers_do_not_pile_cases_on_one_worker(small_baseline: Scenario) -> None:
     kpi = reported_year(
         simulate(
-            baseline.with_overrides({"workforce.allocation_policy": "first_available"}), seed=SEED, years=1
+            small_baseline.with_overrides({"workforce.allocation_policy": "first_available"}),
+            seed=SEED,
+            years=1,
         )
     )
-    assert baseline.workforce is not None
-    highest_cap = max(t.hard_cap for t in baseline.workforce.teams.values() if t.case_holding)
+    assert small_baseline.workforce is not None
+    highest_cap = max(t.hard_cap for t in small_baseline.workforce.teams.values() if t.case_holding)
     assert kpi["caseload_max"] <= highest_cap
 
 
-def test_lower_caps_move_waiting_to_unallocated(baseline: Scenario) -> None:
+def test_lower_caps_move_waiting_to_unallocated(small_baseline: Scenario) -> None:
     """With demand high, low caps leave children unallocated that higher caps would have allocated
     (to busier workers): both sides of the cap trade-off show."""
-    high_demand = {"demand.contacts_per_year": 18_000}
+    high_demand = {"demand.contacts_per_year": 3_600}  # 18,000 a year at the baseline's size
     low_caps = {"workforce.teams.assessment.soft_cap": 8.0, "workforce.teams.assessment.hard_cap": 10.0}
-    usual = reported_year(simulate(baseline.with_overrides(high_demand), seed=SEED, years=1))
-    capped = reported_year(simulate(baseline.with_overrides(high_demand | low_caps), seed=SEED, years=1))
+    usual = reported_year(simulate(small_baseline.with_overrides(high_demand), seed=SEED, years=1))
+    capped = reported_year(
+        simulate(small_baseline.with_overrides(high_demand | low_caps), seed=SEED, years=1)
+    )
     assert capped["unallocated_cases_mean"] > 0
-    assert capped["unallocated_cases_mean"] > usual["unallocated_cases_mean"] + 50
+    assert capped["unallocated_cases_mean"] > usual["unallocated_cases_mean"] + 10  # 50 at full size
     assert capped["unallocated_end_assessment"] > 0
     assert capped["caseload_mean_assessment"] <= 10.0
     assert capped["allocation_wait_mean_wd"] > usual["allocation_wait_mean_wd"]
@@ -539,7 +549,10 @@ def test_lower_caps_move_waiting_to_unallocated(baseline: Scenario) -> None:
 
 def test_allocation_policy_changes_the_caseload_distribution(baseline: Scenario) -> None:
     """first_available fills one worker at a time up to the soft cap; least_loaded spreads children
-    evenly. Transfers are off so only allocation from the queue is compared."""
+    evenly. Transfers are off so only allocation from the queue is compared.
+
+    At full size: the 90th-percentile caseload of a fifth-size authority's ~30 case-holders is too
+    coarse (whole children) to tell the policies apart on every seed (equal on 1 seed of 6, checked)."""
     no_transfers = {"workforce.dynamics.case_transfer_rate": 0.0}
     spread = reported_year(simulate(baseline.with_overrides(no_transfers), seed=SEED, years=1))
     packed = reported_year(
@@ -557,12 +570,12 @@ def test_allocation_policy_changes_the_caseload_distribution(baseline: Scenario)
 
 # ====================================================================== functional: leavers
 def test_leaver_cases_return_to_the_queue_and_count_worker_changes(
-    baseline: Scenario, recorded: Recorded
+    small_baseline: Scenario, recorded: Recorded
 ) -> None:
     """When a worker leaves, each of their cases goes back to the team queue with its unfinished work
     (and is reallocated at once if a colleague has room); every child given a new worker counts one
     change of social worker."""
-    scenario = baseline.with_overrides(
+    scenario = small_baseline.with_overrides(
         {**PRESSURE, "workforce.dynamics.turnover_rate": 0.4, "workforce.dynamics.case_transfer_rate": 0.0}
     )
     out = simulate(scenario, seed=SEED, years=1)
@@ -599,8 +612,8 @@ def test_leaver_cases_return_to_the_queue_and_count_worker_changes(
     assert reported_year(out)["worker_changes"] > 0
 
 
-def test_no_leavers_without_turnover_or_agency(baseline: Scenario, recorded: Recorded) -> None:
-    scenario = baseline.with_overrides(
+def test_no_leavers_without_turnover_or_agency(small_baseline: Scenario, recorded: Recorded) -> None:
+    scenario = small_baseline.with_overrides(
         {
             "workforce.dynamics.turnover_rate": 0.0,
             "workforce.dynamics.agency_backfill": 0.0,
@@ -616,20 +629,35 @@ def test_no_leavers_without_turnover_or_agency(baseline: Scenario, recorded: Rec
 
 
 # ====================================================================== functional: KPIs
-@pytest.fixture(scope="module")
-def baseline_recorded(baseline: Scenario) -> tuple[ReplicationOutput, Recorded]:
+def _recorded_run(scenario: Scenario) -> tuple[ReplicationOutput, Recorded]:
     with pytest.MonkeyPatch.context() as mp:
         rec = install_recorders(mp)
-        out = simulate(baseline, seed=SEED, years=1)
+        out = simulate(scenario, seed=SEED, years=1)
     return out, rec
 
 
+@pytest.fixture(scope="module")
+def baseline_recorded(small_baseline: Scenario) -> tuple[ReplicationOutput, Recorded]:
+    return _recorded_run(small_baseline)
+
+
+@pytest.fixture(scope="module")
+def full_size_recorded(baseline: Scenario) -> tuple[ReplicationOutput, Recorded]:
+    """The baseline at full size (156 FTE funded), for the one check that needs many workers."""
+    return _recorded_run(baseline)
+
+
 def test_team_rosters_stay_in_step_with_their_workers(
-    baseline_recorded: tuple[ReplicationOutput, Recorded],
+    full_size_recorded: tuple[ReplicationOutput, Recorded],
 ) -> None:
     """After a year of hires, leavers, sickness, ASYE ends, allocations and transfers, each team's arrays
-    for the allocation search (and its count of cases held) equal a fresh reading of its workers."""
-    _, rec = baseline_recorded
+    for the allocation search (and its count of cases held) equal a fresh reading of its workers.
+
+    At full size: the check that someone is off sick at the end (so the availability array is tested
+    with both values) needs many workers: with a 3.5% sickness rate nobody is off among the ~30 workers
+    of a fifth-size authority roughly a third of the time (0.965^30), among the baseline's ~150 about
+    0.5%."""
+    _, rec = full_size_recorded
     (wf,) = rec.workforces
     for team in wf.teams.values():
         kept, n_cases = team._roster, team.n_cases
@@ -647,12 +675,12 @@ def test_team_rosters_stay_in_step_with_their_workers(
 
 
 def test_workforce_kpis_follow_dfe_formulas(
-    baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded]
+    small_baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded]
 ) -> None:
     out, rec = baseline_recorded
     stocks, counts = out.recorder.stocks, out.recorder.counts
     kpis = caseflow.compute_kpis(out).set_index(["period_type", "period", "kpi"])["value"]
-    total = establishment(baseline)
+    total = establishment(small_baseline)
     assert len(rec.snapshots) == len(out.months)
     for snap in rec.snapshots:
         m = snap["month"]
@@ -718,7 +746,7 @@ def test_visits_on_time_kpis(baseline_recorded: tuple[ReplicationOutput, Recorde
 
 
 def test_visit_releases_share_an_event_per_instant_and_keep_their_order(
-    baseline: Scenario, monkeypatch: pytest.MonkeyPatch
+    small_baseline: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Work booked for the same instant is released then, once each, in the order it was booked."""
     booked: dict[float, list[int]] = {}
@@ -735,9 +763,10 @@ def test_visit_releases_share_an_event_per_instant_and_keep_their_order(
 
     monkeypatch.setattr(Schedule, "release_at", spy_book)
     monkeypatch.setattr(Schedule, "_run_releases", spy_run)
-    out = simulate(baseline, seed=SEED, years=1)
+    out = simulate(small_baseline, seed=SEED, years=1)
     assert len(released) > 200  # working days with releases, not one event per visit
-    assert sum(len(ids) for *_, ids in released) > 20 * len(released)
+    # ~17 schedules per release at a fifth of the baseline's size (~86 at full size, checked: > 20)
+    assert sum(len(ids) for *_, ids in released) > 4 * len(released)
     for at, now, ids in released:
         assert now == pytest.approx(at, abs=1e-9)
         assert ids == booked.pop(at)
@@ -749,9 +778,9 @@ def test_visit_releases_share_an_event_per_instant_and_keep_their_order(
 
 
 def test_visits_slip_when_the_team_is_short(
-    baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded]
+    small_baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded]
 ) -> None:
-    short = baseline.with_overrides({"workforce.teams.cin_cp.establishment": 32.0})
+    short = small_baseline.with_overrides({"workforce.teams.cin_cp.establishment": 6.4})  # half the team
     usual = reported_year(baseline_recorded[0])
     slipped = reported_year(simulate(short, seed=SEED, years=1))
     assert slipped["cp_visits_on_time_pct"] < usual["cp_visits_on_time_pct"] - 10
@@ -773,9 +802,9 @@ def test_cla_three_or_more_social_workers_is_a_percentage(
 
 
 def test_fewer_moves_mean_fewer_children_with_three_workers(
-    baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded]
+    small_baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded]
 ) -> None:
-    steady = baseline.with_overrides(
+    steady = small_baseline.with_overrides(
         {"workforce.dynamics.case_transfer_rate": 0.0, "workforce.dynamics.turnover_rate": 0.0}
     )
     usual = reported_year(baseline_recorded[0])
@@ -794,11 +823,11 @@ def _funded(out: ReplicationOutput) -> list[float]:
     return [st["sw_fte_in_post"][m] + st["sw_vacancies_fte"][m] for m in range(len(out.months))]
 
 
-def test_time_phased_establishment_change(baseline: Scenario, recorded: Recorded) -> None:
-    scenario = baseline.with_overrides(
+def test_time_phased_establishment_change(small_baseline: Scenario, recorded: Recorded) -> None:
+    scenario = small_baseline.with_overrides(
         {
             "workforce.changes": [
-                {"date": CHANGE_DATE, "team": "assessment", "establishment": 40.0},
+                {"date": CHANGE_DATE, "team": "assessment", "establishment": 8.0},  # 6 FTE + 2
                 {
                     "date": CHANGE_DATE,
                     "team": "cin_cp",
@@ -810,63 +839,64 @@ def test_time_phased_establishment_change(baseline: Scenario, recorded: Recorded
     )
     out = simulate(scenario, seed=SEED, years=1)
     (wf,) = recorded.workforces
-    before = establishment(baseline)
+    before = establishment(small_baseline)
     april = out.months.index("2026-04")
     funded = _funded(out)
     # Month ends before the change (the 31 March stock, taken at the very moment of the change, is
     # checked separately below) and after it.
     assert funded[: april - 1] == pytest.approx([before] * (april - 1))
-    assert funded[april:] == pytest.approx([before + 10.0] * (len(funded) - april))
+    assert funded[april:] == pytest.approx([before + 2.0] * (len(funded) - april))
     applied = out.recorder.counts["workforce_changes_applied"]
     assert applied[april] == 2
     assert sum(applied) == 2
-    assert wf.teams["assessment"].establishment == pytest.approx(40.0)
+    assert wf.teams["assessment"].establishment == pytest.approx(8.0)
     assert wf.teams["cin_cp"].soft_cap == 18.0
     assert isinstance(wf.teams["cin_cp"].policy, MostCapacity)
     assert isinstance(wf.teams["assessment"].policy, LeastLoaded)
-    # New posts start vacant and are recruited to (or agency-covered) like any other.
+    # New posts start vacant and are recruited to (or agency-covered) like any other: at the end of
+    # April at least half of the 2 new FTE are still vacant.
     st = out.recorder.stocks
-    assert st["sw_vacancies_fte"][april] >= st["sw_vacancies_fte"][april - 2] + 5
+    assert st["sw_vacancies_fte"][april] >= st["sw_vacancies_fte"][april - 2] + 1
 
 
-def test_change_from_1_april_is_not_in_the_31_march_stock(baseline: Scenario) -> None:
-    scenario = baseline.with_overrides(
-        {"workforce.changes": [{"date": CHANGE_DATE, "team": "assessment", "establishment": 40.0}]}
+def test_change_from_1_april_is_not_in_the_31_march_stock(small_baseline: Scenario) -> None:
+    scenario = small_baseline.with_overrides(
+        {"workforce.changes": [{"date": CHANGE_DATE, "team": "assessment", "establishment": 8.0}]}
     )
     out = simulate(scenario, seed=SEED, years=1)
     march = out.months.index("2026-03")
-    assert _funded(out)[march] == pytest.approx(establishment(baseline))
+    assert _funded(out)[march] == pytest.approx(establishment(small_baseline))
 
 
 def test_establishment_cut_removes_vacant_posts_first(
-    baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded], recorded: Recorded
+    small_baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded], recorded: Recorded
 ) -> None:
     """A cut removes funded posts from the date, vacant ones first; anyone in a removed post stays
     until they leave (no redundancies), so FTE in post does not drop at the cut."""
-    cut = baseline.with_overrides(
-        {"workforce.changes": [{"date": CHANGE_DATE, "team": "assessment", "establishment": 25.0}]}
+    cut = small_baseline.with_overrides(
+        {"workforce.changes": [{"date": CHANGE_DATE, "team": "assessment", "establishment": 5.0}]}  # 6 - 1
     )
     out = simulate(cut, seed=SEED, years=1)
     ref = baseline_recorded[0]
     (cut_wf,) = recorded.workforces
-    assert cut_wf.teams["assessment"].establishment == pytest.approx(25.0)
+    assert cut_wf.teams["assessment"].establishment == pytest.approx(5.0)
     april = out.months.index("2026-04")
     snaps = recorded.snapshots
-    total = establishment(baseline)
+    total = establishment(small_baseline)
     assert [s["establishment"] for s in snaps[: april - 1]] == pytest.approx([total] * (april - 1))
-    assert [s["establishment"] for s in snaps[april:]] == pytest.approx([total - 5] * (len(snaps) - april))
+    assert [s["establishment"] for s in snaps[april:]] == pytest.approx([total - 1] * (len(snaps) - april))
     st, ref_st = out.recorder.stocks, ref.recorder.stocks
     # Up to the change both runs are the same run (common random numbers).
     assert st["sw_fte_in_post"][: april - 1] == ref_st["sw_fte_in_post"][: april - 1]
     assert st["sw_vacancies_fte"][: april - 1] == ref_st["sw_vacancies_fte"][: april - 1]
-    # At the cut: 5 FTE of posts go, unfilled ones first, then agency-covered, then filled ones, and
+    # At the cut: 1 FTE of posts goes, unfilled ones first, then agency-covered, then filled ones, and
     # nobody leaves because of it.
     (cut_event,) = [r for r in recorded.removals if r["team"] == "assessment"]
     # just after midnight at the start of the date, so the previous month-end snapshot is unchanged
     assert cut_event["time"] == pytest.approx(out.calendar.time(CHANGE_DATE), abs=1e-5)
     assert cut_event["time"] > out.calendar.time(CHANGE_DATE)
     removed = cut_event["removed"]
-    assert sum(f for f, _, _ in removed) == pytest.approx(5.0)
+    assert sum(f for f, _, _ in removed) == pytest.approx(1.0)
     n_unfilled = sum(1 for _, holder, agency in removed if holder is None and agency is None)
     assert n_unfilled == min(len(removed), round(cut_event["unfilled_before"]))
     # (the removed posts are recorded in post order, not removal order: the unfilled count above is
@@ -876,9 +906,9 @@ def test_establishment_cut_removes_vacant_posts_first(
 
 
 # ====================================================================== functional: switched off
-def test_disabled_workforce_reproduces_sampled_durations(baseline: Scenario) -> None:
-    off = baseline.with_overrides({"workforce.enabled": False})
-    data = baseline.model_dump()
+def test_disabled_workforce_reproduces_sampled_durations(small_baseline: Scenario) -> None:
+    off = small_baseline.with_overrides({"workforce.enabled": False})
+    data = small_baseline.model_dump()
     del data["workforce"]
     sources = data["provenance"]["sources"]  # and the sources of its values, which no longer exist
     data["provenance"]["sources"] = {k: v for k, v in sources.items() if not k.startswith("workforce.")}
@@ -907,13 +937,13 @@ def test_enabled_workforce_defines_every_workforce_kpi(
 
 
 def test_zero_staff_blocks_the_work(
-    baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded], recorded: Recorded
+    small_baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded], recorded: Recorded
 ) -> None:
     """Extreme value: with no assessment team nobody is ever allocated there, the queue only grows, and
     the only assessments completed are those carried to another team when a child's case moved on
     (e.g. an emergency removal into care) — a small fraction of the usual number."""
     out = simulate(
-        baseline.with_overrides({"workforce.teams.assessment.establishment": 0.0}), seed=SEED, years=1
+        small_baseline.with_overrides({"workforce.teams.assessment.establishment": 0.0}), seed=SEED, years=1
     )
     assert not [a for a in recorded.attaches if a[0] == "assessment"]
     (wf,) = recorded.workforces
