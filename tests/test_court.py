@@ -102,6 +102,7 @@ def test_court_run_conserves_children_and_counts_them_in_need(small: Variant) ->
     assert reported(out, "proceedings_issued") > 30
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_proceedings_take_their_published_length(variant: Variant) -> None:
     """Weeks from issue to final order: mean 41 and 32% within 26 (MoJ FCSQ Apr–Jun 2024).
 
@@ -197,6 +198,7 @@ def test_pre_birth_removals_go_to_court_when_modelled(small: Variant) -> None:
     assert reported(out, "cla_starts_interim_care_order") >= born
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_bundled_court_scenario_matches_its_calibration_targets() -> None:
     """scenarios/court_work.toml: about 31% of care starts on an interim care order and about 16% of
     care starts under one (DfE CLA 2025), with sampled durations."""

@@ -41,6 +41,7 @@ def test_same_seed_same_results_whatever_the_executor(small: caseflow.Scenario) 
     assert not a.kpis["value"].equals(c.kpis["value"])
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_crn_interval_is_narrower_than_independent(small: caseflow.Scenario) -> None:
     variant = small.with_overrides({"workforce.teams.cin_cp.soft_cap": 18.0}, name="cap")
     kw = {"years": 1, "replications": 6, "seed": 21, "executor": "processes", "workers": 2}

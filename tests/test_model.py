@@ -275,6 +275,7 @@ LITTLE_BOUNDS = {
 }
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 @pytest.mark.parametrize("stock", list(LITTLE_BOUNDS))
 def test_littles_law(little: dict[str, StockFlow], stock: str) -> None:
     sf = little[stock]
@@ -288,6 +289,7 @@ def test_littles_law(little: dict[str, StockFlow], stock: str) -> None:
     )
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_cp_plan_durations_follow_the_scenario(little: dict[str, StockFlow], baseline: Scenario) -> None:
     """Completed CP plans' mean duration ≈ the scenario's banded mean.
 

@@ -164,6 +164,7 @@ def opening_only(variant: Variant, sampled_baseline: Scenario) -> tuple[Scenario
     return s, [simulate(s, seed=77, replication=r, years=1) for r in range(OPENING_REPS)]
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 @pytest.mark.parametrize(
     ("stage", "stock_name", "opening"),
     [("cp_plan", "cp_plans_open_end", "child_protection"), ("cin_plan", "cin_plans_open_end", "cin_plans")],
@@ -247,6 +248,7 @@ def full_runs(sampled_baseline: Scenario) -> list[ReplicationOutput]:
     return [simulate(sampled_baseline, seed=99, replication=r, years=1) for r in range(FULL_REPS)]
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 @pytest.mark.parametrize("counter", ["cp_plans_ended", "cla_ceased", "cin_plans_ended"])
 def test_no_wave_of_closures(full_runs: list[ReplicationOutput], counter: str) -> None:
     """Exits per month in months 1-3 ≈ months 13-24 (the steady state after the warm-up).

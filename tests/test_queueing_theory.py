@@ -168,6 +168,7 @@ def mmc_runs() -> list[MMcRun]:
     return [run_mmc(MMC_C, MMC_LAM, MMC_MU, MMC_CUSTOMERS, r) for r in range(MMC_REPS)]
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_mmc_mean_wait_matches_erlang_c(mmc_runs: list[MMcRun]) -> None:
     expected = mmc_mean_wait(MMC_C, MMC_LAM, MMC_MU)
     assert expected == pytest.approx(1.0787, abs=1e-4)
@@ -178,6 +179,7 @@ def test_mmc_mean_wait_matches_erlang_c(mmc_runs: list[MMcRun]) -> None:
     assert (hi - lo) / 2 < 0.05 * expected
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_mmc_probability_of_waiting_matches_erlang_c(mmc_runs: list[MMcRun]) -> None:
     expected = erlang_c(MMC_C, MMC_LAM / MMC_MU)
     per_rep = [float(np.mean(run.waits[MMC_WARMUP:] > 0)) for run in mmc_runs]
@@ -185,6 +187,7 @@ def test_mmc_probability_of_waiting_matches_erlang_c(mmc_runs: list[MMcRun]) -> 
     assert lo <= expected <= hi, f"Erlang C P(wait)={expected:.4f} outside 95% CI ({lo:.4f}, {hi:.4f})"
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_team_unallocated_area_is_the_sum_of_waits(mmc_runs: list[MMcRun]) -> None:
     """Little's law on the allocation queue, sample-path form: the team's integral of children
     waiting equals the total of their waits (one child per case; the path starts and ends empty)."""
@@ -274,6 +277,7 @@ def ps_runs() -> list[PSRun]:
     return [run_mm1_ps(PS_LAM, PS_MU, PS_ITEMS, r) for r in range(PS_REPS)]
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_mm1_processor_sharing_mean_time_in_system(ps_runs: list[PSRun]) -> None:
     expected = 1.0 / (PS_MU - PS_LAM)
     per_rep = [run.sojourn[PS_WARMUP:].mean() for run in ps_runs]
@@ -282,6 +286,7 @@ def test_mm1_processor_sharing_mean_time_in_system(ps_runs: list[PSRun]) -> None
     assert (hi - lo) / 2 < 0.05 * expected
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_mm1_processor_sharing_conditional_time_is_linear_in_size(ps_runs: list[PSRun]) -> None:
     """Under PS (unlike FIFO) an item of size x spends x / (1 − ρ) in the system on average: short
     items overtake long ones. Items are split at 1 h; in each group the mean of time ÷ size is checked
@@ -544,6 +549,7 @@ def test_queue_orders_by_priority_then_time() -> None:
 
 
 # ===================================================================== (c) Little's law
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_littles_law_on_the_processor_sharing_worker(ps_runs: list[PSRun]) -> None:
     """L = λW on the worker's desk: exactly on each sample path (which starts and ends empty), and in
     expectation against the M/M/1 value L = ρ / (1 − ρ)."""
@@ -559,6 +565,7 @@ def test_littles_law_on_the_processor_sharing_worker(ps_runs: list[PSRun]) -> No
     assert expected_l == pytest.approx(PS_LAM * 1.0 / (PS_MU - PS_LAM))
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_littles_law_in_steady_state_window() -> None:
     """Over a window after the warm-up, the time-average number on the desk and (arrivals in the
     window per unit time) × (their mean time in system) agree within sampling error: the CI of the

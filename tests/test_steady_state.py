@@ -61,6 +61,7 @@ def test_steady_state_balances(unbound: caseflow.Scenario) -> None:
     )
 
 
+@pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
 def test_twin_agrees_with_the_des_with_capacity_unbound(unbound: caseflow.Scenario) -> None:
     """The DES without workforce limits and the mean-field steady state agree within 16% on flows.
 
