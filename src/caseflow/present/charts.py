@@ -41,7 +41,7 @@ from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
 from caseflow.experiment.stats import feasible_difference, summarise
 from caseflow.files import atomic_path
-from caseflow.metrics.catalogue import KPIS, UNIT_LABELS, Catalogue
+from caseflow.metrics.catalogue import KPI, KPIS, UNIT_LABELS, Catalogue
 
 __all__ = [
     "COST_TYPES",
@@ -179,6 +179,20 @@ def _num(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
+
+
+def _england_line(ax: Axes, kpi: KPI, *, linestyle: str, linewidth: float) -> None:
+    """The KPI's published England figure, if it has one, as a grey horizontal line with its label."""
+    benchmark = kpi.benchmark
+    if benchmark is not None:
+        ax.axhline(
+            benchmark.value,
+            color="#555555",
+            linestyle=linestyle,
+            linewidth=linewidth,
+            label=f"England average {benchmark.value:.1f} ({benchmark.label})",
+            zorder=1,
+        )
 
 
 def _interval_whiskers(
@@ -596,16 +610,7 @@ def caseload_by_team(results: Results) -> Figure:
                     zorder=4,
                     label="soft cap at start" if i == 0 else "_nolegend_",
                 )
-    benchmark = results.catalogue()["caseload_mean"].benchmark
-    if benchmark is not None:
-        ax.axhline(
-            benchmark.value,
-            color="#555555",
-            linestyle="--",
-            linewidth=1,
-            label=f"England average {benchmark.value:.1f} ({benchmark.label})",
-            zorder=1,
-        )
+    _england_line(ax, results.catalogue()["caseload_mean"], linestyle="--", linewidth=1.0)
     overall = {
         "caseload_mean": "All teams: mean",
         "caseload_p90": "All teams: 90th percentile",

@@ -30,6 +30,7 @@ from caseflow.present.charts import (
     _PALETTE,
     _annotate_na,
     _draw_series,
+    _england_line,
     _headline,
     _interval_whiskers,
     _period_ticks,
@@ -242,16 +243,7 @@ def caseload_by_team_compared(comparison: Comparison) -> Figure:
         ax.set_axis_off()
         _annotate_na(ax, "No caseloads: social-worker capacity is not modelled in these scenarios.")
         return fig
-    benchmark = catalogue["caseload_mean"].benchmark
-    if benchmark is not None:
-        ax.axhline(
-            benchmark.value,
-            color="#555555",
-            linestyle=":",
-            linewidth=1.2,
-            label=f"England average {benchmark.value:.1f} ({benchmark.label})",
-            zorder=1,
-        )
+    _england_line(ax, catalogue["caseload_mean"], linestyle=":", linewidth=1.2)
     labels = [catalogue[n].short if n != "caseload_mean" else "All teams" for n in names]
     ax.set_xticks(range(len(names)), labels)
     ax.set_xlabel("team")
