@@ -22,7 +22,7 @@ from typing import Any
 
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["DEMAND_FIELD", "MAX_RAMP_MONTHS", "DemandTiming", "TimingError"]
+__all__ = ["DEMAND_FIELD", "MAX_RAMP_MONTHS", "WHERE", "DemandTiming", "LeverError"]
 
 #: The scenario field the demand lever changes.
 DEMAND_FIELD = "demand.contacts_per_year"
@@ -32,8 +32,9 @@ MAX_RAMP_MONTHS = 120
 WHERE = "Change in contacts: when"
 
 
-class TimingError(ValueError):
-    """The timing cannot be used. ``problems`` lists ``(where, what is wrong)``."""
+class LeverError(ValueError):
+    """A lever's value, or the demand change's timing, cannot be used. ``problems`` lists ``(lever
+    label, what is wrong)``. (Defined here, below :mod:`caseflow.app.levers`, which raises it too.)"""
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         self.problems = problems
@@ -53,7 +54,7 @@ class DemandTiming:
         return self.start is None
 
     def check(self, scenario: Scenario) -> None:
-        """:class:`TimingError` if the timing cannot be used in ``scenario``, saying what is allowed."""
+        """:class:`LeverError` if the timing cannot be used in ``scenario``, saying what is allowed."""
         problems = []
         ramp = self.ramp_months
         if isinstance(ramp, bool) or not isinstance(ramp, int) or not 0 <= ramp <= MAX_RAMP_MONTHS:
@@ -67,7 +68,7 @@ class DemandTiming:
             first = scenario.run.start_date
             problems.append((WHERE, f"must start on or after {first:%-d %B %Y}, when the simulation starts"))
         if problems:
-            raise TimingError(problems)
+            raise LeverError(problems)
 
     def describe(self) -> str:
         """When, in words: "from 1 April 2026, in 6 equal monthly steps (the full change from 1 September
@@ -95,7 +96,7 @@ class DemandTiming:
         """The ``[[changes]]`` entry for a change of ``change_pct`` per cent in contacts."""
         self.check(scenario)
         if self.start is None:
-            raise TimingError([(WHERE, "a change for the whole period is not a dated change")])
+            raise LeverError([(WHERE, "a change for the whole period is not a dated change")])
         entry: dict[str, Any] = {
             "date": self.start,
             "field": DEMAND_FIELD,

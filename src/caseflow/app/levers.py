@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from caseflow.app.demand import DEMAND_FIELD, DemandTiming, TimingError
+from caseflow.app.demand import DEMAND_FIELD, DemandTiming, LeverError
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
 
@@ -78,14 +78,6 @@ def team_words(team: str) -> str:
     """A team's name as a reader says it: ``cin_cp`` → "Child in need and child protection"."""
     words = _TEAM_WORDS.get(team, team.replace("_", " ").strip())
     return words[:1].upper() + words[1:]
-
-
-class LeverError(ValueError):
-    """A lever's value cannot be used. ``problems`` lists ``(lever label, what is wrong)``."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{label}: {what}" for label, what in problems))
 
 
 @dataclass(frozen=True)
@@ -487,7 +479,7 @@ def option_overrides(
                 out["changes"] = [c.model_dump(exclude_none=True) for c in scenario.changes] + [
                     demand.change(scenario, shown)
                 ]
-            except TimingError as exc:
+            except LeverError as exc:
                 problems += exc.problems
                 continue
             notes["changes"] = f"{note}, {demand.describe()}"
@@ -496,7 +488,7 @@ def option_overrides(
         notes[lever.field] = note
     try:
         demand.check(scenario)
-    except TimingError as exc:
+    except LeverError as exc:
         problems += [p for p in exc.problems if p not in problems]
     if problems:
         raise LeverError(problems)

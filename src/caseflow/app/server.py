@@ -26,6 +26,7 @@ from caseflow.app.baselines import ENGLAND, Baselines
 from caseflow.app.charts import CHARTS, Chart
 from caseflow.app.charts import save as save_chart
 from caseflow.app.demand import DEMAND_FIELD, DemandTiming
+from caseflow.app.demand import WHERE as DEMAND_WHEN
 from caseflow.app.jobs import BusyError, Job, JobRunner, JobState, JobStatus, RunRequest
 from caseflow.app.levers import Campaign, Lever, LeverError, levers_for, option_scenario
 from caseflow.app.needs import TARGET_KPIS, TargetRequest, answer_text, level_rows
@@ -281,7 +282,7 @@ def _demand_timing(input: Inputs) -> DemandTiming:
     if "demand_when" not in input or input.demand_when() != "dated":
         return DemandTiming()
     if input.demand_start() is None:
-        raise LeverError([("Change in contacts: when", "give the date the change starts from")])
+        raise LeverError([(DEMAND_WHEN, "give the date the change starts from")])
     ramp = input.demand_ramp()
     months = int(ramp) if isinstance(ramp, int | float) and float(ramp).is_integer() else -1
     return DemandTiming(input.demand_start(), 0 if ramp is None else months)
