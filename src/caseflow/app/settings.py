@@ -15,12 +15,7 @@ from pathlib import Path
 from caseflow.scenario.bundled import bundled
 from caseflow.scenario.limits import MAX_FILE_BYTES
 
-__all__ = ["AppSettings", "RunLimitError", "default_folder", "find_baseline"]
-
-
-def find_baseline() -> Path:
-    """The England-average scenario shipped with caseflow (:func:`caseflow.scenario.bundled.bundled`)."""
-    return bundled()
+__all__ = ["AppSettings", "RunLimitError", "default_folder"]
 
 
 def default_folder() -> Path:
@@ -48,7 +43,7 @@ class AppSettings:
     #: the app's own folder: sessions, stored replications and temporary uploads live here, nothing else
     folder: Path = field(default_factory=default_folder)
     #: the England-average scenario (its folder also holds the scenarios an upload may ``extend``)
-    base: Path = field(default_factory=find_baseline)
+    base: Path = field(default_factory=bundled)
     #: a folder of newer DfE/ONS downloads (None: the figures shipped with caseflow)
     data: Path | None = None
     #: ``"processes"`` (local worker processes), ``"sequential"`` (in the app's process, for tests) or
