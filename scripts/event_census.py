@@ -56,10 +56,10 @@ def main() -> None:
     kinds: collections.Counter[str] = collections.Counter()
     timers = {"fired": 0, "finished nothing": 0, "stale": 0}
     finished_now: list[int | None] = [None]
-    step, on_timer, finish = (
+    step, on_timer, finish_now = (
         simpy.Environment.step,
         worker_module.Worker._on_timer,
-        worker_module.WorkItem.finish,
+        worker_module.WorkItem.finish_now,
     )
 
     def counting_step(env: simpy.Environment) -> None:
@@ -74,15 +74,15 @@ def main() -> None:
         timers["finished nothing"] += finished_now[0] == 0
         finished_now[0] = None
 
-    def counting_finish(item: worker_module.WorkItem, at: float | None) -> None:
+    def counting_finish(item: worker_module.WorkItem, at: float) -> None:
         if finished_now[0] is not None:
             finished_now[0] += 1
-        finish(item, at)
+        finish_now(item, at)
 
     wrappers = (
         (simpy.Environment, "step", counting_step),
         (worker_module.Worker, "_on_timer", counting_timer),
-        (worker_module.WorkItem, "finish", counting_finish),
+        (worker_module.WorkItem, "finish_now", counting_finish),
     )
     for owner, name, wrapper in wrappers:  # counting wrappers, in this process only
         setattr(owner, name, wrapper)

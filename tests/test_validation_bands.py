@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from caseflow.experiment import Results
@@ -72,18 +73,27 @@ def test_anchored_input_comes_through(baseline_results: Results, kpi: str) -> No
     assert low <= value <= high, f"{kpi} = {value:.2f}, expected [{low}, {high}]"
 
 
-#: How far a stock may move between the first and the last reported year of the "do nothing" baseline
-#: (ratio of the replication means). Before calibration (scripts/calibrate_baseline.py) children looked
-#: after rose 6.5% and CP plans 15% over the five years; a finance officer reads that as the forecast.
+#: How far a stock may move over the five reported years of the "do nothing" baseline, as the
+#: straight-line trend of the replication means across the years (fitted slope × 4 years ÷ the mean
+#: level). Before calibration (scripts/calibrate_baseline.py) children looked after rose 6.5% and CP
+#: plans 15% over the five years; a finance officer reads that as the forecast.
+#:
+#: The trend uses all five years. The change from the first year to the last, used before, rests on
+#: two years' noise: CP plans' ratio of last to first year has a standard deviation of 15% between
+#: replications, so with 8 replications it moves about ±5% with the seed. Over 24 replications the
+#: CP plans' drift was +8.0% before and +8.1% after a change of same-instant event order
+#: (2026-11-30), and 8 of them gave +12.3% by endpoints but +9.8% by the trend.
 STEADY = {"cla_open_end": 0.06, "cp_plans_open_end": 0.12, "cin_open_end": 0.08}
 
 
 @pytest.mark.parametrize("kpi", list(STEADY))
 def test_baseline_stays_steady(baseline_results: Results, kpi: str) -> None:
     fy = baseline_results.reported("financial_year")
-    by_year = fy[fy["kpi"] == kpi].groupby("period")["value"].mean().sort_index()
-    change = by_year.iloc[-1] / by_year.iloc[0] - 1
-    assert abs(change) <= STEADY[kpi], f"{kpi} moved {100 * change:+.1f}% over the reported years"
+    by_year = fy[fy["kpi"] == kpi].groupby("period")["value"].mean().sort_index().to_numpy()
+    years = np.arange(len(by_year))
+    slope = np.polyfit(years, by_year, 1)[0]
+    change = slope * (len(by_year) - 1) / by_year.mean()
+    assert abs(change) <= STEADY[kpi], f"{kpi} moved {100 * change:+.1f}% over the reported years (trend)"
 
 
 def test_children_in_care_in_balance(baseline_results: Results) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -389,6 +389,60 @@ def test_work_item_reports_to_a_callback_or_an_event_alike() -> None:
     team.workers[0].add(item)
     item.finish(None)
     assert cancelled == [None]
+
+
+def test_finished_work_resumes_its_process_at_once_in_the_timer() -> None:
+    """Work finishing on the worker's timer resumes the process waiting for it in that same callback:
+    at the completion time, with it as the value, ahead of an event already due at that instant, and
+    with no event of its own. Work finished as it is added (no hours) still goes through SimPy."""
+    env, team = _team(1)
+    w = team.workers[0]
+    order: list[tuple[str, float]] = []
+
+    def waits(item: WorkItem) -> Generator[simpy.Event, Any, None]:
+        value = yield item.event
+        order.append(("resumed", value))
+        assert item.event.processed and item.event.ok
+
+    item = WorkItem(env, "assessment", 7.0, 1.0, None)  # a whole day of the worker's 7 hours
+    w.add(item)
+    env.process(waits(item))
+    env.run(until=0.5)  # the process is waiting
+    env.timeout(0.5).callbacks.append(lambda _e: order.append(("earlier event", env.now)))
+    env.run()
+    assert order == [("resumed", pytest.approx(1.0)), ("earlier event", pytest.approx(1.0))]
+    assert not w.active_items
+
+    # Two items finishing at the same instant: the process resumed by the first cancels the second,
+    # which is already finished: it stays finished, its process resumes, the worker's load stays 0.
+    env, team = _team(1)
+    w = team.workers[0]
+    first, second = (WorkItem(env, "assessment", 7.0, 1.0, None) for _ in range(2))
+    w.add(first)
+    w.add(second)
+    got_second: list[float] = []
+
+    def cancels(item: WorkItem) -> Generator[simpy.Event, Any, None]:
+        yield first.event
+        w.cancel(item)
+
+    def waits_for_second() -> Generator[simpy.Event, Any, None]:
+        got_second.append((yield second.event))
+
+    env.process(cancels(second))
+    env.process(waits_for_second())
+    env.run()
+    assert got_second == [pytest.approx(2.0)]  # 14 hours shared, 7 a day
+    assert not second.cancelled and w.load == 0.0
+
+    env, team = _team(1)
+    empty = WorkItem(env, "assessment", 0.0, 1.0, None)
+    got: list[float] = []
+    team.workers[0].add(empty)
+    assert empty.finished and empty.event.triggered and not empty.event.processed
+    empty.event.callbacks.append(lambda e: got.append(e.value))
+    env.run()
+    assert got == [0.0]
 
 
 class _ChooseOnly:

@@ -73,8 +73,8 @@ __all__ = [
 
 #: The most SimPy events one replication may be estimated to need: 10 to 20 minutes at the 40,000 to
 #: 75,000 events a second measured here (2 shared cores). The largest English authority (about 330,000
-#: children, five times the baseline's contacts) is estimated at 2.8 million events for 1 + 5 simulated
-#: years, 5.1 million for 1 + 10 and 27.6 million for 10 + 50.
+#: children, five times the baseline's contacts) is estimated at 2.3 million events for 1 + 5 simulated
+#: years, 4.2 million for 1 + 10 and 22.8 million for 10 + 50.
 DEFAULT_MAX_EVENTS = 50_000_000
 #: The most memory (MiB) one replication may be estimated to need, on top of the ~90 MB of Python with
 #: caseflow loaded. The largest authority is estimated at 207 MB for 1 + 5 years and 1.5 GB for 10 + 50;
@@ -87,8 +87,9 @@ CHECK_EVERY = 4096
 # ------------------------------------------------------------------------------------- coefficients
 # Events, measured on the baseline (docs/model.md, "Budgets and pre-run checks").
 #: SimPy events per contact with the workforce on: the arrival, front-door and MASH work and the worker
-#: timers they cost, and everything downstream of a contact but recurring work.
-EVENTS_PER_CONTACT = 4.0
+#: timers they cost, and everything downstream of a contact but recurring work. (4.0 until finished work
+#: resumed its process without an event of its own, 2026-11-30.)
+EVENTS_PER_CONTACT = 3.0
 #: ... with the workforce off (durations sampled: no worker timers).
 EVENTS_PER_CONTACT_SAMPLED = 1.5
 #: Events per piece of recurring work (a visit, a review, a core group, a case transfer).

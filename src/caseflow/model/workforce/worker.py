@@ -50,7 +50,9 @@ class WorkItem:
 
     Whoever waits for it is told when it finishes (with the time) or is cancelled (with ``None``):
     either a SimPy process, through the event ``done``, or, if ``on_done`` is given, that function,
-    called directly. Recurring visits use the callback; it saves an event per visit.
+    called directly. Recurring visits use the callback; it saves an event per visit. Work that finishes
+    on the worker's timer resumes a waiting process at once, in the timer's callback
+    (:meth:`finish_now`), which saves another.
     """
 
     __slots__ = (
@@ -94,12 +96,37 @@ class WorkItem:
         return self.done
 
     def finish(self, at: float | None) -> None:
-        """Tell whoever waits that this item is done at time ``at`` (``None``: it was cancelled)."""
+        """Tell whoever waits that this item is done at time ``at`` (``None``: it was cancelled).
+
+        A process waiting for the event ``done`` resumes when SimPy reaches the event in its queue.
+        """
         self.finished = True
         if self.on_done is not None:
             self.on_done(at)
         else:
             self.done.succeed(at)  # type: ignore[union-attr]
+
+    def finish_now(self, at: float) -> None:
+        """Tell whoever waits that this item is done at time ``at``, which is now, at once.
+
+        The waiting process resumes in the caller, as a callback would, rather than after the other
+        events already due at this instant: the same time, one event fewer (docs/performance.md).
+        Only the worker's own timer calls this, with the worker's state settled.
+        """
+        self.finished = True
+        if self.on_done is not None:
+            self.on_done(at)
+            return
+        done = self.done
+        assert done is not None
+        # What SimPy's Environment.step does when it pops a triggered event: mark it processed, then
+        # call its callbacks (a waiting process's resumption).
+        done._ok = True
+        done._value = at
+        callbacks = done.callbacks
+        done.callbacks = None  # type: ignore[assignment]
+        for callback in callbacks:
+            callback(done)
 
 
 class Worker:
@@ -244,6 +271,7 @@ class Worker:
                 continue
             self._weight -= item.weight
             item.remaining = 0.0
+            item.finished = True  # before any callback: a process resumed below may close its case
             finished.append(item)
         if not heap:
             self._weight = 0.0
@@ -251,7 +279,7 @@ class Worker:
         # Only now, with this worker's state settled: a callback may hand the worker new work at once.
         now = self.env._now
         for item in finished:
-            item.finish(now)
+            item.finish_now(now)
 
     def set_rate(
         self,
