@@ -59,6 +59,9 @@ def test_a_difference_is_clear_within_chance_or_too_uncertain_to_tell() -> None:
     pct = describe("assessment_within_45wd_pct")
     assert difference_interval(pct, -4.0, -6.0, -2.0, 85.0).verdict == "clear"
     assert difference_interval(pct, -1.0, -6.0, 4.0, 85.0).verdict == "within chance"
+    # cut already (Comparison.effects cuts every interval and says so in ci_cut): still too few to tell
+    already = difference_interval(pct, -1.0, -6.0, 4.0, 96.0, cut=True)
+    assert (already.low, already.high, already.cut, already.verdict) == (-6.0, 4.0, True, TOO_FEW)
     # not cut, but ±30 points either side: more than a quarter of 0–100 is too wide to use
     wide = difference_interval(pct, 0.0, -30.0, 30.0, 50.0)
     assert not wide.cut

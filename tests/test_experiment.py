@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
@@ -75,6 +76,68 @@ def test_effects_are_paired_differences(small: caseflow.Scenario) -> None:
     assert eff["difference"] > 0
 
 
+def test_effects_intervals_stay_within_what_each_kpi_can_be_and_every_view_says_when_cut(
+    small: caseflow.Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scenario's percentage lies within 0-100 and a count is never negative, so the difference from
+    the baseline's mean lies within what is left of that range: every effect's interval stays there.
+    Two replications' t intervals are often wider; then the interval is cut, ``ci_cut`` says so, and the
+    text tables, the briefing's sentences and the workbook tell the reader that there were too few
+    replications to tell."""
+    import sys
+
+    from caseflow.experiment.compare import INTERVAL_CUT_NOTE
+    from caseflow.metrics.catalogue import Catalogue
+    from caseflow.present.briefing import Briefing, _sentences
+    from caseflow.present.excel import build_workbook
+    from caseflow.present.text import format_effects, format_effects_by_year
+
+    variant = small.with_overrides({"demand.contacts_per_year": small.demand.contacts_per_year * 1.2})
+    comp = caseflow.compare(
+        {"a": small, "b": variant}, years=1, replications=2, seed=4, executor="sequential"
+    )
+    catalogue = Catalogue()
+    for table in (comp.effects(), comp.effects_by_year()):
+        for r in table.to_dict(orient="records"):
+            lower, upper = catalogue.bounds(r["kpi"])
+            if math.isfinite(r["ci_low"]):
+                assert lower is None or r["ci_low"] >= lower - r["baseline_mean"] - 1e-9, r
+                assert upper is None or r["ci_high"] <= upper - r["baseline_mean"] + 1e-9, r
+
+    # As wide as two replications of a noisy measure can make them: every bounded interval is cut.
+    def far_too_wide(d: np.ndarray, level: float) -> tuple[float, float, float]:
+        return (float(np.mean(d)), -1e12, 1e12) if len(d) else (math.nan, math.nan, math.nan)
+
+    # (caseflow.experiment.compare is also the name of the function the package exports)
+    monkeypatch.setattr(sys.modules["caseflow.experiment.compare"], "t_interval", far_too_wide)
+    effects = comp.effects().set_index("kpi")
+    pct = effects.loc["assessment_within_45wd_pct"]
+    assert pct["ci_cut"]
+    assert (pct["ci_low"], pct["ci_high"]) == pytest.approx(
+        (-pct["baseline_mean"], 100 - pct["baseline_mean"])
+    )
+    contacts = effects.loc["contacts"]  # a count: no lower than minus the baseline, no ceiling
+    assert contacts["ci_cut"]
+    assert contacts["ci_low"] == -contacts["baseline_mean"]
+    assert contacts["ci_high"] == 1e12
+    assert comp.effects_by_year()["ci_cut"].any()
+
+    text = format_effects(comp, ["assessment_within_45wd_pct"])
+    assert " *" in text
+    assert INTERVAL_CUT_NOTE in text
+    assert INTERVAL_CUT_NOTE in format_effects_by_year(comp, ["assessment_within_45wd_pct"])
+    briefing = Briefing("t", "q", {"a": small, "b": variant}, kpis=("assessment_within_45wd_pct",))
+    (sentence,) = _sentences(briefing, comp)
+    assert "too few replications to tell" in sentence, sentence
+    sheet = build_workbook(comp)["Summary"]
+    notes = [c.comment.text for row in sheet.iter_rows() for c in row if c.comment is not None]
+    assert notes
+    assert set(notes) == {INTERVAL_CUT_NOTE}
+
+    monkeypatch.undo()
+    assert INTERVAL_CUT_NOTE not in format_effects(comp, ["contacts"])  # a clear effect, not cut
+
+
 def test_effects_by_year_are_paired_differences_year_by_year(
     small: caseflow.Scenario, tmp_path: Path
 ) -> None:
@@ -93,6 +156,7 @@ def test_effects_by_year_are_paired_differences_year_by_year(
     by_year = comp.effects_by_year()
     assert list(by_year.columns) == [
         "scenario", "period", "kpi", "baseline_mean", "scenario_mean", "difference", "ci_low", "ci_high", "n",
+        "ci_cut",
     ]  # fmt: skip
     contacts = by_year[by_year["kpi"] == "contacts"].set_index("period")
     first, second = sorted(contacts.index)

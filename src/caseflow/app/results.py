@@ -113,13 +113,15 @@ class DifferenceInterval:
 
 
 def difference_interval(
-    kpi: KPI, difference: float, low: float, high: float, baseline: float
+    kpi: KPI, difference: float, low: float, high: float, baseline: float, *, cut: bool = False
 ) -> DifferenceInterval:
     """The one rule for showing the interval of a difference (option − baseline) of ``kpi``.
 
     The interval is cut to what the measure allows given the baseline's mean
     (:func:`~caseflow.experiment.stats.feasible_difference`: a difference of percentages from a
-    baseline of 95% lies within −95 and +5 points). A difference is **clear** when its interval leaves
+    baseline of 95% lies within −95 and +5 points); ``cut`` says it was cut already
+    (:meth:`Comparison.effects <caseflow.experiment.compare.Comparison.effects>` cuts every interval
+    and says so in ``ci_cut``). A difference is **clear** when its interval leaves
     out zero. One that holds zero is **within chance**, unless the interval had to be cut or spreads
     more than :data:`USEFUL_HALF_WIDTH` of the measure's scale either side (its range where it has
     both bounds, else the baseline's size): then there are too few replications to tell.
@@ -130,7 +132,8 @@ def difference_interval(
     """
     if not all(math.isfinite(x) for x in (difference, low, high)):
         return DifferenceInterval(low, high, False, "")
-    lo, hi, cut = feasible_difference(low, high, baseline, *kpi.bounds)
+    lo, hi, cut_here = feasible_difference(low, high, baseline, *kpi.bounds)
+    cut = cut or cut_here
     if difference == 0 and lo == 0 and hi == 0:
         return DifferenceInterval(lo, hi, cut, "no change")
     if lo > 0 or hi < 0:
@@ -159,7 +162,9 @@ def headline_rows(comparison: Comparison, kpis: Sequence[str] = HEADLINE_KPIS) -
         kpi = catalogue[name]
         b, o, e = base.loc[name], option.loc[name], effects.loc[name]
         d = _f(e["difference"])
-        shown = difference_interval(kpi, d, _f(e["ci_low"]), _f(e["ci_high"]), _f(b["mean"]))
+        shown = difference_interval(
+            kpi, d, _f(e["ci_low"]), _f(e["ci_high"]), _f(b["mean"]), cut=bool(e["ci_cut"])
+        )
         rows.append(
             HeadlineRow(
                 kpi=name,
@@ -216,7 +221,9 @@ def cost_rows(comparison: Comparison) -> list[CostRow]:
                 continue  # no cost model
             kpi = catalogue[name]
             d = _f(e["difference"])
-            shown = difference_interval(kpi, d, _f(e["ci_low"]), _f(e["ci_high"]), _f(e["baseline_mean"]))
+            shown = difference_interval(
+                kpi, d, _f(e["ci_low"]), _f(e["ci_high"]), _f(e["baseline_mean"]), cut=bool(e["ci_cut"])
+            )
             rows.append(
                 CostRow(
                     period=str(period),

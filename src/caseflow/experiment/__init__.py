@@ -1,6 +1,6 @@
 """Experiments: replications, comparisons under common random numbers, sweeps, executors."""
 
-from caseflow.experiment.compare import Comparison, compare
+from caseflow.experiment.compare import INTERVAL_CUT_NOTE, Comparison, compare
 from caseflow.experiment.replications import precision, replications_for, replications_needed
 from caseflow.experiment.results import Results
 from caseflow.experiment.runner import Job, run, run_replication
@@ -9,6 +9,7 @@ from caseflow.experiment.sweep import grid_points, sweep
 from caseflow.experiment.target import Target, TargetResult, find_target
 
 __all__ = [
+    "INTERVAL_CUT_NOTE",
     "Comparison",
     "Job",
     "Results",

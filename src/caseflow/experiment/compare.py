@@ -17,12 +17,19 @@ import pandas as pd
 from caseflow.experiment.executors import ExecutorSpec
 from caseflow.experiment.results import Results
 from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute, own_kpis, refuse_early
-from caseflow.experiment.stats import t_interval
+from caseflow.experiment.stats import feasible_difference, t_interval
 from caseflow.metrics import KPI
+from caseflow.metrics.catalogue import Catalogue
 from caseflow.model.budget import Budget
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["Comparison", "compare", "named_scenarios"]
+__all__ = ["INTERVAL_CUT_NOTE", "Comparison", "compare", "named_scenarios"]
+
+#: What an effect's ``ci_cut`` means, in words for a reader of any view of it.
+INTERVAL_CUT_NOTE = (
+    "The interval reached past what the measure can be and was cut to it: too few replications to "
+    "tell how large the difference is. Run more replications."
+)
 
 #: Seed offset per scenario when common random numbers are switched off (independent streams).
 _INDEPENDENT_SEED_STRIDE = 1_000_003
@@ -48,7 +55,14 @@ class Comparison:
         """Paired difference (scenario − baseline) of each KPI with its t-based CI, per scenario.
 
         Each KPI is averaged over the reported financial years within a replication first. Columns:
-        scenario, kpi, baseline_mean, scenario_mean, difference, ci_low, ci_high, n.
+        scenario, kpi, baseline_mean, scenario_mean, difference, ci_low, ci_high, n, ci_cut.
+
+        The CI is cut to what the KPI can be: a scenario's percentage lies between 0 and 100, so its
+        difference from a baseline of 95% lies between −95 and +5 points, and a count cannot fall by
+        more than the baseline's mean (:func:`~caseflow.experiment.stats.feasible_difference`). A t
+        interval knows nothing of this and with few replications reaches past it. ``ci_cut`` says the
+        interval was cut: it was wider than the measure allows, so there were too few replications to
+        tell how large the difference is.
         """
         frames = {name: r.per_replication_mean() for name, r in self.results.items()}
         return self._paired(frames, [], level)
@@ -57,7 +71,8 @@ class Comparison:
         """The same paired differences for each reported financial year separately.
 
         Columns: scenario, period (``"2026-27"``), kpi, baseline_mean, scenario_mean, difference,
-        ci_low, ci_high, n. A change that starts mid-run shows when its effect begins and how it builds.
+        ci_low, ci_high, n, ci_cut (each CI cut as :meth:`effects` cuts it). A change that starts
+        mid-run shows when its effect begins and how it builds.
         """
         frames = {name: r.reported("financial_year") for name, r in self.results.items()}
         return self._paired(frames, ["period"], level)
@@ -67,6 +82,7 @@ class Comparison:
             return frame.pivot_table(index=["replication", *by], columns="kpi", values="value", dropna=False)
 
         base = wide(frames[self.baseline])
+        catalogue = Catalogue(k for r in self.results.values() for k in r.kpi_definitions)
         rows = []
         for name, frame in frames.items():
             if name == self.baseline:
@@ -82,8 +98,10 @@ class Comparison:
                         continue
                     d = (o[kpi] - b[kpi]).dropna().to_numpy()
                     mean, lo, hi = t_interval(d, level)
+                    base_mean = float(b[kpi].mean())
+                    lo, hi, cut = feasible_difference(lo, hi, base_mean, *catalogue.bounds(kpi))
                     rows.append(
-                        (name, *keys, kpi, float(b[kpi].mean()), float(o[kpi].mean()), mean, lo, hi, len(d))
+                        (name, *keys, kpi, base_mean, float(o[kpi].mean()), mean, lo, hi, len(d), cut)
                     )
         columns = [
             "scenario",
@@ -95,6 +113,7 @@ class Comparison:
             "ci_low",
             "ci_high",
             "n",
+            "ci_cut",
         ]
         return pd.DataFrame(rows, columns=columns)
 

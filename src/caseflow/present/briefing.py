@@ -251,7 +251,7 @@ def _sentences(briefing: Briefing, comparison: Comparison) -> list[str]:
     catalogue = Catalogue()
     out = []
     for name in list(briefing.options)[1:]:
-        clear, unclear = [], []
+        clear, unclear, too_few = [], [], []
         for k in briefing.kpis:
             if (name, k) not in effects:
                 continue
@@ -264,6 +264,8 @@ def _sentences(briefing: Briefing, comparison: Comparison) -> list[str]:
                 verb = "raises" if d > 0 else "lowers"
                 amount = _difference(kpi, abs(d)).lstrip("+")
                 clear.append(f"{verb} {what} by about {amount} ({_interval(kpi, lo, hi)})")
+            elif e["ci_cut"]:  # its interval reached past what the measure can be
+                too_few.append(what)
             else:
                 unclear.append(what)
         text = f"Against “{briefing.baseline}”, “{name}” " + (
@@ -272,6 +274,10 @@ def _sentences(briefing: Briefing, comparison: Comparison) -> list[str]:
         text += "."
         if unclear:
             text += " Its effect on " + ", ".join(unclear) + " cannot be told from no change."
+        if too_few:
+            text += (
+                " There were too few replications to tell its effect on " + ", ".join(too_few) + ": run more."
+            )
         out.append(text)
     return out
 

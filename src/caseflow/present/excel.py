@@ -31,11 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.comments import Comment  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
 
 from caseflow.calendar import quarter_label
-from caseflow.experiment.compare import Comparison
+from caseflow.experiment.compare import INTERVAL_CUT_NOTE, Comparison
 from caseflow.experiment.results import Results
 from caseflow.experiment.stats import bounded_interval, t_interval
 from caseflow.files import atomic_path, inert_text
@@ -418,7 +419,7 @@ def _summary(ws: Sheet, book: _Book) -> None:
                 if book.baseline is not None and name != book.baseline:
                     e = effects.get((name, kpi_name), {})
                     for key in ("difference", "ci_low", "ci_high"):
-                        _put(
+                        cell = _put(
                             ws,
                             row,
                             c,
@@ -426,6 +427,8 @@ def _summary(ws: Sheet, book: _Book) -> None:
                             fmt,
                             font=BOLD if key == "difference" else None,
                         )
+                        if key != "difference" and e.get("ci_cut"):
+                            cell.comment = Comment(INTERVAL_CUT_NOTE, "caseflow")
                         c += 1
             if kpi.benchmark is not None:
                 _put(ws, row, c, _scaled(kpi.benchmark.value, kpi), fmt)

@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import cast
 
-from caseflow.experiment.compare import Comparison
+from caseflow.experiment.compare import INTERVAL_CUT_NOTE, Comparison
 from caseflow.experiment.frontier import GROWTH, DemandFrontier, Frontier
 from caseflow.experiment.results import Results
 from caseflow.experiment.sensitivity import Assumption, Sensitivity
@@ -62,10 +62,14 @@ def unit_text(kpi: KPI, difference: bool = False) -> str:
     return kpi.unit_label
 
 
-def _interval(kpi: KPI, lo: float, hi: float, sign: bool = False) -> str:
+def _interval(kpi: KPI, lo: float, hi: float, sign: bool = False, cut: bool = False) -> str:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return _NA
-    return f"{format_value(kpi, lo, sign=sign)} to {format_value(kpi, hi, sign=sign)}"
+    return f"{format_value(kpi, lo, sign=sign)} to {format_value(kpi, hi, sign=sign)}{_CUT if cut else ''}"
+
+
+#: Marks an interval of a difference cut to what the measure can be (a footnote gives INTERVAL_CUT_NOTE).
+_CUT = " *"
 
 
 def _label_lines(label: str, width: int) -> list[str]:
@@ -132,6 +136,7 @@ def format_effects(comparison: Comparison, kpis: list[str]) -> str:
         f"Effects against {base} under common random numbers: {first.replications} replications × "
         f"{first.years} financial years (seed {first.seed}); paired differences with 95% CIs",
     ]
+    any_cut = False
     for name in comparison.names:
         if name == base:
             continue
@@ -142,14 +147,18 @@ def format_effects(comparison: Comparison, kpis: list[str]) -> str:
             if (name, k) not in eff:
                 continue
             r, kpi = eff[(name, k)], catalogue[k]
+            cut = bool(r["ci_cut"])
+            any_cut = any_cut or cut
             cells[k] = [
                 format_value(kpi, r["baseline_mean"]),
                 format_value(kpi, r["scenario_mean"]),
                 format_value(kpi, r["difference"], sign=True),
-                _interval(kpi, r["ci_low"], r["ci_high"], sign=True),
+                _interval(kpi, r["ci_low"], r["ci_high"], sign=True, cut=cut),
             ]
-        header = [(base[:12], 12), (name[:12], 12), ("difference", 12), ("95% CI", 26)]
+        header = [(base[:12], 12), (name[:12], 12), ("difference", 12), ("95% CI", 28)]
         lines += _rows(catalogue, list(cells), cells, header, difference=True)
+    if any_cut:
+        lines += ["", f"{_CUT.strip()} {INTERVAL_CUT_NOTE}"]
     return "\n".join(lines)
 
 
@@ -261,6 +270,7 @@ def format_effects_by_year(comparison: Comparison, kpis: list[str]) -> str:
         f"Effects against {base} by financial year, under common random numbers: {first.replications} "
         f"replications (seed {first.seed}); paired differences with 95% CIs",
     ]
+    any_cut = False
     for name in comparison.names:
         if name == base:
             continue
@@ -270,15 +280,19 @@ def format_effects_by_year(comparison: Comparison, kpis: list[str]) -> str:
             kpi = catalogue[k]
             lines.append(f"  {kpi.label} ({unit_text(kpi, difference=True)})  [{k}]")
             lines.append(
-                f"    {'year':8s} {base[:12]:>12s} {name[:12]:>12s} {'difference':>12s} {'95% CI':>26s}"
+                f"    {'year':8s} {base[:12]:>12s} {name[:12]:>12s} {'difference':>12s} {'95% CI':>28s}"
             )
             for r in cast("list[dict[str, float]]", mine[mine["kpi"] == k].to_dict(orient="records")):
+                cut = bool(r["ci_cut"])
+                any_cut = any_cut or cut
+                interval = _interval(kpi, r["ci_low"], r["ci_high"], sign=True, cut=cut)
                 lines.append(
                     f"    {r['period']!s:8s} {format_value(kpi, r['baseline_mean']):>12s} "
                     f"{format_value(kpi, r['scenario_mean']):>12s} "
-                    f"{format_value(kpi, r['difference'], sign=True):>12s} "
-                    f"{_interval(kpi, r['ci_low'], r['ci_high'], sign=True):>26s}"
+                    f"{format_value(kpi, r['difference'], sign=True):>12s} {interval:>28s}"
                 )
+    if any_cut:
+        lines += ["", f"{_CUT.strip()} {INTERVAL_CUT_NOTE}"]
     return "\n".join(lines)
 
 
