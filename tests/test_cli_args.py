@@ -24,7 +24,7 @@ import caseflow.experiment.frontier
 import caseflow.experiment.runner
 import caseflow.present.text
 from caseflow.cli import main
-from caseflow.cli_planning import run_kpis
+from caseflow.metrics.names import reported_by
 from caseflow.model.environment import Environment
 from caseflow.scenario import load_scenario
 
@@ -307,7 +307,7 @@ def test_good_arguments_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.json", "ours"]  # no probe left behind
 
 
-def test_run_kpis_are_what_a_run_reports() -> None:
+def test_reported_kpis_are_what_a_run_reports() -> None:
     """The names the checks accept are exactly the names a run reports, per-team and per-source ones
     included (one small, short replication: the names do not depend on the scale)."""
     from caseflow.experiment.runner import run
@@ -315,7 +315,7 @@ def test_run_kpis_are_what_a_run_reports() -> None:
     scenario = load_scenario(BASELINE).with_overrides(
         {"population": 4000, "demand.contacts_per_year": 400, "run.warmup_years": 0}
     )
-    names = run_kpis(scenario)
+    names = reported_by(scenario)
     assert "caseload_mean_assessment" in names
     assert "caseload_mean_front_door" not in names  # the front door holds no cases
     assert set(run(scenario, years=1, replications=1, workers=1).kpis["kpi"]) == names

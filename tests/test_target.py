@@ -14,6 +14,7 @@ its size), and ``caseflow target`` from the command line.
 
 from __future__ import annotations
 
+import doctest
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -24,8 +25,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import caseflow
 from caseflow.cli import main
+from caseflow.experiment.frontier import capacity_frontier, demand_frontier
 from caseflow.experiment.rootfind import FAILS, MEETS, UNDECIDED, Target, grid, search
+from caseflow.experiment.sensitivity import sensitivity
 from caseflow.experiment.target import find_target, lever_label, lever_value
 from caseflow.scenario.scale import scaled
 from caseflow.scenario.schema import Scenario
@@ -396,3 +400,32 @@ def test_cli_target_rejects_bad_numbers(capsys: pytest.CaptureFixture[str]) -> N
         main(["target", "scenarios/baseline.toml", "--lever", "x", "--target", "k>=1", "--confidence", "1.5"])
     assert stop.value.code == 2
     assert "confidence" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        lambda s: caseflow.find_target(s, "budget:assessment", ["caseload_mean_nosuchteam<=18"]),
+        lambda s: capacity_frontier(s, "assessment", kpis=["caseload_mean_asessment"]),
+        lambda s: demand_frontier(s, targets=["unallocated_end_nosuchteam<=5"]),
+        lambda s: sensitivity(s, kpis=["contacts_from_nosuchsource"]),
+    ],
+    ids=["find_target", "capacity_frontier", "demand_frontier", "sensitivity"],
+)
+def test_a_kpi_of_a_team_or_source_the_scenario_lacks_is_refused_before_any_run(
+    small: Scenario, ask: Callable[[Scenario], object]
+) -> None:
+    """The catalogue can label a per-team KPI for any team, but a question must name one the scenario's
+    runs report: refused at once (before any replication), with close names suggested."""
+    with pytest.raises(ValueError, match="is not a KPI") as refused:
+        ask(small)
+    if "asessment" in str(refused.value):
+        assert "did you mean caseload_mean_assessment" in str(refused.value)
+
+
+def test_the_kpi_name_check_examples_hold(small: Scenario) -> None:
+    from caseflow.metrics import names
+
+    assert doctest.testmod(names).failed == 0
+    # (that the names are exactly those a run reports: tests/test_cli_args.py)
+    assert "contacts_from_police" in names.reported_by(small)

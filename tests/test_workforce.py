@@ -402,7 +402,8 @@ def test_finished_work_resumes_its_process_at_once_in_the_timer() -> None:
     def waits(item: WorkItem) -> Generator[simpy.Event, Any, None]:
         value = yield item.event
         order.append(("resumed", value))
-        assert item.event.processed and item.event.ok
+        assert item.event.processed
+        assert item.event.ok
 
     item = WorkItem(env, "assessment", 7.0, 1.0, None)  # a whole day of the worker's 7 hours
     w.add(item)
@@ -433,13 +434,16 @@ def test_finished_work_resumes_its_process_at_once_in_the_timer() -> None:
     env.process(waits_for_second())
     env.run()
     assert got_second == [pytest.approx(2.0)]  # 14 hours shared, 7 a day
-    assert not second.cancelled and w.load == 0.0
+    assert not second.cancelled
+    assert w.load == 0.0
 
     env, team = _team(1)
     empty = WorkItem(env, "assessment", 0.0, 1.0, None)
     got: list[float] = []
     team.workers[0].add(empty)
-    assert empty.finished and empty.event.triggered and not empty.event.processed
+    assert empty.finished
+    assert empty.event.triggered
+    assert not empty.event.processed
     empty.event.callbacks.append(lambda e: got.append(e.value))
     env.run()
     assert got == [0.0]

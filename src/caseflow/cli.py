@@ -511,7 +511,9 @@ def _compare(args: argparse.Namespace, progress: bool) -> int:
     wanted = None
     if args.kpis is not None:
         wanted = cli_planning.names_of("--kpis", args.kpis)
-        cli_planning.check_kpis("--kpis", wanted, cli_planning.comparison_kpis(scenarios))
+        from caseflow.metrics.names import check_names
+
+        check_names(wanted, cli_planning.comparison_kpis(scenarios), what="--kpis")
     comparison = compare(scenarios, **_experiment_settings(args, progress))
     _show_comparison(args, comparison, wanted)
     return EXIT_OK

@@ -18,7 +18,8 @@
 Heavy imports happen inside each command, so ``caseflow --help`` stays quick. Each command declares its
 file and folder arguments (``set_defaults(paths=...)``, checked by :func:`caseflow.cli.check_paths`) and
 checks the rest once its scenario is loaded, before its first replication: KPI names against what a
-run of the scenario reports (:func:`check_kpis`, :func:`run_kpis`, also used by ``caseflow compare``),
+run of the scenario reports (:func:`caseflow.metrics.names.check_names` against
+:func:`~caseflow.metrics.names.reported_by`, or :func:`comparison_kpis` for ``caseflow compare``),
 the lever, teams and fields, flags that would be ignored, and scenario names that would clash
 (:func:`check_distinct_names`). A check fails with a ``ValueError`` naming the flag, which
 :func:`caseflow.cli.main` prints (exit code 2).
@@ -27,7 +28,6 @@ the lever, teams and fields, flags that would be ignored, and scenario names tha
 from __future__ import annotations
 
 import argparse
-import difflib
 import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -40,11 +40,9 @@ if TYPE_CHECKING:
 __all__ = [
     "add_commands",
     "check_distinct_names",
-    "check_kpis",
     "comparison_kpis",
     "names_of",
     "run_command",
-    "run_kpis",
 ]
 
 EXIT_OK, EXIT_INVALID = 0, 2
@@ -255,27 +253,11 @@ def _fail(message: str) -> int:
 # ------------------------------------------------------------------ checks shared with caseflow compare
 
 
-def run_kpis(scenario: Scenario) -> set[str]:
-    """The KPIs a run of ``scenario`` reports: the built-in catalogue, the per-team KPIs of its teams
-    (caseload and unallocated children for the case-holding ones) and the per-source KPIs of its contact
-    sources (and of returning contacts). :class:`caseflow.metrics.Catalogue` would accept a team or
-    source the scenario does not have; a run would give nothing for it."""
-    from caseflow.metrics import KPIS
-
-    names = {k.name for k in KPIS}
-    teams = scenario.workforce.teams if scenario.workforce is not None else {}
-    for team, params in teams.items():
-        names |= {f"sw_vacancy_pct_{team}", f"sw_agency_pct_{team}", f"sw_turnover_pct_{team}"}
-        if params.case_holding:
-            names |= {f"caseload_mean_{team}", f"unallocated_end_{team}"}
-    for source in [*scenario.demand.sources, "returning"]:
-        names |= {f"contacts_from_{source}", f"contact_to_referral_pct_{source}"}
-    return names
-
-
 def comparison_kpis(scenarios: Sequence[Scenario]) -> set[str]:
     """The KPIs a comparison of ``scenarios`` shows effects for: the first's that another reports too."""
-    first, *others = (run_kpis(s) for s in scenarios)
+    from caseflow.metrics.names import reported_by
+
+    first, *others = (reported_by(s) for s in scenarios)
     return first & set().union(*others)
 
 
@@ -285,21 +267,6 @@ def names_of(flag: str, text: str) -> list[str]:
     if not names:
         raise ValueError(f"{flag}: no names given (got {text!r}); give names separated by commas")
     return names
-
-
-def check_kpis(flag: str, names: Iterable[str], known: set[str]) -> None:
-    """Refuse (``ValueError``) the names of ``flag`` that are not among ``known``, suggesting close ones."""
-    unknown = [n for n in names if n not in known]
-    if not unknown:
-        return
-    hints = []
-    for name in unknown:
-        close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.75)
-        hints.append(f"{name!r} is not a KPI" + (f" (did you mean {' or '.join(close)}?)" if close else ""))
-    raise ValueError(
-        f"{flag}: {'; '.join(hints)}. docs/kpis.md lists the KPIs; per-team and per-source ones end in "
-        "the name of one of the scenario's teams or contact sources (e.g. caseload_mean_assessment)"
-    )
 
 
 def check_distinct_names(files: Sequence[str], scenarios: Sequence[Scenario]) -> None:
@@ -340,6 +307,7 @@ def _target(args: argparse.Namespace, progress: bool) -> int:
     from caseflow.experiment.rootfind import Target
     from caseflow.experiment.target import find_target
     from caseflow.files import write_json
+    from caseflow.metrics.names import check_names, reported_by
     from caseflow.present.text import format_target
     from caseflow.scenario.loader import load_scenario
 
@@ -362,9 +330,9 @@ def _target(args: argparse.Namespace, progress: bool) -> int:
         as_lever(args.lever).current(scenario)  # as find_target does first: here to name the flag
     except ValueError as exc:
         raise ValueError(f"--lever: {exc}") from None
-    known = run_kpis(scenario)
-    check_kpis("--target", given, known)
-    check_kpis("--kpi", [] if args.kpi is None else [args.kpi], known)
+    known = reported_by(scenario)
+    check_names(given, known, what="--target")
+    check_names([] if args.kpi is None else [args.kpi], known, what="--kpi")
     result = find_target(
         scenario,
         args.lever,
@@ -392,6 +360,7 @@ def _frontier(args: argparse.Namespace, progress: bool) -> int:
     from caseflow.experiment.frontier import FRONT_DOOR_TARGET, capacity_frontier, demand_frontier
     from caseflow.experiment.rootfind import Target
     from caseflow.files import write_json
+    from caseflow.metrics.names import check_names, reported_by
     from caseflow.present.text import format_demand_frontier, format_frontier
     from caseflow.scenario.loader import load_scenario
 
@@ -412,7 +381,7 @@ def _frontier(args: argparse.Namespace, progress: bool) -> int:
             raise ValueError(
                 f"--team: {scenario.name} has no team {team!r}; its teams are {', '.join(teams)}"
             )
-    check_kpis("--target", [t.kpi for t in targets], run_kpis(scenario))
+    check_names([t.kpi for t in targets], reported_by(scenario), what="--target")
     if args.demand:
         demand = demand_frontier(
             scenario,
@@ -459,12 +428,13 @@ def _frontier(args: argparse.Namespace, progress: bool) -> int:
 def _sensitivity(args: argparse.Namespace, progress: bool) -> int:
     from caseflow.experiment.sensitivity import DEFAULT_KPIS, assumptions, sensitivity
     from caseflow.files import write_json
+    from caseflow.metrics.names import check_names, reported_by
     from caseflow.present.text import format_assumptions, format_sensitivity
     from caseflow.scenario.loader import load_scenario
 
     scenario = load_scenario(args.scenario)
     kpis = DEFAULT_KPIS if args.kpis is None else names_of("--kpis", args.kpis)
-    check_kpis("--kpis", kpis, run_kpis(scenario))  # (the default ones are built-in)
+    check_names(kpis, reported_by(scenario), what="--kpis")  # (the default ones are built-in)
     fields = None if args.fields is None else names_of("--fields", args.fields)
     try:
         params = assumptions(scenario, spread=args.spread, fields=fields)
@@ -505,6 +475,7 @@ def _report(args: argparse.Namespace, progress: bool) -> int:
     import importlib.util
 
     from caseflow.experiment.compare import compare, named_scenarios
+    from caseflow.metrics.names import check_names
     from caseflow.present.briefing import Briefing, load_briefing, write_docx, write_html
     from caseflow.scenario.loader import load_scenario
 
@@ -516,8 +487,8 @@ def _report(args: argparse.Namespace, progress: bool) -> int:
     if len(args.files) == 1:
         _refuse_unused(args, ("--title", "--question"), "with scenario files (a briefing file gives its own)")
         briefing = load_briefing(args.files[0])
-        check_kpis(
-            f"kpis in {args.files[0]}", briefing.kpis, comparison_kpis(list(briefing.options.values()))
+        check_names(
+            briefing.kpis, comparison_kpis(list(briefing.options.values())), what=f"kpis in {args.files[0]}"
         )
     else:
         scenarios = [load_scenario(p) for p in args.files]

@@ -45,7 +45,8 @@ from caseflow.experiment.results import Results
 from caseflow.experiment.rootfind import Search, Target, grid, search
 from caseflow.experiment.runner import _check, as_scenario
 from caseflow.experiment.stats import bounded_interval, t_interval
-from caseflow.metrics.catalogue import Catalogue, describe
+from caseflow.metrics.catalogue import Catalogue
+from caseflow.metrics.names import check_names, reported_by
 from caseflow.model.budget import Budget
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.workforce_schema import TeamParams
@@ -228,11 +229,7 @@ def capacity_frontier(
         chosen += [k for act in handled for k in TIMELINESS.get(act, ())]
     else:
         chosen = list(kpis)
-    for k in chosen:
-        try:
-            describe(k)
-        except KeyError:
-            raise ValueError(f"{k!r} is not a KPI (caseflow compare --all lists them)") from None
+    check_names(chosen, reported_by(base), what="kpis")
     tol = _tolerance(base, team, tolerance)
 
     def measure(value: float, reps: range) -> dict[str, list[float]]:
@@ -410,13 +407,7 @@ def demand_frontier(
     today = runs.start
     tolerances = {t: _tolerance(base, t, tolerance) for t in chosen}
     extra = [t if isinstance(t, Target) else Target.parse(t) for t in targets]
-    for t in extra:
-        try:
-            describe(t.kpi)
-        except KeyError:
-            raise ValueError(
-                f"target {t}: {t.kpi!r} is not a KPI (caseflow compare --all lists them)"
-            ) from None
+    check_names([t.kpi for t in extra], reported_by(base), what="targets")
     goals = [Target(f"{GROWTH}_{t}", at_most=tol) for t, tol in tolerances.items()] + extra
 
     def measure(value: float, reps: range) -> dict[str, list[float]]:

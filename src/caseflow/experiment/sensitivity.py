@@ -37,7 +37,7 @@ import pandas as pd
 from caseflow.experiment.executors import ExecutorSpec
 from caseflow.experiment.levels import lever_label
 from caseflow.experiment.runner import Job, _check, as_scenario, assemble, execute, refuse_early
-from caseflow.metrics.catalogue import describe
+from caseflow.metrics.names import check_names, reported_by
 from caseflow.model.budget import Budget
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
@@ -263,11 +263,7 @@ def sensitivity(
     if trajectories < 2:
         raise ValueError("trajectories must be at least 2")
     chosen_kpis = list(dict.fromkeys(kpis))
-    for k in chosen_kpis:
-        try:
-            describe(k)
-        except KeyError:
-            raise ValueError(f"{k!r} is not a KPI (caseflow compare --all lists them)") from None
+    check_names(chosen_kpis, reported_by(base), what="kpis")
     params = tuple(parameters) if parameters is not None else tuple(assumptions(base, spread=spread))
     if len(params) < 2:
         raise ValueError("screening needs at least two assumptions to move")

@@ -36,6 +36,7 @@ from caseflow.experiment.rootfind import Probe, Search, Target, search
 from caseflow.experiment.runner import _check, as_scenario
 from caseflow.experiment.stats import summarise, t_interval
 from caseflow.metrics.catalogue import KPI, Catalogue, describe
+from caseflow.metrics.names import check_names, reported_by
 from caseflow.model.budget import Budget
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario
@@ -212,14 +213,8 @@ def find_target(
     goals = tuple(_as_target(t) for t in targets)
     if not goals:
         raise ValueError("give at least one target")
-    definitions = []
-    for t in goals:
-        try:
-            definitions.append(describe(t.kpi))
-        except KeyError:
-            raise ValueError(
-                f"target {t}: {t.kpi!r} is not a KPI (caseflow compare --all lists them)"
-            ) from None
+    check_names([t.kpi for t in goals], reported_by(base), what="targets")
+    definitions = [describe(t.kpi) for t in goals]
     lever = as_lever(lever)
     start = lever.current(base)
     low, high, step, widen = _search_range(base, lever, start, between, step)
