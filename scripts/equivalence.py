@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def source_of(rev: str | None, into: Path) -> Path:
-    """The ``src`` folder of ``rev`` (a git revision), or of the working tree if ``None``."""
-    if rev is None:
-        return ROOT / "src"
+    """A copy of the ``src`` folder of ``rev`` (a git revision), or of the working tree if ``None``, taken
+    now: editing the tree (or ``git stash``) while the experiments run cannot change what they run."""
     into.mkdir(parents=True)
+    if rev is None:
+        shutil.copytree(ROOT / "src", into / "src", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+        return into / "src"
     archive = subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, capture_output=True, check=True)
     subprocess.run(["tar", "x", "-C", str(into)], input=archive.stdout, check=True)
     return into / "src"
@@ -85,11 +88,15 @@ def main() -> int:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
+        sources = {
+            label: source_of(rev, t / label)
+            for label, rev in (("before", args.before), ("after", args.after))
+        }
         results = {}
         for label, rev in (("before", args.before), ("after", args.after)):
             what = f"{args.reps} replications × {args.years} years"
             print(f"{label}: {rev or 'working tree'}, {what}…", flush=True)
-            results[label] = experiment(source_of(rev, t / label), args, t / f"{label}.json")
+            results[label] = experiment(sources[label], args, t / f"{label}.json")
     rows = compare(results["before"], results["after"])
     differing = [r for r in rows if r[4]]
     print(f"\n{len(rows)} KPIs compared; {len(differing)} differ (neither mean inside the other's 95% CI)")
