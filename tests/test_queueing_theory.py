@@ -157,9 +157,11 @@ def run_mmc(c: int, lam: float, mu: float, customers: int, replication: int) -> 
 
 # ===================================================================== (a) M/M/c: Erlang C
 MMC_C, MMC_LAM, MMC_MU = 3, 2.4, 1.0  # ρ = 0.8
-# 10,000 customers measured in each of 30 replications (a 95% half-width just under 5%, which the check
-# asks for) after a warm-up of 500: starting empty, this queue forgets its start within
-# ~1 / (cμ(1 − √ρ)²) ≈ 30 hours (~70 arrivals).
+# 10,000 customers measured in each of 30 replications after a warm-up of 500 (starting empty, this
+# queue forgets its start within ~1 / (cμ(1 − √ρ)²) ≈ 30 hours, ~70 arrivals). The 95% half-width comes
+# to about 4.7% of W_q, and itself varies between seeds by about an eighth of that (the spread of a
+# standard deviation from 30 values): 5.9-6.1% on 1 seed of 5. The check asks for under 7%, more than
+# three such spreads above 4.7%, which still shows an interval narrow enough to test Erlang C with.
 MMC_CUSTOMERS, MMC_WARMUP, MMC_REPS = 10_500, 500, 30
 
 
@@ -175,8 +177,8 @@ def test_mmc_mean_wait_matches_erlang_c(mmc_runs: list[MMcRun]) -> None:
     per_rep = [run.waits[MMC_WARMUP:].mean() for run in mmc_runs]
     _, lo, hi = t_interval(per_rep)
     assert lo <= expected <= hi, f"Erlang C W_q={expected:.4f} outside 95% CI ({lo:.4f}, {hi:.4f})"
-    # The interval is informative: a half-width within 5% of the value being checked.
-    assert (hi - lo) / 2 < 0.05 * expected
+    # The interval is informative: a half-width within 7% of the value being checked (see above).
+    assert (hi - lo) / 2 < 0.07 * expected
 
 
 @pytest.mark.slow  # a statistical check: runs untraced by coverage (tests/conftest.py)
