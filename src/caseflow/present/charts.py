@@ -39,7 +39,7 @@ from matplotlib.text import Text
 
 from caseflow.experiment.compare import Comparison
 from caseflow.experiment.results import Results
-from caseflow.experiment.stats import feasible_difference, summarise
+from caseflow.experiment.stats import summarise
 from caseflow.files import atomic_path
 from caseflow.metrics.catalogue import KPI, KPIS, UNIT_LABELS, Catalogue
 
@@ -675,8 +675,7 @@ def comparison_effects(comparison: Comparison, kpis: Sequence[str] | None = None
     Effects are averaged over the reported financial years within each replication, then paired by
     replication under common random numbers (:meth:`caseflow.Comparison.effects`). A filled marker means
     the CI excludes zero; a hollow one that the difference could be noise at this number of replications.
-    A CI that reaches past what the KPI can be is cut to it
-    (:func:`caseflow.experiment.stats.feasible_difference`).
+    A CI that reaches past what the KPI can be comes cut to it (:meth:`caseflow.Comparison.effects`).
     """
     effects = comparison.effects()
     available = set(effects["kpi"].unique())
@@ -721,13 +720,8 @@ def comparison_effects(comparison: Comparison, kpis: Sequence[str] | None = None
                 ax.text(0, yi, "  n/a", va="center", fontsize=8, color=_NA_COLOUR)
                 continue
             d = _num(rows.at[name, "difference"]) * scale
-            lo, hi, _ = feasible_difference(
-                _num(rows.at[name, "ci_low"]),
-                _num(rows.at[name, "ci_high"]),
-                _num(rows.at[name, "baseline_mean"]),
-                *catalogue.bounds(kpi),
-            )
-            lo, hi = lo * scale, hi * scale
+            lo = _num(rows.at[name, "ci_low"]) * scale
+            hi = _num(rows.at[name, "ci_high"]) * scale
             has_ci = _finite(lo) and _finite(hi)
             clear = has_ci and (lo > 0 or hi < 0)
             colour = _PALETTE[scenarios.index(name) % len(_PALETTE)]

@@ -65,11 +65,13 @@ def unit_text(kpi: KPI, difference: bool = False) -> str:
 def _interval(kpi: KPI, lo: float, hi: float, sign: bool = False, cut: bool = False) -> str:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return _NA
-    return f"{format_value(kpi, lo, sign=sign)} to {format_value(kpi, hi, sign=sign)}{_CUT if cut else ''}"
+    mark = f" {_CUT_MARK}" if cut else ""
+    return f"{format_value(kpi, lo, sign=sign)} to {format_value(kpi, hi, sign=sign)}{mark}"
 
 
-#: Marks an interval of a difference cut to what the measure can be (a footnote gives INTERVAL_CUT_NOTE).
-_CUT = " *"
+#: Marks an interval of a difference cut to what the measure can be; a footnote gives INTERVAL_CUT_NOTE.
+_CUT_MARK = "*"
+_CUT_FOOTNOTE = f"{_CUT_MARK} {INTERVAL_CUT_NOTE}"
 
 
 def _label_lines(label: str, width: int) -> list[str]:
@@ -158,7 +160,7 @@ def format_effects(comparison: Comparison, kpis: list[str]) -> str:
         header = [(base[:12], 12), (name[:12], 12), ("difference", 12), ("95% CI", 28)]
         lines += _rows(catalogue, list(cells), cells, header, difference=True)
     if any_cut:
-        lines += ["", f"{_CUT.strip()} {INTERVAL_CUT_NOTE}"]
+        lines += ["", _CUT_FOOTNOTE]
     return "\n".join(lines)
 
 
@@ -292,7 +294,7 @@ def format_effects_by_year(comparison: Comparison, kpis: list[str]) -> str:
                     f"{format_value(kpi, r['difference'], sign=True):>12s} {interval:>28s}"
                 )
     if any_cut:
-        lines += ["", f"{_CUT.strip()} {INTERVAL_CUT_NOTE}"]
+        lines += ["", _CUT_FOOTNOTE]
     return "\n".join(lines)
 
 
