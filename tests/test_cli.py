@@ -312,13 +312,29 @@ def test_run_exits_0_and_prints_table(cli_run: CliRun) -> None:
     assert cli_run.stderr == ""
     out = cli_run.stdout
     warmup = load_scenario(BASELINE).run.warmup_years
-    assert f"baseline: 2 replications × 1 financial years after {warmup} warm-up (seed 3)" in out
+    assert warmup == 1
+    assert "baseline: 2 replications × 1 financial year after a 1-year warm-up (seed 3)" in out
     assert "95% CI" in out
     (contacts,) = [line for line in out.splitlines() if line.endswith(" contacts")]
     assert contacts.strip().startswith("Contacts received (children)")
     assert " children " in contacts
     assert f"wrote {cli_run.json_file}" in out
     assert f"wrote {cli_run.out_dir}/" in out
+
+
+def test_more_workers_than_cores_is_a_plain_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--workers`` above the cores runs one process per core and says so in a sentence, not a warning's
+    file, line and class name."""
+    from caseflow.experiment.executors import usable_cores
+
+    many = usable_cores() + 5
+    rc = main(["run", str(_fifth_file(tmp_path)), "--years", "1", "--reps", "2", "--workers", str(many)])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert err.startswith(f"caseflow: note: {many} workers asked for, but this computer lets caseflow use ")
+    assert "Results do not depend on the number of workers." in err
+    assert "Warning" not in err
+    assert ".py:" not in err
 
 
 def test_run_table_names_every_kpi_by_its_label_and_unit(cli_run: CliRun) -> None:

@@ -24,7 +24,7 @@ import distributed
 import pandas as pd
 import pytest
 
-from caseflow.experiment.executors import batched, map_tasks
+from caseflow.experiment.executors import WorkersCapped, batched, local_workers, map_tasks, usable_cores
 from caseflow.experiment.runner import run_replication
 from caseflow.scenario import Scenario
 
@@ -115,6 +115,30 @@ def test_processes_with_one_worker_or_one_task_runs_here() -> None:
     assert map_tasks(lambda x: x + 1, [(1,)], "processes", on_result=lambda i, r: calls.append((i, r))) == [2]
     assert calls == [(0, 2)]
     assert map_tasks(lambda x: x, [], "processes") == []
+
+
+def pid_after(delay: float) -> int:
+    """This process's id, after ``delay`` seconds (so that tasks spread over the pool's workers)."""
+    time.sleep(delay)
+    return os.getpid()
+
+
+def test_no_more_workers_than_cores() -> None:
+    """Asking for more workers than cores starts one process per core, with a warning; results as asked."""
+    cores = usable_cores()
+    assert 1 <= cores <= (os.cpu_count() or 1)
+    assert local_workers(None) == cores
+    assert local_workers(None, tasks=1) == 1
+    assert local_workers(cores, tasks=10 * cores) == cores
+    too_many = cores + 3
+    with pytest.warns(WorkersCapped, match=f"{too_many} workers asked for.*using {cores}"):
+        assert local_workers(too_many) == cores
+    with pytest.warns(WorkersCapped):
+        pids = map_tasks(pid_after, [(0.2,)] * (2 * too_many), "processes", workers=too_many)
+    assert len(pids) == 2 * too_many
+    assert len(set(pids)) <= cores
+    if cores > 1:
+        assert os.getpid() not in pids  # a pool ran them (with one core they run here)
 
 
 def test_thread_pool_in_order_and_left_open() -> None:

@@ -27,6 +27,7 @@ import os
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -175,13 +176,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if progress is None:
         progress = sys.stderr.isatty()
     try:
-        check_paths(args)
-        return _dispatch(args, progress)
+        with warnings.catch_warnings():
+            warnings.showwarning = _note_for_the_user(warnings.showwarning)
+            check_paths(args)
+            return _dispatch(args, progress)
     except KeyboardInterrupt:
         print(f"caseflow: stopped (Ctrl+C).{_resume_note(args)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # every failure ends as a message and an exit code, never a traceback
         return _report_failure(exc, args)
+
+
+def _note_for_the_user(show: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` printing caseflow's own warnings as a plain note on stderr (``caseflow:
+    note: ...``), with no file, line or class name; other libraries' warnings are shown by ``show``."""
+
+    def show_note(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if category.__module__.partition(".")[0] == "caseflow":
+            print(f"caseflow: note: {message}", file=sys.stderr)
+        else:
+            show(message, category, *args, **kwargs)
+
+    return show_note
 
 
 def _dispatch(args: argparse.Namespace, progress: bool) -> int:

@@ -21,7 +21,6 @@ import concurrent.futures as cf
 import contextlib
 import hashlib
 import multiprocessing
-import os
 import sys
 import threading
 import time
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from caseflow.experiment.compare import Comparison, compare
+from caseflow.experiment.executors import local_workers
 from caseflow.model.budget import Budget, BudgetExceededError, RunRefusedError
 from caseflow.scenario.schema import Scenario
 
@@ -378,7 +378,7 @@ class JobRunner:
             if self.executor == "processes":
                 if self._pool is None:
                     self._pool = cf.ProcessPoolExecutor(
-                        max_workers=self.workers or os.cpu_count() or 1, mp_context=_pool_context()
+                        max_workers=local_workers(self.workers), mp_context=_pool_context()
                     )
                 return self._pool
             if self._client is None:

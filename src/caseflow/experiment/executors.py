@@ -12,9 +12,12 @@ The executor is one of:
     Run every task here, one after another.
 ``"processes"`` (the default; ``None`` means the same)
     A local :class:`concurrent.futures.ProcessPoolExecutor` with ``workers`` processes (default: every
-    core). With one task or one worker the tasks run here instead, with no pool to start. On Linux a
-    worker dies with the process that started it, so killing a run (even with SIGKILL) leaves no
-    orphaned workers computing and holding memory.
+    core this process may use, :func:`usable_cores`). More workers than that are not started: a
+    replication keeps a core busy, so extra processes run no faster and each holds its own copy of the
+    model in memory; :class:`WorkersCapped` warns when ``workers`` is cut. With one task or one worker
+    the tasks run here instead, with no pool to start. On Linux a worker dies with the process that
+    started it, so killing a run (even with SIGKILL) leaves no orphaned workers computing and holding
+    memory.
 any :class:`concurrent.futures.Executor`
     Used through ``submit``; the caller owns it and it is not shut down.
 a ``dask.distributed.Client``
@@ -36,6 +39,7 @@ import ctypes
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -43,7 +47,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 if TYPE_CHECKING:  # dask is optional: only its type is needed here
     from distributed import Client as DaskClient  # type: ignore[import-not-found, unused-ignore]
 
-__all__ = ["ExecutorSpec", "batched", "map_tasks"]
+__all__ = ["ExecutorSpec", "WorkersCapped", "batched", "local_workers", "map_tasks", "usable_cores"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -61,6 +65,48 @@ _DASK_MISSING = (
     "Running on a Dask cluster needs dask.distributed, which is not installed. "
     'Install it with: pip install "caseflow-csc[dask]" (or pip install ".[dask]" from a clone of caseflow)'
 )
+
+
+class WorkersCapped(UserWarning):
+    """More local worker processes were asked for than there are cores to run them: fewer are started.
+
+    Results never depend on the number of workers (module docstring), so this changes only how the work
+    is spread."""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system reports it (Linux: a
+    container or ``taskset`` may allow fewer than the machine has), otherwise :func:`os.cpu_count`."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def local_workers(workers: int | None, tasks: int | None = None) -> int:
+    """How many local processes to start for ``tasks`` tasks when ``workers`` are asked for.
+
+    Every usable core by default (:func:`usable_cores`); never more than there are cores (with a
+    :class:`WorkersCapped` warning when ``workers`` asked for more) or tasks to run.
+
+    >>> local_workers(1, tasks=10)
+    1
+    >>> local_workers(None, tasks=1)
+    1
+    """
+    cores = usable_cores()
+    if workers is not None and workers > cores:
+        warnings.warn(
+            WorkersCapped(
+                f"{workers} workers asked for, but this computer lets caseflow use {cores} "
+                f"core{'s' if cores != 1 else ''}: using {cores}. Each replication keeps a core busy, so "
+                "more processes than cores run no faster and each holds its own copy of the model in "
+                "memory. Results do not depend on the number of workers."
+            ),
+            stacklevel=3,
+        )
+    n = min(workers or cores, cores)
+    return n if tasks is None else min(n, tasks)
 
 
 #: Linux's prctl option that sends a signal to a process when its parent dies.
@@ -107,8 +153,8 @@ def map_tasks(
 
     ``on_result(index, result)`` is called in this process as each task finishes (in completion
     order, which need not be task order); use it for progress bars or to save finished work.
-    ``workers`` is the number of local processes for ``"processes"`` (default: ``os.cpu_count()``);
-    other executors bring their own workers and ignore it.
+    ``workers`` is the number of local processes for ``"processes"`` (default and most: the cores this
+    process may use, :func:`local_workers`); other executors bring their own workers and ignore it.
 
     An exception raised by a task (or by ``on_result``) propagates to the caller; tasks not yet
     started are cancelled where the executor allows.
@@ -125,7 +171,7 @@ def map_tasks(
         if name == "sequential":
             return _run_sequential(fn, tasks, on_result)
         if name == "processes":
-            n = min(workers or os.cpu_count() or 1, len(tasks))
+            n = local_workers(workers, len(tasks))
             if n <= 1:
                 return _run_sequential(fn, tasks, on_result)
             pool = cf.ProcessPoolExecutor(max_workers=n, initializer=die_with_parent, initargs=(os.getpid(),))

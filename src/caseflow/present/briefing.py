@@ -44,6 +44,7 @@ from caseflow.files import atomic_path
 from caseflow.metrics.catalogue import KPI, Catalogue, describe
 from caseflow.present.charts import comparison_effects, costs_by_year
 from caseflow.present.text import format_value
+from caseflow.present.words import counted
 from caseflow.scenario.loader import ScenarioError, load_scenario
 from caseflow.scenario.schema import Scenario
 from caseflow.scenario.sources import parameter_sources, parameter_values
@@ -420,7 +421,8 @@ def briefing_html(briefing: Briefing, comparison: Comparison, *, generated: dt.d
     first = comparison.results[briefing.baseline]
     parts.append(
         "</table>"
-        f'<p class="meta">{first.replications} replications × {first.years} financial years, seed '
+        f'<p class="meta">{counted(first.replications, "replication")} × '
+        f"{counted(first.years, 'financial year')}, seed "
         f"{first.seed}, common random numbers. Every value's source is in each scenario's "
         "[provenance] section; the model is described in caseflow's docs/model.md.</p>"
     )

@@ -36,6 +36,7 @@ from caseflow.metrics.catalogue import Catalogue
 from caseflow.present.charts import save_all
 from caseflow.present.excel import write_workbook
 from caseflow.present.text import format_value, unit_text
+from caseflow.present.words import counted, warm_up
 
 __all__ = ["definitions_table", "headline_markdown", "labelled", "write_report"]
 
@@ -164,7 +165,8 @@ def _write_tables(results: Results, folder: Path) -> None:
     atomic_write_text(
         folder / "headline.md",
         f"# {results.scenario.name}\n\n{results.scenario.description}\n\n"
-        f"{results.replications} replications, {results.years} financial years after warm-up, "
+        f"{counted(results.replications, 'replication')}, {counted(results.years, 'financial year')} "
+        f"after {warm_up(results.scenario.run.warmup_years)}, "
         f"seed {results.seed}. Means over the reported years with 95% confidence intervals.\n\n"
         + headline_markdown(results),
     )

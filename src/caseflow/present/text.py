@@ -18,6 +18,7 @@ from caseflow.experiment.results import Results
 from caseflow.experiment.sensitivity import Assumption, Sensitivity
 from caseflow.experiment.target import TargetResult
 from caseflow.metrics.catalogue import KPI, Catalogue, Display
+from caseflow.present.words import counted, warm_up
 
 __all__ = [
     "format_assumptions",
@@ -117,8 +118,9 @@ def format_headline(results: Results) -> str:
         for name, r in head.items()
     }
     lines = [
-        f"{results.scenario.name}: {results.replications} replications × {results.years} financial "
-        f"years after {results.scenario.run.warmup_years} warm-up (seed {results.seed})",
+        f"{results.scenario.name}: {counted(results.replications, 'replication')} × "
+        f"{counted(results.years, 'financial year')} after {warm_up(results.scenario.run.warmup_years)} "
+        f"(seed {results.seed})",
         "Means over the reported financial years, with 95% confidence intervals over replications",
     ]
     lines += _rows(catalogue, list(cells), cells, [("mean", 12), ("95% CI", 26)])
@@ -135,8 +137,8 @@ def format_effects(comparison: Comparison, kpis: list[str]) -> str:
     first = comparison.results[base]
     catalogue = Catalogue(k for r in comparison.results.values() for k in r.kpi_definitions)
     lines = [
-        f"Effects against {base} under common random numbers: {first.replications} replications × "
-        f"{first.years} financial years (seed {first.seed}); paired differences with 95% CIs",
+        f"Effects against {base} under common random numbers: {counted(first.replications, 'replication')} × "
+        f"{counted(first.years, 'financial year')} (seed {first.seed}); paired differences with 95% CIs",
     ]
     any_cut = False
     for name in comparison.names:
