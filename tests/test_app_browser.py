@@ -142,7 +142,7 @@ def test_a_run_can_be_cancelled(page: Any) -> None:
     page.fill("#establishment__cin_cp", "3")
     page.press("#establishment__cin_cp", "Tab")
     page.wait_for_selector("#changes li")
-    page.click("text=Recruitment campaign")  # open its group: two more posts from the start
+    page.click("button.accordion-button:has-text('Recruitment campaign')")  # open its group: 2 more posts
     page.select_option("#campaign_team", "cin_cp")
     page.fill("#campaign_posts", "2")
     page.press("#campaign_posts", "Tab")
@@ -174,7 +174,13 @@ def test_phase_in_a_change_in_demand_and_change_turnover(page: Any) -> None:
         "steps (the full change from 1 July 2025)"
     ) in text
     assert "Social workers leaving each year: 11.8 → 20 % leaving a year" in text
+    assert "leaving a year, from" not in text  # for the whole period until a date is chosen
     assert page.get_attribute("#demand_ramp", "aria-describedby") == "help-demand-when"
+    # the other changes from a date (the run's first day, as the date starts)
+    page.check("input[name=other_when][value=dated]")
+    page.wait_for_selector("#changes li:has-text('leaving a year, from 1 April 2025')")
+    assert "in 4 equal monthly steps" in page.inner_text("#changes")  # the contacts keep their own timing
+    assert page.get_attribute("input[name=other_when][value=dated]", "aria-describedby") == "help-other-when"
 
 
 def test_pick_an_authority_and_see_it_beside_its_published_figures(page: Any) -> None:

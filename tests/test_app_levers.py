@@ -16,7 +16,16 @@ from tests.app_support import BASELINE, write_small_scenarios
 
 import caseflow
 from caseflow.app.demand import DEMAND_FIELD, DemandTiming
-from caseflow.app.levers import AGENCY, DYNAMICS, TEAMS, LeverError, levers_for, option_scenario
+from caseflow.app.levers import (
+    AGENCY,
+    DYNAMICS,
+    FIXED_AT_START,
+    TEAMS,
+    LeverError,
+    levers_for,
+    option_scenario,
+    takes_effect,
+)
 from caseflow.app.needs import SEARCHES, TargetRequest, answer_text, level_rows
 from caseflow.experiment.rootfind import Probe, Search, Target
 from caseflow.experiment.target import TargetResult
@@ -159,6 +168,113 @@ def test_a_timing_that_cannot_be_used_is_named(england: Scenario) -> None:
         option_scenario(england, {}, demand=DemandTiming(None, 3))
     # a date with no change in contacts changes nothing
     same = option_scenario(england, {}, name=england.name, demand=DemandTiming(APRIL_2026, 3))
+    assert same.hash() == england.hash()
+
+
+# ---------------------------------------------------------------------- other levers from a date
+
+
+def test_other_levers_from_a_date_are_set_on_that_day(england: Scenario) -> None:
+    """Posts, agency cover and leavers from April 2026: the baseline's values until then, the option's
+    from that day, each a dated change citing the user."""
+    assert england.workforce is not None
+    values = {"establishment__cin_cp": 70, "held_vacant_agency__assessment": 50, "turnover_rate": 20}
+    option = option_scenario(england, values, from_date=APRIL_2026)
+    assert option.workforce is not None
+    assert option.workforce.teams["cin_cp"].establishment == england.workforce.teams["cin_cp"].establishment
+    assert option.workforce.dynamics.turnover_rate == england.workforce.dynamics.turnover_rate
+    assert {(c.date, c.field, c.value) for c in option.changes} == {
+        (APRIL_2026, "workforce.teams.cin_cp.establishment", 70),
+        (APRIL_2026, "workforce.dynamics.turnover_rate", 0.2),
+    }
+    # which posts are agency-only is decided when the run starts: for the whole period, and said so
+    assert option.workforce.teams["assessment"].held_vacant_agency == 0.5
+    assert option.provenance is not None
+    fixed = option.provenance.sources["workforce.teams.assessment.held_vacant_agency"].note or ""
+    assert fixed.endswith(FIXED_AT_START)
+    (point,) = change_points(option)
+    assert point.date == APRIL_2026
+    later = point.scenario.workforce
+    assert later is not None
+    assert later.teams["cin_cp"].establishment == 70
+    assert later.dynamics.turnover_rate == pytest.approx(0.2)
+    note = option.provenance.sources["changes"].note or ""
+    assert note.count("from 1 April 2026") == 2
+    levers = {lv.key: lv for lv in levers_for(england)}
+    assert takes_effect(levers["turnover_rate"], DemandTiming(), APRIL_2026) == "from 1 April 2026"
+    assert (
+        takes_effect(levers["held_vacant_agency__assessment"], DemandTiming(), APRIL_2026) == FIXED_AT_START
+    )
+    assert takes_effect(levers["turnover_rate"], DemandTiming(), None) == "for the whole period"
+    # the whole period, as before, without a date
+    whole = option_scenario(england, values)
+    assert whole.workforce is not None
+    assert whole.workforce.teams["cin_cp"].establishment == 70
+    assert whole.changes == england.changes
+
+
+def test_a_dated_cap_lowers_the_soft_cap_on_the_same_day(england: Scenario) -> None:
+    option = option_scenario(england, {"hard_cap__cin_cp": 18}, from_date=APRIL_2026)
+    assert [c.field for c in option.changes] == [
+        "workforce.teams.cin_cp.soft_cap",
+        "workforce.teams.cin_cp.hard_cap",
+    ]
+    (point,) = change_points(option)
+    assert point.scenario.workforce is not None
+    team = point.scenario.workforce.teams["cin_cp"]
+    assert (team.soft_cap, team.hard_cap) == (18, 18)
+
+
+def test_dated_levers_and_a_dated_change_in_demand_go_together(england: Scenario) -> None:
+    option = option_scenario(
+        england,
+        {"contacts_change": 10, "turnover_rate": 20},
+        demand=DemandTiming(dt.date(2026, 10, 1)),
+        from_date=APRIL_2026,
+    )
+    assert [(c.date, c.field) for c in option.changes] == [
+        (dt.date(2026, 10, 1), DEMAND_FIELD),
+        (APRIL_2026, "workforce.dynamics.turnover_rate"),
+    ]
+    assert [p.date for p in change_points(option)] == [APRIL_2026, dt.date(2026, 10, 1)]
+
+
+@pytest.mark.parametrize(
+    ("lever_from", "expected"), [(dt.date(2026, 1, 1), 66.0), (dt.date(2027, 1, 1), 70.0)]
+)
+def test_a_campaign_adds_to_dated_posts_whichever_comes_first(
+    england: Scenario, lever_from: dt.date, expected: float
+) -> None:
+    """64 posts, the lever 60, a campaign of 6 from April 2026: 66 if the lever came first, else 70 and
+    then 66 when the lever's −4 comes."""
+    from caseflow.app.levers import Campaign
+
+    assert england.workforce is not None
+    assert england.workforce.teams["cin_cp"].establishment == 64
+    campaign = Campaign("cin_cp", 6, APRIL_2026, fill_months=4)
+    option = option_scenario(
+        england, {"establishment__cin_cp": 60}, campaigns=[campaign], from_date=lever_from
+    )
+    assert option.workforce is not None
+    assert option.workforce.changes[0].establishment == expected
+    if lever_from > APRIL_2026:  # the lever's change comes later: it moves the posts by 60 − 64
+        from caseflow.model.workforce.changes import from_scenarios
+
+        (point,) = change_points(option)
+        assert point.scenario.workforce is not None
+        moves = {
+            c.team: c.establishment_change for c in from_scenarios(option.workforce, point.scenario.workforce)
+        }
+        assert moves["cin_cp"] == -4
+
+
+def test_a_from_date_that_cannot_be_used_is_named(england: Scenario) -> None:
+    where = "Other changes: when"
+    with pytest.raises(LeverError) as err:
+        option_scenario(england, {"turnover_rate": 20}, from_date=dt.date(2024, 4, 1))
+    assert err.value.problems == [(where, "must be on or after 1 April 2025, when the simulation starts")]
+    # a date with nothing changed changes nothing
+    same = option_scenario(england, {}, name=england.name, from_date=APRIL_2026)
     assert same.hash() == england.hash()
 
 

@@ -216,7 +216,7 @@ def _dispatch(args: argparse.Namespace, progress: bool) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from caseflow.present.briefing import is_briefing, load_briefing
+    from caseflow.present.briefing_file import is_briefing, load_briefing
     from caseflow.scenario.loader import load_scenario
 
     if is_briefing(args.scenario):

@@ -21,7 +21,11 @@ Three kinds of value:
 A recruitment campaign (posts added to a team from a date, filled faster than usual) is a
 :class:`Campaign`: a time-phased change (``workforce.changes``) added to those the scenario already has.
 A change in demand holds for the whole period unless a :class:`~caseflow.app.demand.DemandTiming` says
-from when, and over how many months it is phased in (a dated ``changes`` entry).
+from when, and over how many months it is phased in (a dated ``changes`` entry). Every other lever's
+change holds for the whole period too, unless ``from_date`` (:func:`option_overrides`) dates them all:
+each is then a ``changes`` entry setting the field's new value on that day (posts, vacancies, agency
+cover, caps, rates, leavers and recruitment, early help), so a planner can ask what happens if the
+council acts next April rather than today.
 """
 
 from __future__ import annotations
@@ -35,17 +39,21 @@ from typing import Any, Literal
 
 from caseflow.app.demand import DEMAND_FIELD, DemandTiming, LeverError
 from caseflow.scenario.loader import ScenarioError
-from caseflow.scenario.schema import Scenario
+from caseflow.scenario.schema import Scenario, start_only
 
 __all__ = [
+    "FIXED_AT_START",
+    "FROM_WHERE",
     "GROUPS",
     "Campaign",
     "DemandTiming",
     "Lever",
     "LeverError",
+    "check_from_date",
     "levers_for",
     "option_overrides",
     "option_scenario",
+    "takes_effect",
     "team_words",
 ]
 
@@ -441,19 +449,52 @@ def _establishment_at(scenario: Scenario, team: str, when: dt.date, own: float |
     return value
 
 
+#: What a problem with the date of the other levers' changes is called on the page.
+FROM_WHERE = "Other changes: when"
+#: How a lever whose field is fixed when the run starts is described when the others are dated.
+FIXED_AT_START = "for the whole period (decided when the run starts, so it cannot wait for the date)"
+
+
+def takes_effect(lever: Lever, demand: DemandTiming, from_date: dt.date | None) -> str:
+    """When ``lever``'s change takes effect, in words: "from 1 April 2026", "for the whole period"…"""
+    if lever.field == DEMAND_FIELD:
+        return demand.describe()
+    if from_date is None:
+        return "for the whole period"
+    if start_only(lever.field) is not None:
+        return FIXED_AT_START
+    return f"from {from_date:%-d %B %Y}"
+
+
+def check_from_date(scenario: Scenario, from_date: dt.date | None) -> None:
+    """:class:`LeverError` unless ``from_date`` (the day the levers' changes take effect; None: the whole
+    period) falls within ``scenario``'s run."""
+    if from_date is None:
+        return
+    first = scenario.run.start_date
+    if not isinstance(from_date, dt.date) or isinstance(from_date, dt.datetime):
+        raise LeverError([(FROM_WHERE, "give a date, day/month/year")])
+    if from_date < first:
+        raise LeverError([(FROM_WHERE, f"must be on or after {first:%-d %B %Y}, when the simulation starts")])
+
+
 def option_overrides(
     scenario: Scenario,
     values: Mapping[str, Any],
     levers: Sequence[Lever] | None = None,
     campaigns: Sequence[Campaign] = (),
     demand: DemandTiming | None = None,
+    from_date: dt.date | None = None,
 ) -> dict[str, Any]:
     """The overrides (``{"dotted.field": value}``) for the lever values a user chose (by lever key).
 
     Values equal to the scenario's own are left out, so an untouched page changes nothing. Each value is
     checked against its lever's range first (:class:`LeverError` naming every lever out of range).
     ``demand``: when the change in contacts takes effect (default: the whole period); from a date it is
-    a ``changes`` entry added to the scenario's own.
+    a ``changes`` entry added to the scenario's own. ``from_date``: when every other lever's change takes
+    effect (default: the whole period); from a date each is a ``changes`` entry setting the field's new
+    value on that day. A caseload cap set below its team's soft cap lowers the soft cap with it (at the
+    same moment), so that the option is not refused.
     """
     levers = levers_for(scenario) if levers is None else levers
     demand = DemandTiming() if demand is None else demand
@@ -464,6 +505,12 @@ def option_overrides(
     out: dict[str, Any] = {}
     notes: dict[str, str] = {}
     problems: list[tuple[str, str]] = []
+    dated: list[dict[str, Any]] = []  # the scenario-level changes this option adds
+    dated_notes: list[str] = []
+    try:
+        check_from_date(scenario, from_date)
+    except LeverError as exc:
+        problems += exc.problems
     for key, raw in values.items():
         lever = by_key[key]
         try:
@@ -476,16 +523,17 @@ def option_overrides(
         note = f"set in the caseflow web app: {lever.label}, {_n(shown)} {lever.unit}"
         if lever.field == DEMAND_FIELD and not demand.whole_period:
             try:
-                out["changes"] = [c.model_dump(exclude_none=True) for c in scenario.changes] + [
-                    demand.change(scenario, shown)
-                ]
+                dated.append(demand.change(scenario, shown))
             except LeverError as exc:
                 problems += exc.problems
                 continue
-            notes["changes"] = f"{note}, {demand.describe()}"
+            dated_notes.append(f"{note}, {demand.describe()}")
             continue
         out[lever.field] = lever.field_value(scenario, shown)
         notes[lever.field] = note
+    _lower_soft_caps(scenario, out, notes)
+    if from_date is not None and not problems:
+        _date_changes(from_date, out, notes, dated, dated_notes)
     try:
         demand.check(scenario)
     except LeverError as exc:
@@ -497,18 +545,76 @@ def option_overrides(
             raise LeverError([("Recruitment campaign", "the scenario has no social-worker teams")])
         existing = [c.model_dump(exclude_none=True) for c in scenario.workforce.changes]
         out["workforce.changes"] = existing + [
-            c.change(scenario, out.get(f"workforce.teams.{c.team}.establishment")) for c in campaigns
+            c.change(scenario, _establishment_before(c, out, dated)) for c in campaigns
         ]
         notes["workforce.changes"] = "set in the caseflow web app: " + "; ".join(
             c.describe() for c in campaigns
         )
+    if dated:
+        out["changes"] = [c.model_dump(exclude_none=True) for c in scenario.changes] + dated
+        notes["changes"] = "; ".join(dated_notes)
+    _cite_the_user(scenario, out, notes)
+    return out
+
+
+def _cite_the_user(scenario: Scenario, out: dict[str, Any], notes: Mapping[str, str]) -> None:
+    """Each changed value's source is the user now, not the baseline's citation for the value it
+    replaced."""
     if out and scenario.provenance is not None:
-        # the value's source is the user now, not the baseline's citation for the value it replaced
         sources = scenario.provenance.model_dump(exclude_none=True)["sources"]
         for path, note in notes.items():
             sources[path] = {"method": "assumption", "note": note}
         out["provenance.sources"] = sources
-    return out
+
+
+def _date_changes(
+    from_date: dt.date,
+    out: dict[str, Any],
+    notes: dict[str, str],
+    dated: list[dict[str, Any]],
+    dated_notes: list[str],
+) -> None:
+    """Every change in ``out`` but the contacts' (dated on its own) becomes a change setting its field on
+    ``from_date``; a field fixed when the run starts (posts held vacant) holds for the whole period."""
+    for field in [f for f in out if f != DEMAND_FIELD]:
+        if start_only(field) is not None:
+            notes[field] += f", {FIXED_AT_START}"
+            continue
+        dated.append({"date": from_date, "field": field, "value": out.pop(field)})
+        dated_notes.append(f"{notes.pop(field)}, from {from_date:%-d %B %Y}")
+
+
+def _lower_soft_caps(scenario: Scenario, out: dict[str, Any], notes: dict[str, str]) -> None:
+    """A caseload cap set below its team's soft cap binds: allocate up to it, not past it."""
+    if scenario.workforce is None:
+        return
+    for team, params in scenario.workforce.teams.items():
+        cap = out.get(f"workforce.teams.{team}.hard_cap")
+        if cap is not None and cap < params.soft_cap:
+            field = f"workforce.teams.{team}.soft_cap"
+            # before the cap, so that a dated option is valid on the day both change
+            rest = {k: out.pop(k) for k in list(out) if k.endswith(f"{team}.hard_cap")}
+            out[field] = cap
+            out.update(rest)
+            notes[field] = notes[f"workforce.teams.{team}.hard_cap"] + " (the soft cap lowered with it)"
+
+
+def _establishment_before(
+    campaign: Campaign, out: Mapping[str, Any], dated: Sequence[Mapping[str, Any]]
+) -> float | None:
+    """The team's own establishment in the option as the campaign starts: the lever's value if it
+    holds for the whole period or is dated on or before the campaign, else the baseline's (None).
+
+    A dated lever change moves the establishment by its difference from the baseline's when it comes
+    (a scenario-level change, :mod:`caseflow.model.workforce.changes`), so a later one adds to the
+    campaign's posts rather than replacing them."""
+    field = f"workforce.teams.{campaign.team}.establishment"
+    if field in out:
+        return float(out[field])
+    for change in dated:
+        if change["field"] == field and change["date"] <= campaign.start:
+            return float(change["value"])
+    return None
 
 
 def _labelled(exc: ScenarioError, levers: Sequence[Lever]) -> LeverError:
@@ -520,7 +626,9 @@ def _labelled(exc: ScenarioError, levers: Sequence[Lever]) -> LeverError:
         if label is None and path.startswith("workforce.changes"):
             label = "Recruitment campaign"
         elif label is None and path.startswith("changes"):
-            label = "Change in contacts about new concerns"
+            # a dated change: the lever whose field the message names, else the change in contacts
+            named = [lab for field, lab in by_field.items() if field in what and field != DEMAND_FIELD]
+            label = named[0] if named else "Change in contacts about new concerns"
         problems.append((label or path, what))
     return LeverError(problems)
 
@@ -533,20 +641,17 @@ def option_scenario(
     campaigns: Sequence[Campaign] = (),
     levers: Sequence[Lever] | None = None,
     demand: DemandTiming | None = None,
+    from_date: dt.date | None = None,
 ) -> Scenario:
     """``scenario`` with the lever values applied: a validated copy named ``name``.
 
     Raises :class:`LeverError` (by lever label) for a value out of range or a combination the scenario
     refuses (a caseload cap below the team's soft cap is lowered with it, so that one is not refused).
-    ``demand`` says when the change in contacts takes effect (:func:`option_overrides`).
+    ``demand`` says when the change in contacts takes effect, ``from_date`` when every other change does
+    (:func:`option_overrides`).
     """
     levers = levers_for(scenario) if levers is None else levers
-    overrides = option_overrides(scenario, values, levers, campaigns, demand)
-    if scenario.workforce is not None:
-        for team, params in scenario.workforce.teams.items():
-            cap = overrides.get(f"workforce.teams.{team}.hard_cap")
-            if cap is not None and cap < params.soft_cap:  # the cap binds: allocate up to it, not past it
-                overrides[f"workforce.teams.{team}.soft_cap"] = cap
+    overrides = option_overrides(scenario, values, levers, campaigns, demand, from_date)
     try:
         return scenario.with_overrides(overrides, name=name)
     except ScenarioError as exc:

@@ -10,6 +10,7 @@ profile and writing downloads happen in threads for the same reason.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import math
 import re
 from collections.abc import AsyncIterator, Callable
@@ -28,7 +29,15 @@ from caseflow.app.charts import save as save_chart
 from caseflow.app.demand import DEMAND_FIELD, DemandTiming
 from caseflow.app.demand import WHERE as DEMAND_WHEN
 from caseflow.app.jobs import BusyError, Job, JobRunner, JobState, JobStatus, RunRequest
-from caseflow.app.levers import Campaign, Lever, LeverError, levers_for, option_scenario
+from caseflow.app.levers import (
+    FROM_WHERE,
+    Campaign,
+    Lever,
+    LeverError,
+    levers_for,
+    option_scenario,
+    takes_effect,
+)
 from caseflow.app.needs import TARGET_KPIS, TargetRequest, answer_text, level_rows
 from caseflow.app.results import cost_rows, headline_rows, published_rows
 from caseflow.app.settings import AppSettings, RunLimitError
@@ -229,6 +238,7 @@ def _lever_part(input: Inputs, state: _State) -> Callable[[], list[Lever]]:
             return page.error_box("Some numbers cannot be used", exc.problems)
         changed = [(lv, v) for lv, v in _changed(levers(), values, scenario)]
         when = _demand_timing(input)
+        others = _from_date(input)
         if not changed and not campaigns:
             return tags.p(
                 "No changes yet: your option is the same as the baseline.", id="changes", class_="form-text"
@@ -239,7 +249,11 @@ def _lever_part(input: Inputs, state: _State) -> Callable[[], list[Lever]]:
                 *[
                     tags.li(
                         f"{lv.label}: {_num(lv.shown(scenario))} → {_num(v)} {lv.unit}"
-                        + (f", {when.describe()}" if lv.field == DEMAND_FIELD else "")
+                        + (
+                            f", {takes_effect(lv, when, others)}"
+                            if lv.field == DEMAND_FIELD or others is not None
+                            else ""
+                        )
                     )
                     for lv, v in changed
                 ],
@@ -288,6 +302,17 @@ def _demand_timing(input: Inputs) -> DemandTiming:
     return DemandTiming(input.demand_start(), 0 if ramp is None else months)
 
 
+def _from_date(input: Inputs) -> dt.date | None:
+    """The day the page's other changes take effect (None: the whole period, until the user says a date;
+    ``LeverError`` if they chose a date but gave none)."""
+    if "other_when" not in input or input.other_when() != "dated":
+        return None
+    start = input.other_start()
+    if start is None:
+        raise LeverError([(FROM_WHERE, "give the date the changes start from")])
+    return start  # type: ignore[no-any-return]
+
+
 def _option(input: Inputs, scenario: Scenario, levers: list[Lever]) -> tuple[Scenario, list[Campaign]]:
     """The option the page describes (``LeverError`` naming what cannot be used)."""
     campaigns = _campaigns(input)
@@ -299,6 +324,7 @@ def _option(input: Inputs, scenario: Scenario, levers: list[Lever]) -> tuple[Sce
         levers=levers,
         campaigns=campaigns,
         demand=when,
+        from_date=_from_date(input),
     )
     return option, campaigns
 

@@ -311,9 +311,49 @@ def lever_inputs(levers: Sequence[Lever], scenario: Scenario) -> Tag:
         if group == TEAMS and scenario.workforce is not None and scenario.workforce.enabled:
             panels.append(ui.accordion_panel(CAMPAIGN, *_campaign_inputs(scenario), value=CAMPAIGN))
     return tags.div(
+        *_from_date_inputs(scenario),
         ui.accordion(*panels, id="lever_groups", open=list(GROUPS[:2]), multiple=True),
         ui.input_action_button("reset", "Put every number back to the baseline", class_="btn-link mt-2"),
     )
+
+
+_FROM_DATE_HELP = (
+    "For the whole period: the option's numbers hold from the start of the run. From a date: the "
+    "baseline's numbers until then, the option's from that day (for example, posts funded from next "
+    "April). The change in contacts has its own timing, under Demand; a recruitment campaign has its own "
+    "date."
+)
+
+
+def _from_date_inputs(scenario: Scenario) -> list[TagChild]:
+    """When the changes to staff, agency, leavers, recruitment and early help take effect."""
+    start = scenario.run.start_date
+    when = ui.input_radio_buttons(
+        "other_when",
+        "When the changes below take effect",
+        {"whole": "For the whole period", "dated": "From a date"},
+        selected="whole",
+        inline=True,
+    )
+    dated = ui.layout_columns(
+        ui.input_date(
+            "other_start",
+            "From (day/month/year)",
+            value=start,
+            min=start,
+            format="dd/mm/yyyy",
+            language="en-GB",
+        ),
+        col_widths=4,
+    )
+    for tag in (when, dated):
+        for child in tag.children:
+            _describe_inputs(child, "help-other-when")
+    return [
+        when,
+        ui.panel_conditional("input.other_when === 'dated'", dated),
+        tags.p(_FROM_DATE_HELP, id="help-other-when", class_="form-text mb-2"),
+    ]
 
 
 CAMPAIGN = "Recruitment campaign"

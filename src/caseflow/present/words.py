@@ -1,4 +1,4 @@
-"""Counts in words, as a report writes them: ``1 financial year``, ``3 financial years``, ``2,000 children``."""
+"""Counts in words, as a report writes them: ``1 financial year``, ``2,000 children``."""
 
 from __future__ import annotations
 
