@@ -294,6 +294,15 @@ def test_provenance_is_recorded(small: caseflow.Scenario) -> None:
     assert p["seed"] == 2
     assert p["replications"] == [0]
     assert {"python", "platform", "caseflow_version", "wall_seconds"} <= set(p)
+    # the versions the numbers depend on, as installed
+    from importlib import metadata
+
+    assert p["packages"] == {
+        name: metadata.version(name) for name in ("simpy", "numpy", "scipy", "holidays", "pandas")
+    }
+    from caseflow.kernel import compiled
+
+    assert p["compiled_kernel"] == f"{sum(compiled().values())} of {len(compiled())} modules"
 
 
 def test_quarterly_costs_sum_to_the_financial_year(small: caseflow.Scenario) -> None:

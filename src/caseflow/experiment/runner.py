@@ -167,14 +167,31 @@ def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
     return tqdm(total=total, initial=initial, unit="rep", desc="replications", file=sys.stderr)
 
 
-def provenance(scenario: Scenario, seed: int, reps: Sequence[int], started: float) -> dict[str, Any]:
-    """Who ran what, where and when (STRESS-DES 5.1 and 5.4)."""
+#: The packages whose versions can change a run's numbers for a fixed scenario and seed: SimPy (the
+#: order of events), numpy (the random streams), SciPy (the gamma draws' inverse), holidays (England's
+#: bank holidays, hence working days) and pandas (the KPIs' arithmetic). Recorded in every run's
+#: provenance, so that a result can be reproduced with the same versions.
+RESULT_PACKAGES = ("simpy", "numpy", "scipy", "holidays", "pandas")
+
+
+def _version(distribution: str) -> str:
     try:
-        version = metadata.version(DISTRIBUTION)
+        return metadata.version(distribution)
     except metadata.PackageNotFoundError:  # running from a source tree
-        version = "unknown"
+        return "unknown"
+
+
+def provenance(scenario: Scenario, seed: int, reps: Sequence[int], started: float) -> dict[str, Any]:
+    """Who ran what, where and when (STRESS-DES 5.1 and 5.4), with the versions of the packages the
+    numbers depend on (:data:`RESULT_PACKAGES`) and whether the compiled kernel ran (it gives the same
+    numbers, faster: docs/performance.md)."""
+    from caseflow.kernel import compiled
+
+    kernel = compiled()
     return {
-        "caseflow_version": version,
+        "caseflow_version": _version(DISTRIBUTION),
+        "packages": {name: _version(name) for name in RESULT_PACKAGES},
+        "compiled_kernel": f"{sum(kernel.values())} of {len(kernel)} modules",
         "scenario_name": scenario.name,
         "scenario_source": scenario.source,
         "scenario_hash": scenario.hash(),

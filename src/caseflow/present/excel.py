@@ -728,7 +728,9 @@ def _about(ws: Sheet, book: _Book) -> None:
                 f"{name}: scenario file {res.scenario.source or '(not from a file)'}, scenario hash "
                 f"{res.scenario.hash()}, seed {res.seed}, replications {res.replications}, started "
                 f"{_run_date(res)}, caseflow {p.get('caseflow_version', '?')}, Python "
-                f"{p.get('python', '?')} on {p.get('platform', '?')}.",
+                f"{p.get('python', '?')} on {p.get('platform', '?')}"
+                + "".join(f", {k} {v}" for k, v in p.get("packages", {}).items())
+                + ".",
                 None,
             )
         )
