@@ -377,6 +377,41 @@ def test_workforce_change_not_in_the_previous_month_end(staffing_runs: dict[str,
     assert camp["sw_vacancies_fte"].iloc[5] == base["sw_vacancies_fte"].iloc[5]
 
 
+def _leavers_by_month(out: ReplicationOutput) -> np.ndarray:
+    """FTE leaving (LA-employed) in each month of the run, warm-up included."""
+    return np.asarray(out.recorder.counts["sw_leavers_fte"], dtype=float)
+
+
+@pytest.mark.parametrize(("before", "after"), [(0.118, 0.9), (0.0, 0.6), (0.118, 0.0)])
+def test_a_change_in_turnover_reaches_the_workers_in_post(
+    baseline: Scenario, before: float, after: float
+) -> None:
+    """Tenures are exponential, so from the change every worker in post leaves at the new rate: drawing
+    their remaining time again is exact. Keeping the tenure drawn when they started would leave a new
+    rate to work through only as posts turn over (8.5 years on average at 11.8%), and a rate that had
+    been 0 would never start."""
+    start = baseline.with_overrides({"workforce.dynamics.turnover_rate": before, "run.warmup_years": 0})
+    date = dt.date(start.run.start_date.year, 10, 1)
+    changed = with_changes(start, {"date": date, "field": "workforce.dynamics.turnover_rate", "value": after})
+    out = simulate(changed, seed=4, years=1)
+    base, new = _leavers_by_month(simulate(start, seed=4, years=1)), _leavers_by_month(out)
+    months_before = 6  # April to September: the same draws, the same leavers
+    np.testing.assert_array_equal(new[:months_before], base[:months_before])
+    stocks = out.recorder.stocks
+    end_of_september = months_before - 1
+    employed = float(stocks["sw_fte_in_post"][end_of_september]) - float(
+        stocks["sw_agency_fte"][end_of_september]
+    )
+    expected = after * employed * 3 / 12  # October to December at the new rate (100 to 120 FTE employed)
+    got = new[months_before : months_before + 3].sum()
+    if after == 0:
+        assert got == 0
+    else:  # a Poisson count of about 18 to 27 (over 12 seeds, 18.7 against 18.2 expected from 0 to 0.6):
+        # within 60%, and well above what the old rate gives
+        assert got == pytest.approx(expected, rel=0.6), (got, expected)
+        assert got > 2 * before * employed * 3 / 12 + 2
+
+
 @pytest.mark.parametrize(("pattern", "reason"), START_ONLY)
 def test_fields_read_only_at_the_start_cannot_change(baseline: Scenario, pattern: str, reason: str) -> None:
     """A change of a field the model reads only when the run starts would be silently ignored: refused,

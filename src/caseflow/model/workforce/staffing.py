@@ -83,8 +83,21 @@ class Staffing:
         self.turnover_multiplier: dict[str, float] = {}
 
     def use(self, wf: WorkforceParams) -> None:
-        """Follow the parameters ``wf`` from now on."""
+        """Follow the parameters ``wf`` from now on.
+
+        A new turnover rate reaches the workers already in post as well as those who start later: each
+        holder's time until leaving is drawn again at the new rate from now. Tenures are exponential
+        (memoryless), so this is exact: a worker's chance of leaving in any week after the change is
+        the new rate's, whatever their service so far. Other dynamics apply to what happens after the
+        change (a vacancy arising, a hire, an agency assignment ending).
+        """
+        changed = wf.dynamics.turnover_rate != self.wf.dynamics.turnover_rate
         self.wf = wf
+        if changed:
+            for team in self.teams.values():
+                for post in team.posts:
+                    if post.in_tenure and post.life is not None and post.life.is_alive:
+                        post.life.interrupt("turnover rate changed")
 
     # ================================================================ workers
     def new_worker(
@@ -254,7 +267,7 @@ class Staffing:
             elif opening and u_agency < self.cover_share(team.name):
                 post.agency = self.new_worker(team, Contract.AGENCY, size, post, opening=True)
                 self.env.process(self._agency_cover(post, already=True))
-            self.env.process(self._post_life(post, cover_started=post.agency is not None))
+            post.life = self.env.process(self._post_life(post, cover_started=post.agency is not None))
 
     def remove_posts(self, team: Team, fte: float) -> None:
         """Cut ``fte`` of establishment: vacant posts first, then agency-covered, then filled ones."""
@@ -276,12 +289,18 @@ class Staffing:
             dyn = self.wf.dynamics  # the dynamics in force now (time-phased changes)
             if post.holder is not None:
                 rate = dyn.turnover_rate
-                if rate <= 0:
-                    return
-                if self.wf.feedback.enabled:
-                    yield from self._time_to_leave(post, rate)
-                else:
-                    yield env.timeout(rng.exponential(DAYS_PER_YEAR / rate))
+                post.in_tenure = True
+                try:
+                    if rate <= 0:
+                        yield env.event()  # nobody leaves: until the rate changes (:meth:`use`)
+                    elif self.wf.feedback.enabled:
+                        yield from self._time_to_leave(post, rate)
+                    else:
+                        yield env.timeout(rng.exponential(DAYS_PER_YEAR / rate))
+                except simpy.Interrupt:
+                    continue  # the turnover rate changed: the rest of the tenure at the new rate
+                finally:
+                    post.in_tenure = False
                 self.leave(post.holder)
                 post.holder = None
                 continue

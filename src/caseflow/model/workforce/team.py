@@ -111,6 +111,8 @@ class Post:
     fill_months: float | None = None  # first vacancy filled after this mean time (a campaign)
     rng: DrawBlock | None = None  # the post's own draws: tenures, time to fill, agency cover
     filled: simpy.Event | None = None
+    life: simpy.Process | None = None  # the post's cycle (Staffing._post_life)
+    in_tenure: bool = False  # its holder is serving out a tenure drawn at the turnover rate in force
 
 
 class _Roster:
