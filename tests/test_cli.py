@@ -206,11 +206,8 @@ HEAVY = (
     [
         (["--help"], ()),
         (["validate", str(BASELINE)], ()),
-        # checking a briefing's KPI names reads the catalogue, which loads the metrics layer (0.7-0.8 s)
-        (
-            ["validate", str(REPO / "briefings" / "police_contacts_or_front_door_staff.toml")],
-            ("pandas", "caseflow.model.simulation"),
-        ),
+        # checking a briefing's KPI names reads the catalogue, not the KPIs' computation
+        (["validate", str(REPO / "briefings" / "police_contacts_or_front_door_staff.toml")], ()),
     ],
 )
 def test_help_and_validate_load_nothing_heavy(command: list[str], allowed: tuple[str, ...]) -> None:
