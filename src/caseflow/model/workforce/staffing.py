@@ -290,6 +290,7 @@ class Staffing:
             if post.holder is not None:
                 rate = dyn.turnover_rate
                 post.in_tenure = True
+                rate_changed = False
                 try:
                     if rate <= 0:
                         yield env.event()  # nobody leaves: until the rate changes (:meth:`use`)
@@ -298,9 +299,10 @@ class Staffing:
                     else:
                         yield env.timeout(rng.exponential(DAYS_PER_YEAR / rate))
                 except simpy.Interrupt:
-                    continue  # the turnover rate changed: the rest of the tenure at the new rate
-                finally:
-                    post.in_tenure = False
+                    rate_changed = True
+                post.in_tenure = False
+                if rate_changed:  # (no `continue` inside the try: mypyc does not compile it)
+                    continue  # the rest of the tenure at the new rate
                 self.leave(post.holder)
                 post.holder = None
                 continue
