@@ -38,14 +38,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
+
 from hypothesis import strategies as st  # noqa: E402
 from tests.test_extremes import assert_invariants  # noqa: E402
 
 from caseflow.model.budget import Budget, BudgetExceededError, RunRefusedError  # noqa: E402
 from caseflow.replication import simulate  # noqa: E402
 from caseflow.scenario import ScenarioError, scaled, validate  # noqa: E402
-from scenario_fuzz import hostile_changes, mutated_values  # noqa: E402
+from scenario_fuzz import generate, hostile_changes, mutated_values  # noqa: E402
 
 #: Share of the generated cases given to each kind.
 KINDS = {"values": 0.6, "changes": 0.4}
@@ -89,16 +89,7 @@ def _run(kind: str, cases: int, seed_value: int, seconds: float) -> dict[str, An
         outcomes[outcome] += 1
         times.append(time.perf_counter() - start)
 
-    runner = seed(seed_value)(
-        settings(
-            max_examples=cases,
-            deadline=None,
-            database=None,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )(given(case=strategy)(one))
-    )
-    runner()
+    generate(strategy, cases, seed_value, one)
     return {"outcomes": outcomes, "times": times, "examples": examples}
 
 

@@ -27,11 +27,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
+
 from hypothesis import strategies as st  # noqa: E402
 
 from caseflow.scenario import ScenarioError, load_scenario, validate  # noqa: E402
-from scenario_fuzz import hostile_changes, mutated_files, mutated_values  # noqa: E402
+from scenario_fuzz import generate, hostile_changes, mutated_files, mutated_values  # noqa: E402
 
 #: Share of the cases given to each kind.
 KINDS = {"values": 0.4, "changes": 0.2, "files": 0.4}
@@ -87,16 +87,7 @@ def _run(kind: str, cases: int, seed_value: int, hang: int, tmp: Path) -> dict[s
         if detail and outcome not in examples:
             examples[outcome] = detail
 
-    runner = seed(seed_value)(
-        settings(
-            max_examples=cases,
-            deadline=None,
-            database=None,
-            phases=[__import__("hypothesis").Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )(given(case=strategy)(one))
-    )
-    runner()
+    generate(strategy, cases, seed_value, one)
     return {"outcomes": outcomes, "times": times, "examples": examples}
 
 

@@ -23,6 +23,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[1]
@@ -295,3 +296,18 @@ def is_valid_toml(raw: bytes) -> bool:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return False
     return True
+
+
+def generate(strategy: st.SearchStrategy[Any], cases: int, seed_value: int, each: Any) -> None:
+    """Call ``each(case)`` for ``cases`` cases drawn from ``strategy`` with ``seed_value``: generation
+    only (no shrinking, no example database, no health checks), as the long fuzzing scripts need."""
+    runner = seed(seed_value)(
+        settings(
+            max_examples=cases,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )(given(case=strategy)(each))
+    )
+    runner()

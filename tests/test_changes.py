@@ -382,6 +382,7 @@ def _leavers_by_month(out: ReplicationOutput) -> np.ndarray:
     return np.asarray(out.recorder.counts["sw_leavers_fte"], dtype=float)
 
 
+@pytest.mark.slow  # six one-year runs of the baseline: run untraced by coverage (tests/conftest.py)
 @pytest.mark.parametrize(("before", "after"), [(0.118, 0.9), (0.0, 0.6), (0.118, 0.0)])
 def test_a_change_in_turnover_reaches_the_workers_in_post(
     baseline: Scenario, before: float, after: float

@@ -327,32 +327,36 @@ _FROM_DATE_HELP = (
 
 def _from_date_inputs(scenario: Scenario) -> list[TagChild]:
     """When the changes to staff, agency, leavers, recruitment and early help take effect."""
+    dated = ui.layout_columns(_date_input("other_start", scenario), col_widths=4)
+    return _timing("other", "When the changes below take effect", dated, _FROM_DATE_HELP)
+
+
+def _date_input(input_id: str, scenario: Scenario) -> Tag:
+    """A day the user picks, from the day the simulation starts (day/month/year, as in England)."""
     start = scenario.run.start_date
+    return ui.input_date(
+        input_id, "From (day/month/year)", value=start, min=start, format="dd/mm/yyyy", language="en-GB"
+    )
+
+
+def _timing(prefix: str, question: str, dated: Tag, help_text: str) -> list[TagChild]:
+    """``question`` answered "For the whole period" or "From a date" (input ``<prefix>_when``); the
+    ``dated`` inputs shown only for the second; every input tied to the help ``help_text``."""
+    help_id = f"help-{prefix}-when"
     when = ui.input_radio_buttons(
-        "other_when",
-        "When the changes below take effect",
+        f"{prefix}_when",
+        question,
         {"whole": "For the whole period", "dated": "From a date"},
         selected="whole",
         inline=True,
     )
-    dated = ui.layout_columns(
-        ui.input_date(
-            "other_start",
-            "From (day/month/year)",
-            value=start,
-            min=start,
-            format="dd/mm/yyyy",
-            language="en-GB",
-        ),
-        col_widths=4,
-    )
     for tag in (when, dated):
         for child in tag.children:
-            _describe_inputs(child, "help-other-when")
+            _describe_inputs(child, help_id)
     return [
         when,
-        ui.panel_conditional("input.other_when === 'dated'", dated),
-        tags.p(_FROM_DATE_HELP, id="help-other-when", class_="form-text mb-2"),
+        ui.panel_conditional(f"input.{prefix}_when === 'dated'", dated),
+        tags.p(help_text, id=help_id, class_="form-text mb-2"),
     ]
 
 
@@ -368,18 +372,10 @@ def _campaign_inputs(scenario: Scenario) -> list[TagChild]:
     assert scenario.workforce is not None
     teams = {t: team_words(t) for t in scenario.workforce.teams}
     holding = [t for t, p in scenario.workforce.teams.items() if p.case_holding]
-    start = scenario.run.start_date
     fields = [
         ui.input_select("campaign_team", "Team", teams, selected=holding[0] if holding else None),
         ui.input_numeric("campaign_posts", "Extra funded posts (FTE)", 0, min=0, max=500, step=0.5),
-        ui.input_date(
-            "campaign_start",
-            "From (day/month/year)",
-            value=start,
-            min=start,
-            format="dd/mm/yyyy",
-            language="en-GB",
-        ),
+        _date_input("campaign_start", scenario),
         ui.input_numeric("campaign_fill", "Months to fill the new posts", 4, min=0.25, max=36, step=0.5),
     ]
     for tag in fields:
@@ -404,34 +400,12 @@ _DEMAND_TIMING_HELP = (
 
 def _demand_timing_inputs(scenario: Scenario) -> list[TagChild]:
     """When the change in contacts takes effect: the whole period, or from a date, phased in or not."""
-    start = scenario.run.start_date
     dated = ui.layout_columns(
-        ui.input_date(
-            "demand_start",
-            "From (day/month/year)",
-            value=start,
-            min=start,
-            format="dd/mm/yyyy",
-            language="en-GB",
-        ),
+        _date_input("demand_start", scenario),
         ui.input_numeric("demand_ramp", "Phased in over (months)", 0, min=0, max=MAX_RAMP_MONTHS, step=1),
         col_widths=4,
     )
-    when = ui.input_radio_buttons(
-        "demand_when",
-        "When the change in contacts takes effect",
-        {"whole": "For the whole period", "dated": "From a date"},
-        selected="whole",
-        inline=True,
-    )
-    for tag in (when, dated):
-        for child in tag.children:
-            _describe_inputs(child, "help-demand-when")
-    return [
-        when,
-        ui.panel_conditional("input.demand_when === 'dated'", dated),
-        tags.p(_DEMAND_TIMING_HELP, id="help-demand-when", class_="form-text mb-2"),
-    ]
+    return _timing("demand", "When the change in contacts takes effect", dated, _DEMAND_TIMING_HELP)
 
 
 def _describe_inputs(node: TagChild, help_id: str) -> None:
