@@ -22,7 +22,7 @@ from typing import Any
 
 from caseflow.scenario.schema import Scenario
 
-__all__ = ["DEMAND_FIELD", "MAX_RAMP_MONTHS", "WHERE", "DemandTiming", "LeverError"]
+__all__ = ["DEMAND_FIELD", "MAX_RAMP_MONTHS", "WHERE", "DemandTiming", "LeverError", "too_early"]
 
 #: The scenario field the demand lever changes.
 DEMAND_FIELD = "demand.contacts_per_year"
@@ -30,6 +30,13 @@ DEMAND_FIELD = "demand.contacts_per_year"
 MAX_RAMP_MONTHS = 120
 #: What a problem with the timing is called on the page.
 WHERE = "Change in contacts: when"
+
+
+def too_early(scenario: Scenario, day: dt.date, verb: str = "start") -> str | None:
+    """What is wrong with ``day`` as the first day of a change in ``scenario``: before the simulation
+    starts ("must start on or after 1 April 2025, …"; ``verb`` for "be"); None if nothing."""
+    first = scenario.run.start_date
+    return None if day >= first else f"must {verb} on or after {first:%-d %B %Y}, when the simulation starts"
 
 
 class LeverError(ValueError):
@@ -64,9 +71,8 @@ class DemandTiming:
         if self.start is None:
             if ramp:
                 problems.append((WHERE, "give the date the change starts from to phase it in"))
-        elif self.start < scenario.run.start_date:
-            first = scenario.run.start_date
-            problems.append((WHERE, f"must start on or after {first:%-d %B %Y}, when the simulation starts"))
+        elif (early := too_early(scenario, self.start)) is not None:
+            problems.append((WHERE, early))
         if problems:
             raise LeverError(problems)
 

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from caseflow.app.demand import DEMAND_FIELD, DemandTiming, LeverError
+from caseflow.app.demand import DEMAND_FIELD, DemandTiming, LeverError, too_early
 from caseflow.scenario.loader import ScenarioError
 from caseflow.scenario.schema import Scenario, start_only
 
@@ -419,9 +419,8 @@ class Campaign:
             )
         if not (math.isfinite(self.fill_months) and 0.25 <= self.fill_months <= 36):
             problems.append((where, "months to fill the posts must be from 0.25 (a week) to 36"))
-        first = scenario.run.start_date
-        if self.start < first:
-            problems.append((where, f"must start on or after {first:%-d %B %Y}, when the simulation starts"))
+        if (early := too_early(scenario, self.start)) is not None:
+            problems.append((where, early))
         if problems:
             raise LeverError(problems)
 
@@ -471,11 +470,10 @@ def check_from_date(scenario: Scenario, from_date: dt.date | None) -> None:
     period) falls within ``scenario``'s run."""
     if from_date is None:
         return
-    first = scenario.run.start_date
     if not isinstance(from_date, dt.date) or isinstance(from_date, dt.datetime):
         raise LeverError([(FROM_WHERE, "give a date, day/month/year")])
-    if from_date < first:
-        raise LeverError([(FROM_WHERE, f"must be on or after {first:%-d %B %Y}, when the simulation starts")])
+    if (early := too_early(scenario, from_date, verb="be")) is not None:
+        raise LeverError([(FROM_WHERE, early)])
 
 
 def option_overrides(
@@ -589,14 +587,14 @@ def _lower_soft_caps(scenario: Scenario, out: dict[str, Any], notes: dict[str, s
     if scenario.workforce is None:
         return
     for team, params in scenario.workforce.teams.items():
-        cap = out.get(f"workforce.teams.{team}.hard_cap")
+        key = f"workforce.teams.{team}.hard_cap"
+        cap = out.get(key)
         if cap is not None and cap < params.soft_cap:
             field = f"workforce.teams.{team}.soft_cap"
-            # before the cap, so that a dated option is valid on the day both change
-            rest = {k: out.pop(k) for k in list(out) if k.endswith(f"{team}.hard_cap")}
+            del out[key]  # and put back after the soft cap, so a dated option is valid on the day both change
             out[field] = cap
-            out.update(rest)
-            notes[field] = notes[f"workforce.teams.{team}.hard_cap"] + " (the soft cap lowered with it)"
+            out[key] = cap
+            notes[field] = notes[key] + " (the soft cap lowered with it)"
 
 
 def _establishment_before(

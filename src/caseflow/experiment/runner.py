@@ -26,6 +26,7 @@ from caseflow.about import DISTRIBUTION
 from caseflow.experiment.executors import ExecutorSpec, batched, map_tasks
 from caseflow.experiment.results import Results
 from caseflow.experiment.store import ReplicationStore
+from caseflow.kernel import compiled
 from caseflow.metrics import KPI, KPIS, compute_kpis
 from caseflow.model.budget import Budget, check
 from caseflow.replication import simulate
@@ -185,8 +186,6 @@ def provenance(scenario: Scenario, seed: int, reps: Sequence[int], started: floa
     """Who ran what, where and when (STRESS-DES 5.1 and 5.4), with the versions of the packages the
     numbers depend on (:data:`RESULT_PACKAGES`) and whether the compiled kernel ran (it gives the same
     numbers, faster: docs/performance.md)."""
-    from caseflow.kernel import compiled
-
     kernel = compiled()
     return {
         "caseflow_version": _version(DISTRIBUTION),
