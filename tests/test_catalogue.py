@@ -12,6 +12,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import caseflow
 from caseflow.costs import COST_KPIS
@@ -293,3 +295,27 @@ def test_court_kpis_with_court_work() -> None:
     assert 10 < got["proceedings_median_weeks"] < 80
     assert 15 < got["cla_starts_interim_care_order_pct"] < 50  # target 31%
     assert 5 < got["cla_starts_under_1_pct"] < 30  # target 16%
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    st.lists(st.integers(min_value=-3, max_value=15), max_size=60),
+    st.integers(min_value=0, max_value=12),
+    st.integers(min_value=0, max_value=12),
+    st.booleans(),
+)
+def test_a_tally_gives_a_period_its_values_in_the_order_recorded(
+    months: list[int], lo: int, hi: int, in_order: bool
+) -> None:
+    """A period's values of a tally, whether its months are in order (a slice) or not (a mask): those
+    recorded in the period, in the order recorded, including none, whatever lies outside the run."""
+    from caseflow.metrics.compute import _Tally
+
+    if in_order:
+        months = sorted(months)
+    values = [float(i) for i in range(len(months))]
+    tally = _Tally.of(months, values, 12)
+    assert (tally.starts is not None) == (months == sorted(months))
+    lo, hi = min(lo, hi), max(lo, hi)
+    expected = [v for m, v in zip(months, values, strict=True) if lo <= m < hi]
+    assert tally.within(lo, hi).tolist() == expected

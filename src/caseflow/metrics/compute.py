@@ -8,6 +8,9 @@ the events completed in the period.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -26,12 +29,34 @@ def _cp_2y_flags(rec: Recorder) -> tuple[list[int], list[float]]:
     return months, [1.0 if d >= 2 * 365.25 else 0.0 for d in days]
 
 
+class _Tally(NamedTuple):
+    """A tally's months and values as arrays, and where each month's values start when the months are
+    in order (as recorded: a tally is kept as it happens), so a period's values are a slice."""
+
+    months: npt.NDArray[np.int64]
+    values: FloatArray
+    starts: npt.NDArray[np.intp] | None
+
+    @classmethod
+    def of(cls, months: Sequence[int], values: Sequence[float], n_months: int) -> _Tally:
+        m = np.asarray(months, dtype=np.int64)
+        v = np.asarray(values, dtype=float)
+        ordered = m.size < 2 or bool(np.all(m[1:] >= m[:-1]))
+        return cls(m, v, np.searchsorted(m, np.arange(n_months + 1)) if ordered else None)
+
+    def within(self, lo: int, hi: int) -> FloatArray:
+        """The values recorded in months ``lo`` to ``hi - 1``, in the order they were recorded."""
+        if self.starts is not None:
+            return self.values[self.starts[lo] : self.starts[hi]]
+        return self.values[(self.months >= lo) & (self.months < hi)]
+
+
 def _period_value(
     kpi: KPI,
     rec: Recorder,
     months: range,
     population: int,
-    tally_cache: dict[str, tuple[npt.NDArray[np.int64], FloatArray]],
+    tally_cache: dict[str, _Tally],
 ) -> float:
     lo, hi = months.start, months.stop
 
@@ -61,8 +86,7 @@ def _period_value(
     if kpi.kind == "ratio":
         den = counter(kpi.denominator)
         return 100.0 * counter(kpi.source) / den if den > 0 else float("nan")
-    m, v = tally_cache[kpi.source]
-    sel = v[(m >= lo) & (m < hi)]
+    sel = tally_cache[kpi.source].within(lo, hi)
     if sel.size == 0:
         return float("nan")
     if kpi.kind == "median":
@@ -77,6 +101,7 @@ def _period_value(
 
 
 _BUILT_IN = frozenset(k.name for k in KPIS)
+_TALLY_KINDS = frozenset({"pct_within", "pct_flag", "median", "mean"})
 
 
 def compute_kpis(out: ReplicationOutput, kpis: tuple[KPI, ...] = KPIS) -> pd.DataFrame:
@@ -90,18 +115,17 @@ def compute_kpis(out: ReplicationOutput, kpis: tuple[KPI, ...] = KPIS) -> pd.Dat
     """
     rec = out.recorder
     pop = out.scenario.population
-    cache: dict[str, tuple[npt.NDArray[np.int64], FloatArray]] = {}
-    for name, (m, v) in rec.tallies.items():
-        cache[name] = (np.asarray(m, dtype=np.int64), np.asarray(v, dtype=float))
-    m2, f2 = _cp_2y_flags(rec)
-    cache["cp_ended_2y_plus"] = (np.asarray(m2, dtype=np.int64), np.asarray(f2, dtype=float))
-    empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
-    for k in kpis:
-        if k.kind in ("pct_within", "pct_flag", "median", "mean"):
-            cache.setdefault(k.source, empty)
-
     if {k.name for k in kpis} >= _BUILT_IN:  # the catalogue (perhaps with a user's own): its families too
         kpis = kpis + dynamic_kpis(rec.counts, rec.stocks)
+    # The tallies the KPIs read, as arrays (converting one is most of the cost: the others are left).
+    n = len(out.months)
+    cache: dict[str, _Tally] = {}
+    for source in {k.source for k in kpis if k.kind in _TALLY_KINDS}:
+        if source == "cp_ended_2y_plus":
+            cache[source] = _Tally.of(*_cp_2y_flags(rec), n)
+        else:
+            cache[source] = _Tally.of(*rec.tallies.get(source, ([], [])), n)
+
     periods: list[tuple[str, str, range, bool]] = []
     for i, label in enumerate(out.months):
         periods.append(("month", label, range(i, i + 1), i < out.warmup_months))
