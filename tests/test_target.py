@@ -90,7 +90,9 @@ def test_grid() -> None:
 @settings(max_examples=60, deadline=None)
 @given(
     slope=st.floats(0.1, 50.0),
-    root=st.floats(-20.0, 20.0),
+    # No subnormal roots: slope × (0 − 5e-324) underflows to −0.0, which meets "at least 0", so the
+    # computed response crosses at 0, not at the root (hypothesis found it on 2026-11-30).
+    root=st.floats(-20.0, 20.0, allow_subnormal=False),
     low=st.floats(-40.0, -21.0),
     high=st.floats(21.0, 60.0),
     step=st.sampled_from([0.25, 0.5, 1.0, 3.0]),
