@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,16 +84,32 @@ def _tracing() -> list[Any]:
     return [c for c in coverage.Coverage._instances if c._started]
 
 
+#: Markers whose tests run untraced (see :func:`_untraced`).
+UNTRACED_MARKERS = ("slow", "untraced")
+
+
+def _untraced_here(item: pytest.Item) -> bool:
+    """Whether ``item`` runs untraced: it is marked ``slow`` or ``untraced``, unless the environment
+    variable ``CASEFLOW_TRACE_ALL`` is set (``scripts/coverage_owners.py`` traces every test to see what
+    each one alone covers)."""
+    if os.environ.get("CASEFLOW_TRACE_ALL"):
+        return False
+    return any(item.get_closest_marker(name) is not None for name in UNTRACED_MARKERS)
+
+
 @contextmanager
 def _untraced(item: pytest.Item) -> Iterator[None]:
-    """Run a ``slow`` test's phase (fixture set-up or the test itself) without coverage tracing.
+    """Run a ``slow`` or ``untraced`` test's phase (fixture set-up or the test itself) without coverage
+    tracing.
 
-    Coverage's tracer makes simulation-heavy code about three times slower on Python 3.11; the slow tests
-    exercise code the rest of the suite already covers, and tracing them (their module fixtures'
-    simulations included) would put ``.ci/run`` over its 20-minute budget. They still run, and still fail
-    the build if they fail.
+    Coverage's tracer makes simulation-heavy code about three times slower on Python 3.11, and tracing
+    every test would put ``.ci/run`` well over its 20-minute budget. ``slow`` tests (statistical checks,
+    their module fixtures' simulations included) exercise code the rest of the suite already covers;
+    ``untraced`` tests are the heaviest of the others whose every line and branch some traced test also
+    runs (``python scripts/coverage_owners.py`` finds them and checks that it stays so). Both still run,
+    and still fail the build if they fail.
     """
-    running = _tracing() if item.get_closest_marker("slow") is not None else []
+    running = _tracing() if _untraced_here(item) else []
     for cov in reversed(running):  # newest first: coverage keeps its measurements in a stack
         cov.stop()
     try:

@@ -70,6 +70,7 @@ def test_a_pay_premium_alone_reprices_every_agency_worker(small: Scenario) -> No
     assert sum(a.recorder.counts["cost_agency_premium"]) == 0.0
 
 
+@pytest.mark.untraced
 def test_agency_supply_answers_the_rate_paid(small: Scenario) -> None:
     """With a supply elasticity, a premium covers more vacancies: more agency FTE, the premium paid on all
     of them. Common random numbers: the same vacancies arise until the cover differs."""

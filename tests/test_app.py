@@ -326,6 +326,7 @@ def test_cancel_stops_a_run_at_once(small: Scenario) -> None:
         runner.close()
 
 
+@pytest.mark.untraced
 def test_runs_go_to_worker_processes_and_never_hold_up_the_caller(small: Scenario, tmp_path: Path) -> None:
     """On the default executor (local processes), ``submit`` returns at once and the results are the
     same as in this process (seeded by replication number)."""
@@ -445,6 +446,7 @@ def test_a_failing_run_says_so_in_words(small: Scenario) -> None:
 # ------------------------------------------------------------------------------------ what is needed
 
 
+@pytest.mark.untraced
 def test_what_is_needed_is_found_off_the_page(small: Scenario) -> None:
     """The smallest funded posts meeting a target: a search job with progress but no total known."""
     request = TargetRequest(
@@ -542,6 +544,7 @@ def test_every_authority_can_be_a_baseline(baselines: Baselines) -> None:
     assert baselines.published_figures(baselines.england()) is None  # not an authority's profile
 
 
+@pytest.mark.untraced
 def test_an_authority_baseline_is_shown_beside_its_published_figures(baselines: Baselines) -> None:
     """The profile's first simulated year beside the year it was built from: a steady authority stays
     steady, so its stocks at 31 March are close to the published ones."""

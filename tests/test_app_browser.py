@@ -260,6 +260,7 @@ def _set(p: Any, selector: str, value: str) -> None:
     p.press(selector, "Tab")
 
 
+@pytest.mark.untraced
 def test_two_sessions_at_once_keep_their_own_levers_runs_and_results(browser: Any, app: str) -> None:
     (ca, a), (cb, b) = _new_session(browser, app), _new_session(browser, app)
     try:
@@ -301,6 +302,7 @@ _FOCUS_SHOWN = """() => {
 }"""
 
 
+@pytest.mark.untraced
 def test_the_keyboard_alone_chooses_the_baseline_changes_a_lever_and_runs(page: Any) -> None:
     page.focus("body")
     _tab_to(page, "input[name=baseline_kind]:checked")
@@ -334,6 +336,7 @@ def _violations(axe: Any, p: Any) -> list[str]:
     ]
 
 
+@pytest.mark.untraced
 def test_an_accessibility_audit_finds_nothing_moderate_or_worse(page: Any, axe: Any) -> None:
     """axe-core (bundled by axe-playwright-python, run in the page) on the start page and the results."""
     assert _violations(axe, page) == []
@@ -347,6 +350,7 @@ def test_an_accessibility_audit_finds_nothing_moderate_or_worse(page: Any, axe: 
     assert _violations(axe, page) == []
 
 
+@pytest.mark.untraced
 def test_a_run_goes_to_a_dask_scheduler(browser: Any, tmp_path: Path) -> None:
     """``caseflow app --executor tcp://…`` (its own process) sends the run to a Dask cluster started here."""
     from distributed import LocalCluster

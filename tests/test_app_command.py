@@ -125,6 +125,7 @@ def test_the_cli_parser_takes_the_app_command() -> None:
     assert args.paths == {"--folder": "folder"}  # caseflow.cli.check_paths checks the folder first
 
 
+@pytest.mark.untraced
 def test_python_m_caseflow_app_serves_the_page(tmp_path: Path) -> None:
     """The command as a user runs it: in a process of its own, on 127.0.0.1, the page and its limits."""
     import http.client

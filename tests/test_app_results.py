@@ -76,6 +76,7 @@ def test_a_difference_is_clear_within_chance_or_too_uncertain_to_tell() -> None:
     assert difference_interval(cost, math.nan, math.nan, math.nan, 40e6).verdict == ""
 
 
+@pytest.mark.untraced
 def test_every_interval_on_the_page_is_possible(comparison: Comparison) -> None:
     rows = headline_rows(comparison)
     assert rows
@@ -99,6 +100,7 @@ def _texts(fig: Figure) -> tuple[str, list[str]]:
     return title, labels
 
 
+@pytest.mark.untraced
 @pytest.mark.parametrize("chart", page_charts.CHARTS, ids=lambda c: c.key)
 def test_every_chart_has_a_title_axis_labels_and_words_for_who_cannot_see_it(
     chart: page_charts.Chart, comparison: Comparison, tmp_path: Path

@@ -52,6 +52,7 @@ def test_chosen_authorities_have_complete_data(pub: data_mod.Published) -> None:
                 assert math.isfinite(t.get(m, y)), (la, m, y)
 
 
+@pytest.mark.untraced
 def test_backtest_table_rows_and_errors(small: Backtest) -> None:
     assert small.failures.empty, small.failures
     t = small.table
@@ -173,6 +174,7 @@ def test_backtest_records_failures() -> None:
     assert bt.failures["error"].iloc[0]
 
 
+@pytest.mark.untraced
 def test_national_totals_are_sums_of_authorities(pub: data_mod.Published) -> None:
     from caseflow import load_scenario
     from caseflow.calibrate.fit import modelled

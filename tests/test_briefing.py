@@ -125,6 +125,7 @@ def small_comparison(baseline: Scenario) -> tuple[Briefing, Comparison]:
     return briefing, comparison
 
 
+@pytest.mark.untraced
 def test_briefing_html_has_every_part(small_comparison: tuple[Briefing, Comparison]) -> None:
     briefing, comparison = small_comparison
     page = briefing_html(briefing, comparison)

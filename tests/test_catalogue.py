@@ -188,6 +188,7 @@ def custom_results() -> Results:
     )
 
 
+@pytest.mark.untraced
 def test_user_kpi_is_computed(custom_results: Results) -> None:
     head = custom_results.headline()
     assert head.loc["cp_started_per_10k", "mean"] == pytest.approx(

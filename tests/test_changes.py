@@ -49,6 +49,7 @@ def step_runs(sampled_baseline: Scenario) -> tuple[ReplicationOutput, Replicatio
     return simulate(sampled_baseline, seed=1, years=1), simulate(surge, seed=1, years=1)
 
 
+@pytest.mark.untraced
 def test_step_change_raises_contacts_after_its_date_not_before(
     step_runs: tuple[ReplicationOutput, ReplicationOutput],
 ) -> None:
@@ -343,6 +344,7 @@ def staffing_runs(baseline: Scenario) -> dict[str, pd.DataFrame]:
     return out
 
 
+@pytest.mark.untraced
 def test_workforce_change_adds_staff_in_post_after_its_date(staffing_runs: dict[str, pd.DataFrame]) -> None:
     base, camp = staffing_runs["base"]["sw_fte_in_post"], staffing_runs["campaign"]["sw_fte_in_post"]
     assert base.index[6] == "2025-10"

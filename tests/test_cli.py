@@ -499,6 +499,7 @@ def test_run_out_folder_contents(cli_run: CliRun) -> None:
     assert definitions.loc["assessment_within_45wd_pct", "upper_bound"] == 100
 
 
+@pytest.mark.untraced
 def test_write_report_replaces_a_folder_it_wrote(cli_run: CliRun, tmp_path: Path) -> None:
     out = tmp_path / "report"
     write_report(cli_run.results, out)
@@ -552,6 +553,7 @@ def test_cli_refuses_an_out_folder_with_other_files_before_running(
     assert (out / "notes.md").read_text(encoding="utf-8") == "mine"
 
 
+@pytest.mark.untraced
 def test_write_report_failure_keeps_previous_folder(
     cli_run: CliRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -311,6 +311,7 @@ def months1(run1: ReplicationOutput) -> pd.DataFrame:
     return month_table(run1)
 
 
+@pytest.mark.untraced
 def test_full_run_monthly_total_is_sum_of_parts(months1: pd.DataFrame) -> None:
     assert len(months1) == 24  # warm-up year + one reported year
     parts = months1[["cost_staff_permanent", "cost_staff_agency", "cost_early_help", "cost_placements"]]
@@ -360,6 +361,7 @@ def test_full_run_placement_costs_match_children_in_placements(
         assert sum(counts[f"cost_placements_{kind}"][year]) == pytest.approx(expected, rel=0.1), kind
 
 
+@pytest.mark.untraced
 def test_doubling_weekly_placement_costs_doubles_placement_costs(
     half_baseline: Scenario, months1: pd.DataFrame
 ) -> None:
@@ -378,6 +380,7 @@ def test_doubling_weekly_placement_costs_doubles_placement_costs(
     )
 
 
+@pytest.mark.untraced
 def test_no_costs_section_gives_nan_cost_kpis(half_baseline: Scenario, months1: pd.DataFrame) -> None:
     data = half_baseline.model_dump()
     data.pop("costs")
@@ -406,6 +409,7 @@ def agency_rate_doubled_from_october(half_baseline: Scenario) -> ReplicationOutp
     return simulate(half_baseline.with_overrides({"changes": [change]}), seed=1, years=1)
 
 
+@pytest.mark.untraced
 def test_time_phased_cost_change_applies_from_its_date(
     run1: ReplicationOutput, agency_rate_doubled_from_october: ReplicationOutput
 ) -> None:

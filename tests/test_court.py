@@ -71,6 +71,7 @@ def test_pre_proceedings_need_a_court_section(variant: Variant) -> None:
         variant(ALL_TO_COURT)
 
 
+@pytest.mark.untraced
 def test_no_court_section_no_court_work(sampled_baseline: Scenario) -> None:
     out = caseflow.simulate(sampled_baseline, seed=1, years=1)
     for name in ("pre_proceedings_started", "proceedings_issued", "pre_birth_referrals"):
@@ -136,6 +137,7 @@ def interim_care_orders(variant: Variant) -> ReplicationOutput:
     return caseflow.simulate(with_court(variant, interim_care_order=1.0), seed=4)
 
 
+@pytest.mark.untraced
 @pytest.mark.parametrize(
     ("order", "route"),
     [("special_guardianship", "special_guardianship"), ("supervision_order", "return_home")],
@@ -163,6 +165,7 @@ def test_orders_end_interim_care(
         assert reported(out, "cin_plans_started") > reported(base, "cin_plans_started")
 
 
+@pytest.mark.untraced
 def test_pre_birth_babies_removed_at_birth(variant: Variant) -> None:
     pre = {
         "referrals_per_year": 150.0,

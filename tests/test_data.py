@@ -500,6 +500,7 @@ def test_snapshot_rebuild_is_byte_for_byte(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed into place
 
 
+@pytest.mark.untraced
 def test_snapshot_load_equals_raw_load(snap: Published, raw: Published) -> None:
     pd.testing.assert_frame_equal(snap.frame, raw.frame, check_exact=True)
     pd.testing.assert_frame_equal(snap.history, raw.history, check_exact=True)

@@ -176,6 +176,7 @@ def test_lower_cap_never_reduces_unallocated_cases(
 
 
 # ====================================================================== (iii) unlimited workers
+@pytest.mark.untraced
 def test_unlimited_workers_give_no_allocation_waits(small: Scenario) -> None:
     """Extreme value: with far more workers than cases in every team, huge caps and no vacancies,
     turnover or sickness, every child is allocated the moment they need a worker."""

@@ -67,6 +67,7 @@ def test_timeout_is_bound_to_the_instance() -> None:
     assert "process" in vars(env)
 
 
+@pytest.mark.untraced
 def test_a_replication_is_identical_with_simpys_environment(
     sampled_baseline: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:

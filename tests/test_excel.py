@@ -532,6 +532,7 @@ def test_rejects_other_objects(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.untraced
 def test_write_report_includes_workbook(results: Results, tmp_path: Path) -> None:
     out = write_report(results, tmp_path / "report")
     book = openpyxl.load_workbook(out / "workbook.xlsx")

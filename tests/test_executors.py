@@ -285,6 +285,7 @@ def dask_client(dask_address: str) -> Iterator[distributed.Client]:
         yield client
 
 
+@pytest.mark.untraced
 def test_dask_client_in_order_on_two_workers(dask_client: distributed.Client) -> None:
     check_ordered(lambda fn, tasks, **kw: map_tasks(fn, tasks, dask_client, **kw), parallel=True)
     # the tasks really ran in the worker processes, on both of them
@@ -337,6 +338,7 @@ def small_scenario() -> Scenario:
     return base.with_overrides(overrides, name="quarter-size baseline")
 
 
+@pytest.mark.untraced
 def test_replications_identical_sequential_processes_and_dask(
     small_scenario: Scenario, request: pytest.FixtureRequest
 ) -> None:

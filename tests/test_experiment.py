@@ -34,6 +34,7 @@ def small() -> caseflow.Scenario:
     return scaled(base, SMALL, name="small")
 
 
+@pytest.mark.untraced
 def test_same_seed_same_results_whatever_the_executor(small: caseflow.Scenario) -> None:
     a = caseflow.run(small, years=1, replications=3, seed=9, executor="sequential")
     b = caseflow.run(small, years=1, replications=3, seed=9, executor="processes", workers=2)
@@ -61,6 +62,7 @@ def test_crn_interval_is_narrower_than_independent(small: caseflow.Scenario) -> 
     assert narrower == len(kpis)
 
 
+@pytest.mark.untraced
 def test_effects_are_paired_differences(small: caseflow.Scenario) -> None:
     variant = small.with_overrides({"demand.contacts_per_year": small.demand.contacts_per_year * 1.2})
     comp = caseflow.compare(
@@ -76,6 +78,7 @@ def test_effects_are_paired_differences(small: caseflow.Scenario) -> None:
     assert eff["difference"] > 0
 
 
+@pytest.mark.untraced
 def test_effects_intervals_stay_within_what_each_kpi_can_be_and_every_view_says_when_cut(
     small: caseflow.Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -138,6 +141,7 @@ def test_effects_intervals_stay_within_what_each_kpi_can_be_and_every_view_says_
     assert INTERVAL_CUT_NOTE not in format_effects(comp, ["contacts"])  # a clear effect, not cut
 
 
+@pytest.mark.untraced
 def test_effects_by_year_are_paired_differences_year_by_year(
     small: caseflow.Scenario, tmp_path: Path
 ) -> None:
@@ -203,6 +207,7 @@ def test_cli_compare_by_year(
     assert rows[1]["difference"] > 0
 
 
+@pytest.mark.untraced
 def test_interrupted_run_resumes_and_matches(small: caseflow.Scenario, tmp_path: Path, monkeypatch) -> None:
     calls = []
     real = runner_mod.simulate
@@ -239,6 +244,7 @@ def test_interrupted_run_resumes_and_matches(small: caseflow.Scenario, tmp_path:
     assert not list(store.glob("*.tmp"))
 
 
+@pytest.mark.untraced
 def test_sweep_gives_a_row_per_point_and_kpi(small: caseflow.Scenario) -> None:
     # 0.8 and 1.2 times the small authority's assessment team (30 FTE in the baseline)
     grid = {
@@ -305,6 +311,7 @@ def test_provenance_is_recorded(small: caseflow.Scenario) -> None:
     assert p["compiled_kernel"] == f"{sum(compiled().values())} of {len(compiled())} modules"
 
 
+@pytest.mark.untraced
 def test_quarterly_costs_sum_to_the_financial_year(small: caseflow.Scenario) -> None:
     res = caseflow.run(small, years=1, replications=2, seed=6, executor="sequential")
     q = res.quarterly().set_index(["period", "kpi"])["mean"]

@@ -58,6 +58,7 @@ def test_own_kpi_through_run(short: Scenario) -> None:
     assert both.equals(plain.kpis.reset_index(drop=True))
 
 
+@pytest.mark.untraced
 def test_own_kpi_alone_through_compare_and_sweep(short: Scenario) -> None:
     more = short.with_overrides({"early_help.key_workers": 40.0}, name="more_key_workers")
     cmp = caseflow.compare(

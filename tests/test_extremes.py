@@ -171,6 +171,7 @@ EXTREMES: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.untraced
 @pytest.mark.parametrize("name", list(EXTREMES))
 def test_extreme_scenario_runs_and_keeps_invariants(small: Scenario, name: str) -> None:
     out = run(small, EXTREMES[name])

@@ -45,6 +45,7 @@ def queue_growth(c: int, replication: int) -> float:
     return float(np.polyfit(arrivals[keep], run.waits[keep], 1)[0])
 
 
+@pytest.mark.untraced
 def test_smallest_stable_team_matches_the_mmc_stability_condition() -> None:
     expected = math.floor(MMC_LAM / MMC_MU) + 1  # 6: stable iff c > λ/μ = 5.5
     assert queue_growth(expected - 1, 0) > 0.05  # 5 workers: the wait grows by about 0.09 a unit of time

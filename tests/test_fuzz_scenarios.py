@@ -75,18 +75,21 @@ def _outcome(load: Any) -> str:
     return "refused"
 
 
+@pytest.mark.untraced
 @fuzz(150)
 @given(data=mutated_values())
 def test_any_mutated_dictionary_validates_or_is_refused(data: dict[str, Any]) -> None:
     _outcome(lambda: validate(data, source="<fuzz>"))
 
 
+@pytest.mark.untraced
 @fuzz(60)
 @given(data=hostile_changes())
 def test_any_time_phased_change_validates_or_is_refused(data: dict[str, Any]) -> None:
     _outcome(lambda: validate(data, source="<fuzz>"))
 
 
+@pytest.mark.untraced
 @fuzz(120)
 @given(raw=mutated_files())
 def test_any_edited_file_loads_or_is_refused(raw: bytes) -> None:
@@ -98,6 +101,7 @@ def test_any_edited_file_loads_or_is_refused(raw: bytes) -> None:
         assert outcome == "refused"
 
 
+@pytest.mark.untraced
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), 10**30, "x" * 3_000_000, [1.0] * 200_000])
 def test_the_reporters_own_cases_are_refused(baseline: Scenario, value: Any) -> None:
     """The values issue 14 found accepted or crashing are now refused, wherever they are put."""

@@ -103,6 +103,7 @@ def test_every_child_is_in_exactly_one_stage(tracked_run: ReplicationOutput) -> 
     assert families == set(range(max(families) + 1))
 
 
+@pytest.mark.untraced
 def test_cla_stock_changes_by_starts_minus_ceased(baseline_run: ReplicationOutput) -> None:
     """Stock-flow identity for children looked after, exact at every month end."""
     rec = baseline_run.recorder
@@ -132,6 +133,7 @@ def test_cp_stock_changes_by_starts_minus_ends(baseline_run: ReplicationOutput) 
 
 
 # ================================================================== seed stability and executors
+@pytest.mark.untraced
 def test_same_seed_gives_identical_kpis(small_baseline: Scenario) -> None:
     a = caseflow.compute_kpis(simulate(small_baseline, seed=42, years=1))
     b = caseflow.compute_kpis(simulate(small_baseline, seed=42, years=1))
@@ -164,6 +166,7 @@ def test_simulate_tunes_the_garbage_collector_only_while_it_runs(
     assert simulation_module._gc_depth == 0
 
 
+@pytest.mark.untraced
 def test_different_seeds_or_replications_differ(small_baseline: Scenario) -> None:
     a = caseflow.compute_kpis(simulate(small_baseline, seed=42, years=1)).set_index(["period", "kpi"])
     b = caseflow.compute_kpis(simulate(small_baseline, seed=43, years=1)).set_index(["period", "kpi"])
@@ -178,6 +181,7 @@ def test_different_seeds_or_replications_differ(small_baseline: Scenario) -> Non
         assert a.loc[("2026-27", "contacts"), "value"] != other.loc[("2026-27", "contacts"), "value"]
 
 
+@pytest.mark.untraced
 def test_executors_give_identical_results(baseline: Scenario) -> None:
     """At a tenth of the baseline's size (6,000 children): what runs where does not depend on size."""
     from caseflow.scenario.scale import scaled
@@ -335,6 +339,7 @@ def age_check(sampled_baseline: Scenario) -> tuple[AgeCheck, ReplicationOutput]:
     return check, out
 
 
+@pytest.mark.untraced
 def test_looked_after_children_are_under_18(age_check: tuple[AgeCheck, ReplicationOutput]) -> None:
     check, out = age_check
     assert check.months == len(out.months) == 36
@@ -420,6 +425,7 @@ def test_prior_cp_history_makes_plans_repeat(variant: Variant, baseline_run: Rep
     assert 0.15 < base_second / base_plans < 0.35
 
 
+@pytest.mark.untraced
 def test_more_returning_families_means_more_re_referrals(
     variant: Variant, baseline_run: ReplicationOutput
 ) -> None:

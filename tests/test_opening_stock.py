@@ -200,6 +200,7 @@ def test_opening_plans_end_at_the_equilibrium_rate(
     assert min(miss.values()) > 2, miss
 
 
+@pytest.mark.untraced
 def test_opening_stock_elapsed_matches_remaining(
     opening_only: tuple[Scenario, list[ReplicationOutput]],
 ) -> None:
@@ -266,6 +267,7 @@ def test_no_wave_of_closures(full_runs: list[ReplicationOutput], counter: str) -
     assert 0.8 < first / steady < 1.25, (first, steady)
 
 
+@pytest.mark.untraced
 @pytest.mark.parametrize(
     ("stock_name", "opening", "tolerance"),
     [

@@ -95,6 +95,7 @@ def test_import_uses_no_pyplot_and_sets_no_backend() -> None:
     assert out.stdout.strip() == "ok"
 
 
+@pytest.mark.untraced
 def test_style_does_not_leak_into_global_rcparams(results: Results) -> None:
     before = dict(mpl.rcParams)
     charts.caseload_by_team(results)
@@ -213,6 +214,7 @@ def test_caseload_by_team_bars_match_headline(results: Results) -> None:
     assert ax.get_ylabel() == "children per case-holding FTE"
 
 
+@pytest.mark.untraced
 def test_unallocated_has_two_panels_with_lines(comparison: Comparison) -> None:
     res = comparison.results["vacancies"]
     fig = charts.unallocated(res)

@@ -81,6 +81,7 @@ def test_missing_and_unreliable_figures_fall_back_with_warnings(
     assert any("National Transfer Scheme" in w for w in kent.warnings)
 
 
+@pytest.mark.untraced
 def test_profiles_every_authority(pub: data.Published, baseline: caseflow.Scenario) -> None:
     """Every current authority profiles to a valid scenario (or is refused with a clear reason)."""
     codes = pub.authorities(2024)["code"].tolist()
@@ -105,6 +106,7 @@ def test_writer_is_atomic_and_validates(tmp_path: Path) -> None:
     assert nest({"a.b": 1, "a.c": {"d": 2}}) == {"a": {"b": 1, "c": {"d": 2}}}
 
 
+@pytest.mark.untraced
 def test_cli_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "p.toml"
     assert main(["profile", "E06000031", "--year", "2024", "--base", str(BASE), "--out", str(out)]) == 0

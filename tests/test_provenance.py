@@ -256,6 +256,7 @@ def test_provenance_cannot_change_during_a_run(baseline: Scenario) -> None:
     assert info.value.problems == [("changes[0].field", "provenance.authority cannot change during a run")]
 
 
+@pytest.mark.untraced
 def test_provenance_never_changes_a_run(tmp_path: Path, sampled_baseline: Scenario) -> None:
     """The same seed gives the same run with and without provenance: every count, tally and stock."""
     profile = load_scenario(write_profile(tmp_path))

@@ -172,6 +172,7 @@ def test_a_killed_sweep_resumes_with_nothing_lost_or_run_twice(tiny: Path, tmp_p
     assert not cut.exists()
 
 
+@pytest.mark.untraced
 def test_a_killed_cli_run_resumes_with_nothing_lost_or_run_twice(tiny: Path, tmp_path: Path) -> None:
     store, reps = tmp_path / "store", 4
     argv = ["run", str(tiny), "--years", "1", "--reps", str(reps), "--seed", str(SEED), "--store", str(store)]

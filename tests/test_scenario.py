@@ -804,6 +804,7 @@ def _assert_loads_or_scenario_error(path: Path) -> None:
         assert error.problems
 
 
+@pytest.mark.untraced
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=_mutated())
 def test_fuzz_mutated_baseline_loads_or_raises_scenario_error(fuzz_dir: Path, data: dict[str, Any]) -> None:

@@ -55,6 +55,7 @@ def test_assumptions_are_the_values_marked_assumption_that_can_move_alone(
     assert (a.low, a.high) == pytest.approx((0.35 * 0.75, 0.35 * 1.25))
 
 
+@pytest.mark.untraced
 def test_caps_move_together_and_every_sampled_point_of_the_baseline_is_a_valid_scenario(
     baseline: Scenario, baseline_assumptions: dict[str, Assumption]
 ) -> None:

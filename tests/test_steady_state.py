@@ -94,6 +94,7 @@ def test_twin_agrees_with_the_des_with_capacity_unbound(unbound: caseflow.Scenar
         assert np.mean(values) == pytest.approx(twin, rel=tolerance), name
 
 
+@pytest.mark.untraced
 def test_history_fills_the_first_year(unbound: caseflow.Scenario) -> None:
     """Without a warm-up, seeded history keeps first-year referrals near their later level."""
     cold = unbound.with_overrides({"run.warmup_years": 0})
@@ -110,6 +111,7 @@ def test_history_fills_the_first_year(unbound: caseflow.Scenario) -> None:
     assert 0.94 < ratios["history"] < 1.08
 
 
+@pytest.mark.untraced
 def test_history_is_reproducible(unbound: caseflow.Scenario) -> None:
     s = unbound.with_overrides({"run.warmup_years": 0, "run.history_months": 12.0})
     a = simulate(s, seed=3, years=1).recorder.counts["contacts_from_returning"]

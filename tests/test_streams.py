@@ -135,6 +135,7 @@ def test_negative_seed_or_replication_rejected() -> None:
         Streams(0, -1)
 
 
+@pytest.mark.untraced
 def test_model_stream_names_do_not_collide() -> None:
     # Streams are keyed by crc32(name): two names with the same crc32 would share numbers. Check the
     # names the model actually uses (one short replication) are distinct under crc32.

@@ -213,6 +213,7 @@ ERLANG_LAM, ERLANG_MU, ERLANG_TARGET = 8.0, 1.0, 0.2
 ERLANG_CUSTOMERS, ERLANG_WARMUP = 3_000, 500
 
 
+@pytest.mark.untraced
 def test_smallest_team_for_a_waiting_target_matches_erlang_c() -> None:
     """How many one-case workers keep the chance of waiting for allocation at or under 20%, for 8
     arrivals per unit time each needing one unit of work? Erlang C: C(11, 8) = 0.245, C(12, 8) = 0.140,

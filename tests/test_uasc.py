@@ -73,6 +73,7 @@ def test_validation(baseline: Scenario, field: str, value: Any, expected: str) -
     assert expected in info.value.problems[0][1]
 
 
+@pytest.mark.untraced
 def test_no_transfers_no_draws(sampled_baseline: Scenario) -> None:
     """With ``uasc_transferred_out = 0`` nothing is drawn: the run is the run without the feature (the
     transfer step skipped altogether), and the transfer time is never read."""

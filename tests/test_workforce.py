@@ -589,6 +589,7 @@ def test_first_available_transfers_do_not_pile_cases_on_one_worker(small_baselin
     assert kpi["caseload_max"] <= highest_cap
 
 
+@pytest.mark.untraced
 def test_lower_caps_move_waiting_to_unallocated(small_baseline: Scenario) -> None:
     """With demand high, low caps leave children unallocated that higher caps would have allocated
     (to busier workers): both sides of the cap trade-off show.
@@ -617,6 +618,7 @@ def test_lower_caps_move_waiting_to_unallocated(small_baseline: Scenario) -> Non
     assert month_ends_with_children_waiting(usual_out) < month_ends_with_children_waiting(capped_out)
 
 
+@pytest.mark.untraced
 def test_allocation_policy_changes_the_caseload_distribution(baseline: Scenario) -> None:
     """first_available fills one worker at a time up to the soft cap; least_loaded spreads children
     evenly. Transfers are off so only allocation from the queue is compared.
@@ -717,6 +719,7 @@ def full_size_recorded(baseline: Scenario) -> tuple[ReplicationOutput, Recorded]
     return _recorded_run(baseline)
 
 
+@pytest.mark.untraced
 def test_team_rosters_stay_in_step_with_their_workers(
     full_size_recorded: tuple[ReplicationOutput, Recorded],
 ) -> None:

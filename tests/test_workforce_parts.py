@@ -60,6 +60,7 @@ def _scenario_file(tmp_path: Path, body: str) -> Path:
     return path
 
 
+@pytest.mark.untraced
 def test_registered_policy_is_accepted_by_the_scenario_and_used_by_the_teams(
     tmp_path: Path, newest_first: NewestFirst, monkeypatch: pytest.MonkeyPatch
 ) -> None:
