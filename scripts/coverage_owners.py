@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DURATION = re.compile(r"^([0-9.]+)s (?:setup|call|teardown)\s+(\S+)")
 
 
-def test_function(context: str) -> str:
+def function_of(context: str) -> str:
     """``tests/test_x.py::test_y[param]|run`` → ``tests/test_x.py::test_y`` (markers are per function)."""
     return context.split("|")[0].split("[")[0]
 
@@ -49,7 +49,7 @@ def collect(marker: str, paths: list[str]) -> set[str]:
     """The test functions carrying ``marker``."""
     cmd = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", marker, "-p", "no:cacheprovider"]
     out = subprocess.run([*cmd, "-n", "0", *paths], cwd=ROOT, capture_output=True, text=True, check=True)
-    return {test_function(line) for line in out.stdout.splitlines() if "::" in line}
+    return {function_of(line) for line in out.stdout.splitlines() if "::" in line}
 
 
 def run_traced(data_file: Path, paths: list[str]) -> dict[str, float]:
@@ -73,7 +73,7 @@ def run_traced(data_file: Path, paths: list[str]) -> dict[str, float]:
     for line in res.stdout.splitlines():
         m = DURATION.match(line)
         if m:
-            seconds[test_function(m.group(2))] += float(m.group(1))
+            seconds[function_of(m.group(2))] += float(m.group(1))
     return seconds
 
 
@@ -82,7 +82,7 @@ def owners(data: CoverageData) -> dict[tuple[str, int], set[str]]:
     out: dict[tuple[str, int], set[str]] = defaultdict(set)
     for path in data.measured_files():
         for line, contexts in data.contexts_by_lineno(path).items():
-            tests = {test_function(c) for c in contexts if c}
+            tests = {function_of(c) for c in contexts if c}
             out[(os.path.relpath(path, ROOT), line)] |= tests
     return out
 
