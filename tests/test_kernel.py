@@ -44,6 +44,68 @@ def test_setup_reads_the_kernel_list_from_one_place(setup_py: ModuleType) -> Non
     assert setup_py._kernel_modules() == list(KERNEL)
 
 
+def _imported_by(path: Path) -> set[str]:
+    """Modules a source file imports by name (``from a.b import c``: ``a.b`` and ``a.b.c``)."""
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return names
+
+
+def test_kernel_imports_cover_what_importing_the_kernel_loads(setup_py: ModuleType) -> None:
+    """The translation's mypy follows only :func:`kernel_imports` into caseflow, read from the source: it
+    must hold every caseflow module that importing the kernel loads (those imported under
+    ``TYPE_CHECKING`` or inside functions come on top), except what a package's ``__init__`` loads for
+    itself (the kernel imports no name from a package it is only inside), and not the layers above."""
+    code = (
+        "import importlib, sys\n"
+        f"for name in {[module_name(p) for p in KERNEL]!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print('\\n'.join(m for m in sys.modules if m == 'caseflow' or m.startswith('caseflow.')))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(run.stdout.split())
+    found = setup_py.kernel_imports()
+    assert (
+        {module_name(p) for p in KERNEL}
+        <= loaded
+        <= found
+        | {
+            name
+            for package in found
+            if (ROOT / "src" / Path(*package.split(".")) / "__init__.py").is_file()
+            for name in _imported_by(ROOT / "src" / Path(*package.split(".")) / "__init__.py")
+        }
+    )
+    assert {"caseflow", "caseflow.model", "caseflow.scenario.schema"} <= found
+    assert not {m for m in found if m.startswith(("caseflow.experiment", "caseflow.app", "caseflow.metrics"))}
+
+
+def test_the_translation_is_configured_to_skip_what_the_kernel_does_not_import(
+    setup_py: ModuleType, tmp_path: Path
+) -> None:
+    import configparser
+
+    options = setup_py.mypyc_options(tmp_path / "build")
+    assert options[: len(setup_py.MYPYC_OPTIONS)] == setup_py.MYPYC_OPTIONS
+    (config_option,) = [o for o in options if o.startswith("--config-file=")]
+    config = configparser.ConfigParser()
+    assert config.read(config_option.removeprefix("--config-file=")), "no configuration written"
+    assert config["mypy-caseflow.*"]["follow_imports"] == "skip"  # caseflow's other modules
+    followed = {
+        s.removeprefix("mypy-") for s in config.sections() if config[s].get("follow_imports") == "silent"
+    }
+    assert followed == setup_py.kernel_imports()
+    for package in setup_py.NOT_ANALYSED:
+        assert config[f"mypy-{package}.*"]["follow_imports"] == "skip"
+        assert config[f"mypy-{package}.*"]["follow_imports_for_stubs"] == "True"
+
+
 @pytest.mark.parametrize(
     ("argv", "env", "wanted"),
     [
@@ -124,7 +186,7 @@ def test_the_kernel_translates_with_mypyc(setup_py: ModuleType, tmp_path: Path) 
 
     A regular install falls back to pure Python when mypyc refuses a construct (``continue`` inside a
     ``try``/``finally``, say), so without this check a change could silently cost users the compiled
-    kernel while every other test passes on the editable, pure-Python install. About a minute.
+    kernel while every other test passes on the editable, pure-Python install. About half a minute.
     """
     code = (
         "import sys\n"
@@ -132,7 +194,14 @@ def test_the_kernel_translates_with_mypyc(setup_py: ModuleType, tmp_path: Path) 
         "mypycify(sys.argv[2:], opt_level='3', target_dir=sys.argv[1], group_name='caseflow_kernel')\n"
     )
     res = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path), *setup_py.MYPYC_OPTIONS, *setup_py._kernel_modules()],
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(tmp_path),
+            *setup_py.mypyc_options(tmp_path),
+            *setup_py._kernel_modules(),
+        ],
         cwd=ROOT / "src",  # module names from the src layout, as setup.py translates them
         capture_output=True,
         text=True,
