@@ -76,6 +76,11 @@ def test_effects_are_paired_differences(small: caseflow.Scenario) -> None:
     half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
     assert eff["ci_high"] - eff["difference"] == pytest.approx(half)
     assert eff["difference"] > 0
+    # Replication r of a seed is the same run alone as in a comparison (and with fewer replications):
+    # results run separately pair as if compared (tests/test_scenarios_bundled.py relies on it).
+    alone = caseflow.run(variant, years=1, replications=2, seed=4, executor="sequential")
+    first_two = comp.results["b"].kpis[comp.results["b"].kpis["replication"] < 2].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone.kpis.reset_index(drop=True), first_two)
 
 
 @pytest.mark.untraced
