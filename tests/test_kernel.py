@@ -212,3 +212,25 @@ def test_the_kernel_translates_with_mypyc(setup_py: ModuleType, tmp_path: Path) 
     assert res.returncode == 0, "\n".join(errors) or res.stderr[-2000:]
     assert errors == []
     assert list(tmp_path.rglob("*.c")), "mypyc wrote no C source"
+
+
+def test_check_translation_compares_every_file_mypyc_writes(tmp_path: Path) -> None:
+    """scripts/check_translation.py's comparison: a file that differs or is missing on one side is
+    reported; its own configuration file, which only one side has, is not."""
+    spec = importlib.util.spec_from_file_location(
+        "check_translation", ROOT / "scripts" / "check_translation.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    left, right = tmp_path / "configured", tmp_path / "unconfigured"
+    for folder in (left, right):
+        (folder / "caseflow").mkdir(parents=True)
+        (folder / "kernel.c").write_text("int x;\n")
+        (folder / "caseflow" / "calendar.c").write_text("int y;\n")
+    (left / "mypyc.ini").write_text("[mypy]\n")
+    assert script.differences(left, right) == []
+    (right / "caseflow" / "calendar.c").write_text("int z;\n")
+    (left / "ops.txt").write_text("ops\n")
+    assert script.differences(left, right) == ["caseflow/calendar.c", "ops.txt"]
