@@ -85,10 +85,25 @@ def test_agency_supply_answers_the_rate_paid(small: Scenario) -> None:
     assert effects.loc["sw_agency_fte", "difference"] > 0
     assert effects.loc["cost_agency_premium", "scenario_mean"] > 0
     assert effects.loc["cost_agency_premium", "baseline_mean"] == 0
-    # the cover share: 0.736 × 1.25, at most 1
+
+
+def test_cover_share_answers_the_premium_up_to_every_vacancy(small: Scenario) -> None:
+    """The share of vacancies agency staff cover: the backfill share × (1 + premium) ** elasticity, at
+    most 1; without a premium or an elasticity, the backfill share as set."""
     from caseflow.model.workforce.staffing import Staffing
 
     fake = type("S", (), {})()
-    fake.wf = answering.workforce
     fake.agency_backfill = {"t": 0.736}
-    assert Staffing.cover_share(fake, "t") == pytest.approx(min(1.0, 0.736 * 1.25))  # type: ignore[arg-type]
+    for premium, elasticity, share in [
+        (0.25, 1.0, 0.736 * 1.25),
+        (0.25, 0.0, 0.736),
+        (0.0, 1.0, 0.736),
+        (1.0, 2.0, 1.0),
+    ]:
+        fake.wf = small.with_overrides(
+            {
+                "workforce.dynamics.agency_pay_premium": premium,
+                "workforce.dynamics.agency_supply_elasticity": elasticity,
+            }
+        ).workforce
+        assert Staffing.cover_share(fake, "t") == pytest.approx(share)  # type: ignore[arg-type]

@@ -201,3 +201,15 @@ def test_national_totals_are_sums_of_authorities(pub: data_mod.Published) -> Non
         assert row["ci_low"] < row["model"] < row["ci_high"] or sums[kpi][0] == sums[kpi][1]
         assert row["published"] == pytest.approx(pub.national(KPIS[kpi], year + 1))
         assert row["published_base_year"] == pytest.approx(pub.national(KPIS[kpi], year))
+
+
+def test_published_figures_are_loaded_once_per_process(pub: data_mod.Published) -> None:
+    """A task given no figures, or a folder, loads them once in its process (cached); figures given are
+    used as they are."""
+    from caseflow.backtest import _published
+
+    assert _published(pub) is pub
+    loaded = _published(None)
+    assert isinstance(loaded, data_mod.Published)
+    assert _published(None) is loaded
+    assert set(loaded.frame["la_code"]) == set(pub.frame["la_code"])

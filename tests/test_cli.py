@@ -516,6 +516,16 @@ def test_write_report_replaces_a_folder_it_wrote(cli_run: CliRun, tmp_path: Path
     assert {p.name for p in empty.iterdir()} == REPORT_FILES
 
 
+def test_a_missing_or_empty_folder_may_be_written_and_a_file_may_not(tmp_path: Path) -> None:
+    caseflow.files.replaceable_folder(tmp_path / "missing")  # nothing there to lose
+    assert not (tmp_path / "missing").exists()  # and nothing made by checking
+    (tmp_path / "empty").mkdir()
+    caseflow.files.replaceable_folder(tmp_path / "empty")
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    with pytest.raises(OutputFolderError, match="not a folder"):
+        caseflow.files.replaceable_folder(tmp_path / "a_file")
+
+
 def test_write_report_never_deletes_files_it_did_not_write(cli_run: CliRun, tmp_path: Path) -> None:
     out = tmp_path / "report"
     out.mkdir()

@@ -339,6 +339,23 @@ def age_check(sampled_baseline: Scenario) -> tuple[AgeCheck, ReplicationOutput]:
     return check, out
 
 
+def test_children_in_need_are_counted_from_referral_to_the_end_of_the_episode() -> None:
+    """DfE's children in need: referred (in assessment or s47), on a plan, in care, or in pre-proceedings
+    or proceedings; not a contact, early help, a closed case or a child who has left."""
+    from caseflow.model.entities import Stage
+
+    in_need = {s for s in Stage if s.is_child_in_need}
+    assert in_need == {
+        Stage.ASSESSMENT,
+        Stage.S47,
+        Stage.CIN_PLAN,
+        Stage.CP_PLAN,
+        Stage.LOOKED_AFTER,
+        Stage.PRE_PROCEEDINGS,
+        Stage.PROCEEDINGS,
+    }
+
+
 @pytest.mark.untraced
 def test_looked_after_children_are_under_18(age_check: tuple[AgeCheck, ReplicationOutput]) -> None:
     check, out = age_check

@@ -701,6 +701,25 @@ def test_extends_with_nul_byte_raises_scenario_error(tmp_path: Path) -> None:
         load_scenario(p)
 
 
+def test_a_dictionary_nested_too_deep_is_refused_naming_where() -> None:
+    """TOML this deep fails to parse (below); a dictionary given to ``validate`` is measured instead."""
+    from caseflow.scenario.limits import MAX_DEPTH
+
+    deep: dict[str, object] = {"leaf": 1}
+    for _ in range(MAX_DEPTH + 1):
+        deep = {"table": deep}
+    with pytest.raises(ScenarioError, match=f"nested more than {MAX_DEPTH} deep") as caught:
+        validate({"name": "deep", "extra": deep}, source="deep.toml")
+    assert "deep.toml" in str(caught.value)
+    assert "extra.table.table" in str(caught.value)
+    ok: dict[str, object] = {"leaf": 1}
+    for _ in range(MAX_DEPTH - 2):
+        ok = {"table": ok}
+    with pytest.raises(ScenarioError) as other:  # refused for an unknown field, not for its depth
+        validate({"extra": ok}, source="ok.toml")
+    assert "nested more than" not in str(other.value)
+
+
 def test_deeply_nested_toml_raises_scenario_error(tmp_path: Path) -> None:
     p = tmp_path / "deep.toml"
     p.write_text("a = " + "[" * 2000 + "]" * 2000 + "\n", encoding="utf-8")
