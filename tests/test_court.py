@@ -185,6 +185,23 @@ def test_pre_birth_babies_removed_at_birth(variant: Variant) -> None:
     assert np.mean(flags) > 0.2  # newborns raise the under-one share of care starts
 
 
+def test_pre_birth_removals_go_straight_into_care_without_a_court(small: Variant) -> None:
+    """The traced twin of test_pre_birth_babies_removed_at_birth, at a fifth of the size."""
+    pre = {
+        "referrals_per_year": 150.0,
+        "weeks_before_birth": 20.0,
+        "weeks_shape": 4.0,
+        "outcome": {"not_in_need": 0.0, "cin_plan": 0.0, "cp_plan": 1.0},
+        "removed_at_birth": 1.0,
+    }
+    s = small({"pre_birth": pre})
+    assert s.court is None
+    out = caseflow.simulate(s, seed=5, years=1)
+    born = reported(out, "removed_at_birth")
+    assert born > 50
+    assert reported(out, "cla_starts_at_birth") == born
+
+
 def test_pre_birth_removals_go_to_court_when_modelled(small: Variant) -> None:
     pre = {
         "referrals_per_year": 150.0,
