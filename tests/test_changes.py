@@ -112,6 +112,7 @@ def test_ramp_gives_one_point_a_month_linearly_interpolated(baseline: Scenario) 
     assert s.demand.contacts_per_year == c0
 
 
+@pytest.mark.untraced
 def test_ramp_takes_effect_month_by_month_in_a_run(sampled_baseline: Scenario) -> None:
     """Early-help capacity ramped 16 → 28 key workers over six months from October 2025: the key
     workers paid for each month (cost ÷ daily cost per worker) step up by 2 a month."""

@@ -678,6 +678,7 @@ def test_inert_text() -> None:
         assert inert_text(fine) == fine
 
 
+@pytest.mark.untraced
 def test_scenario_text_never_becomes_a_formula(cli_run: CliRun, tmp_path: Path) -> None:
     """A scenario named and described like formulas, with a user's KPI labelled like one: the workbook
     stores text, not formulas, and the CSVs start no cell with =, +, - or @."""

@@ -473,6 +473,7 @@ def test_no_mash_referrals_means_no_referrals(variant: Variant) -> None:
     assert sum(counts["early_help_starts"]) > 0
 
 
+@pytest.mark.untraced
 def test_nfa_at_referral_stops_assessments(variant: Variant) -> None:
     out = simulate(variant({"referral.no_further_action": 1.0}), seed=1, years=1)
     done = out.recorder.counts["assessments_completed"]
