@@ -165,16 +165,19 @@ def test_orders_end_interim_care(
         assert reported(out, "cin_plans_started") > reported(base, "cin_plans_started")
 
 
+#: Pre-birth referrals that all lead to a child protection plan before birth and removal at birth.
+ALL_REMOVED_AT_BIRTH: dict[str, Any] = {
+    "referrals_per_year": 150.0,
+    "weeks_before_birth": 20.0,
+    "weeks_shape": 4.0,
+    "outcome": {"not_in_need": 0.0, "cin_plan": 0.0, "cp_plan": 1.0},
+    "removed_at_birth": 1.0,
+}
+
+
 @pytest.mark.untraced
 def test_pre_birth_babies_removed_at_birth(variant: Variant) -> None:
-    pre = {
-        "referrals_per_year": 150.0,
-        "weeks_before_birth": 20.0,
-        "weeks_shape": 4.0,
-        "outcome": {"not_in_need": 0.0, "cin_plan": 0.0, "cp_plan": 1.0},
-        "removed_at_birth": 1.0,
-    }
-    s = variant({"pre_birth": pre})
+    s = variant({"pre_birth": ALL_REMOVED_AT_BIRTH})
     out = caseflow.simulate(s, seed=5, years=2, audit_every_month=True)
     born = reported(out, "born_on_cp_plan")
     assert born > 50
@@ -187,14 +190,7 @@ def test_pre_birth_babies_removed_at_birth(variant: Variant) -> None:
 
 def test_pre_birth_removals_go_straight_into_care_without_a_court(small: Variant) -> None:
     """The traced twin of test_pre_birth_babies_removed_at_birth, at a fifth of the size."""
-    pre = {
-        "referrals_per_year": 150.0,
-        "weeks_before_birth": 20.0,
-        "weeks_shape": 4.0,
-        "outcome": {"not_in_need": 0.0, "cin_plan": 0.0, "cp_plan": 1.0},
-        "removed_at_birth": 1.0,
-    }
-    s = small({"pre_birth": pre})
+    s = small({"pre_birth": ALL_REMOVED_AT_BIRTH})
     assert s.court is None
     out = caseflow.simulate(s, seed=5, years=1)
     born = reported(out, "removed_at_birth")
@@ -203,14 +199,7 @@ def test_pre_birth_removals_go_straight_into_care_without_a_court(small: Variant
 
 
 def test_pre_birth_removals_go_to_court_when_modelled(small: Variant) -> None:
-    pre = {
-        "referrals_per_year": 150.0,
-        "weeks_before_birth": 20.0,
-        "weeks_shape": 4.0,
-        "outcome": {"not_in_need": 0.0, "cin_plan": 0.0, "cp_plan": 1.0},
-        "removed_at_birth": 1.0,
-    }
-    s = small({"pre_birth": pre, "court": COURT})
+    s = small({"pre_birth": ALL_REMOVED_AT_BIRTH, "court": COURT})
     out = caseflow.simulate(s, seed=5, years=2)
     born = reported(out, "removed_at_birth")
     assert born > 50
