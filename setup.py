@@ -61,6 +61,18 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
+def imports_in(path: Path) -> list[str]:
+    """What a source file imports, anywhere in it, by absolute name (``from a.b import c`` gives ``a.b``
+    and ``a.b.c``, as ``c`` may be a module)."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return names
+
+
 def kernel_imports() -> set[str]:
     """The caseflow modules the kernel imports, directly or through one another, itself included, with
     their parent packages: every ``import`` statement counts, at the top, under ``TYPE_CHECKING`` or in a
@@ -73,12 +85,7 @@ def kernel_imports() -> set[str]:
         if module in found or path is None:  # `from caseflow.x import name`: name is not a module
             continue
         found.add(module)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                todo += [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                todo += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
-        todo = [name for name in todo if name.split(".")[0] == "caseflow"]
+        todo += [name for name in imports_in(path) if name.split(".")[0] == "caseflow"]
     parents = {m.rsplit(".", n)[0] for m in found for n in range(1, m.count(".") + 1)}
     return found | parents
 
@@ -100,6 +107,27 @@ def mypyc_options(folder: Path) -> list[str]:
     config = folder / "mypyc.ini"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return [*MYPYC_OPTIONS, f"--config-file={config}"]
+
+
+def translate(target: Path, options: list[str] | None = None) -> list:  # type: ignore[type-arg]
+    """Translate the kernel to C in ``target`` with mypyc, as the build does, and return the extensions
+    to compile (their sources relative to ``src/``). ``options``: mypy's, :func:`mypyc_options` unless
+    given. Raises ImportError without mypyc, SystemExit when mypyc refuses the code."""
+    from mypyc.build import mypycify
+
+    old = Path.cwd()
+    try:
+        os.chdir(ROOT / "src")  # module names from the src layout (caseflow.model is a namespace package)
+        return list(
+            mypycify(
+                [*(mypyc_options(target) if options is None else options), *_kernel_modules()],
+                opt_level="3",
+                target_dir=str(target),
+                group_name="caseflow_kernel",
+            )
+        )
+    finally:
+        os.chdir(old)
 
 
 #: setup.py commands that build the package (others only read its metadata).
@@ -128,39 +156,25 @@ def _kernel_extensions(wanted: bool | None) -> list:  # type: ignore[type-arg]
             _log("kernel not compiled (editable install or CASEFLOW_COMPILE=0): pure Python")
         return []
     try:
-        from mypyc.build import mypycify
+        import mypyc.build  # noqa: F401  (only whether it is there)
     except ImportError:
         if wanted:
             raise
         _log("mypyc is not available: installing the pure-Python kernel")
         return []
     root = ROOT
-    old = Path.cwd()
     try:
-        os.chdir(root / "src")  # module names from the src layout (caseflow.model is a namespace package)
         _log("translating the kernel with mypyc (about a minute, with compiling)")
-        target = root / "build" / "mypyc"
-        extensions = mypycify(
-            [*mypyc_options(target), *_kernel_modules()],
-            opt_level="3",
-            target_dir=str(target),
-            group_name="caseflow_kernel",
-        )
+        extensions = translate(root / "build" / "mypyc")
         for ext in extensions:  # C sources are written relative to src/: make them absolute
-            ext.sources = [
-                str((root / "src" / s).resolve()) if not os.path.isabs(s) else s for s in ext.sources
-            ]
-            ext.include_dirs = [
-                str((root / "src" / d).resolve()) if not os.path.isabs(d) else d for d in ext.include_dirs
-            ]
-        return list(extensions)
+            ext.sources = [_absolute(root / "src", s) for s in ext.sources]
+            ext.include_dirs = [_absolute(root / "src", d) for d in ext.include_dirs]
+        return extensions
     except (Exception, SystemExit) as error:  # mypyc exits on type errors
         if wanted:
             raise
         _log(f"mypyc could not translate the kernel ({error!r}): installing pure Python")
         return []
-    finally:
-        os.chdir(old)
 
 
 def _absolute(base: Path, path: str) -> str:

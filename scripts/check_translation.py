@@ -22,13 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TRANSLATE = """
 import sys
+from pathlib import Path
 sys.path.insert(0, {root!r})
 import setup
-from mypyc.build import mypycify
-target = sys.argv[1]
-options = setup.mypyc_options(__import__("pathlib").Path(target)) if sys.argv[2] == "configured" else [
-    *setup.MYPYC_OPTIONS, "--config-file="]
-mypycify([*options, *setup._kernel_modules()], opt_level="3", target_dir=target, group_name="caseflow_kernel")
+unconfigured = [*setup.MYPYC_OPTIONS, "--config-file="]  # no configuration: mypy follows every import
+setup.translate(Path(sys.argv[1]), None if sys.argv[2] == "configured" else unconfigured)
 """
 
 
@@ -37,7 +35,6 @@ def translate(target: Path, how: str) -> float:
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-c", TRANSLATE.format(root=str(ROOT)), str(target), how],
-        cwd=ROOT / "src",  # module names from the src layout, as setup.py translates them
         check=True,
         capture_output=True,
     )

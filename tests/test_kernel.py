@@ -44,19 +44,6 @@ def test_setup_reads_the_kernel_list_from_one_place(setup_py: ModuleType) -> Non
     assert setup_py._kernel_modules() == list(KERNEL)
 
 
-def _imported_by(path: Path) -> set[str]:
-    """Modules a source file imports by name (``from a.b import c``: ``a.b`` and ``a.b.c``)."""
-    import ast
-
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
-    return names
-
-
 def test_kernel_imports_cover_what_importing_the_kernel_loads(setup_py: ModuleType) -> None:
     """The translation's mypy follows only :func:`kernel_imports` into caseflow, read from the source: it
     must hold every caseflow module that importing the kernel loads (those imported under
@@ -71,16 +58,12 @@ def test_kernel_imports_cover_what_importing_the_kernel_loads(setup_py: ModuleTy
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(run.stdout.split())
     found = setup_py.kernel_imports()
+    files = [setup_py._module_file(m) for m in found]  # None: a namespace package (caseflow.model)
+    packages = [path for path in files if path is not None and path.name == "__init__.py"]
     assert (
         {module_name(p) for p in KERNEL}
         <= loaded
-        <= found
-        | {
-            name
-            for package in found
-            if (ROOT / "src" / Path(*package.split(".")) / "__init__.py").is_file()
-            for name in _imported_by(ROOT / "src" / Path(*package.split(".")) / "__init__.py")
-        }
+        <= found | {name for path in packages for name in setup_py.imports_in(path)}
     )
     assert {"caseflow", "caseflow.model", "caseflow.scenario.schema"} <= found
     assert not {m for m in found if m.startswith(("caseflow.experiment", "caseflow.app", "caseflow.metrics"))}
@@ -189,20 +172,11 @@ def test_the_kernel_translates_with_mypyc(setup_py: ModuleType, tmp_path: Path) 
     kernel while every other test passes on the editable, pure-Python install. About half a minute.
     """
     code = (
-        "import sys\n"
-        "from mypyc.build import mypycify\n"
-        "mypycify(sys.argv[2:], opt_level='3', target_dir=sys.argv[1], group_name='caseflow_kernel')\n"
+        f"import sys, pathlib\nsys.path.insert(0, {str(ROOT)!r})\n"
+        "import setup\nsetup.translate(pathlib.Path(sys.argv[1]))\n"
     )
     res = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            str(tmp_path),
-            *setup_py.mypyc_options(tmp_path),
-            *setup_py._kernel_modules(),
-        ],
-        cwd=ROOT / "src",  # module names from the src layout, as setup.py translates them
+        [sys.executable, "-c", code, str(tmp_path)],  # translated as the build translates it
         capture_output=True,
         text=True,
         timeout=900,
