@@ -416,6 +416,50 @@ def test_a_change_in_turnover_reaches_the_workers_in_post(
         assert got > 2 * before * employed * 3 / 12 + 2
 
 
+def test_a_change_of_a_sources_share_to_mash_applies_from_its_date(sampled_baseline: Scenario) -> None:
+    """The arrivals read each source's share passed to MASH once per scenario in force: a change to it
+    applies from its date (no police contact is passed on after it), and nothing changes before."""
+    changed = with_changes(
+        sampled_baseline, {"date": CHANGE_DATE, "field": "demand.sources.police.to_mash", "value": 0.0}
+    )
+    base, new = simulate(sampled_baseline, seed=2, years=0), simulate(changed, seed=2, years=0)
+    month = base.months.index(CHANGE_DATE.strftime("%Y-%m"))
+    before = np.asarray(base.recorder.counts["referrals_from_police"], dtype=float)
+    after = np.asarray(new.recorder.counts["referrals_from_police"], dtype=float)
+    np.testing.assert_array_equal(after[:month], before[:month])
+    assert before[month:].sum() > 100
+    assert after[month + 1 :].sum() == 0  # the change month's first days still pass some on
+
+
+def test_a_change_reaches_the_parameters_read_for_every_piece_of_work(baseline: Scenario) -> None:
+    """Recurring work, casework and the front door keep the parameters they read for every item as
+    plain numbers; a time-phased change must replace them (no accepted change is silently ignored)."""
+    from caseflow.scenario.scale import scaled
+
+    small = scaled(baseline.with_overrides({"run.warmup_years": 0}), 0.05)
+    out = simulate(small, seed=1, years=1, track_children=True)
+    pathway = out.pathway
+    assert pathway is not None
+    new = small.with_overrides(
+        {
+            "workforce.visits.planning_lead_wd": 1,
+            "workforce.hours.per_extra_child": 0.05,
+            "workforce.weights.visit": 2.5,
+            "workforce.weights.other": 0.75,
+            "workforce.time.external_time_scale": 1.5,
+            "front_door.early_help_if_not_mash": 0.123,
+        }
+    )
+    pathway.update(new)
+    workforce = pathway.capacity
+    workforce.update(new)  # type: ignore[attr-defined]
+    schedule, work = workforce.schedule, workforce.work  # type: ignore[attr-defined]
+    assert (schedule.lead_wd, schedule.per_extra_child) == (1, 0.05)
+    assert (schedule.visit_weight, schedule.other_weight) == (2.5, 0.75)
+    assert (work._per_extra_child, work._external_time_scale) == (0.05, 1.5)
+    assert pathway.stages["front_door"]._early_help_if_not_mash == 0.123  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(("pattern", "reason"), START_ONLY)
 def test_fields_read_only_at_the_start_cannot_change(baseline: Scenario, pattern: str, reason: str) -> None:
     """A change of a field the model reads only when the run starts would be silently ignored: refused,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-__all__ = ["Recorder", "TimeWeighted"]
+__all__ = ["Names", "Recorder", "TimeWeighted"]
 
 
 class Recorder:
@@ -51,6 +51,21 @@ class Recorder:
     def stock(self, name: str, month: int, value: float) -> None:
         """Record the level of ``name`` at the end of ``month``."""
         self.stocks[name][month] = value
+
+
+class Names(dict[str, str]):
+    """Record names made from a key, each built once: ``Names("contacts_from_")["police"]`` is
+    ``"contacts_from_police"``. Naming a counter or tally on the hot path by formatting a string would
+    build and hash a new string every time."""
+
+    def __init__(self, prefix: str = "", suffix: str = "") -> None:
+        super().__init__()
+        self.prefix = prefix
+        self.suffix = suffix
+
+    def __missing__(self, key: str) -> str:
+        name = self[key] = self.prefix + key + self.suffix
+        return name
 
 
 class TimeWeighted:

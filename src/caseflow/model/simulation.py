@@ -275,6 +275,23 @@ def _run(
         env.run(until=until)
 
 
+def _contacts(
+    env: simpy.Environment, pathway: Pathway, times: list[float], sources: list[int], names: Sequence[str]
+) -> Generator[simpy.Event, Any, None]:
+    """New-concern contacts: at each time in ``times``, a new family's contact from ``names[source]``."""
+    families = pathway.families
+    in_force: Scenario | None = None
+    to_mash: list[float] = []
+    for t, i in zip(times, sources, strict=True):
+        yield env.timeout(t - env.now)
+        family = families.sample_family(t)
+        if pathway.s is not in_force:
+            # each source's share passed to MASH, again when a time-phased change has altered it
+            in_force = pathway.s
+            to_mash = [in_force.demand.sources[name].to_mash for name in names]
+        pathway.begin(pathway.route("contact", family, to_mash[i], source=names[i]))
+
+
 @_collector_tuned()
 def run_model(
     scenario: Scenario,
@@ -352,15 +369,6 @@ def run_model(
         pathway=pathway if track_children else None,
         estimate=estimate,
     )
-    families = pathway.families
-
-    def arrivals() -> Generator[simpy.Event, Any, None]:
-        for t, i in zip(times.tolist(), sources.tolist(), strict=True):
-            yield env.timeout(t - env.now)
-            family = families.sample_family(t)
-            # the source's current share passed to MASH (a time-phased change may have altered it)
-            to_mash = pathway.s.demand.sources[names[i]].to_mash
-            pathway.begin(pathway.route("contact", family, to_mash, source=names[i]))
 
     def month_ends_() -> Generator[simpy.Event, Any, None]:
         previous = 0.0
@@ -385,7 +393,7 @@ def run_model(
                     update(variant)
             recorder.count("scenario_changes_applied", env.now)
 
-    env.process(arrivals())
+    env.process(_contacts(env, pathway, times.tolist(), sources.tolist(), names))
     if segments:
         env.process(apply_changes())
     for group in pathway.stages.values():

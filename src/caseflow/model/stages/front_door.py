@@ -20,7 +20,7 @@ from caseflow.distributions import BandedSampler, BranchSampler
 from caseflow.model.capacity import Task
 from caseflow.model.entities import DAYS_PER_MONTH, Child, ClosureKind, Family, Stage
 from caseflow.model.stages.base import Entry, Proc, StageGroup
-from caseflow.records import TimeWeighted
+from caseflow.records import Names, TimeWeighted
 from caseflow.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["FrontDoor"]
 
 _KEY_WORKERS = "key_workers"
+_CONTACTS_FROM = Names("contacts_from_")
+_REFERRALS_FROM = Names("referrals_from_")
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)
@@ -43,6 +45,7 @@ class FrontDoor(StageGroup):
     def compile(self, scenario: Scenario) -> None:
         super().compile(scenario)
         self._mash_outcome = BranchSampler(scenario.mash.outcome)
+        self._early_help_if_not_mash = scenario.front_door.early_help_if_not_mash
         self._eh_len = BandedSampler(scenario.early_help.duration_months, DAYS_PER_MONTH)
         self._key_workers.set(_KEY_WORKERS, scenario.early_help.key_workers, self.env.now)
 
@@ -68,7 +71,7 @@ class FrontDoor(StageGroup):
             # A family with an open case: the allocated worker takes the information, no new referral.
             n = len(family.under_18(t))
             rec.count("contacts", t, n)
-            rec.count(f"contacts_from_{source}", t, n)
+            rec.count(_CONTACTS_FROM[source], t, n)
             rec.count("contacts_on_open_cases", t, n)
             return
         kids = [c for c in family.children if c.stage is Stage.CLOSED]
@@ -77,14 +80,14 @@ class FrontDoor(StageGroup):
             return
         n = len(kids)
         rec.count("contacts", t, n)
-        rec.count(f"contacts_from_{source}", t, n)
+        rec.count(_CONTACTS_FROM[source], t, n)
         p.move(kids, Stage.FRONT_DOOR)
         done = yield from self.capacity.perform(Task.FRONT_DOOR_DECISION, kids, t)
         wd = self.cal.working_days_between(t, done)
         for _ in kids:
             rec.tally("contact_decision_wd", done, wd)
         if family.random() >= to_mash:
-            if family.random() < self.s.front_door.early_help_if_not_mash:
+            if family.random() < self._early_help_if_not_mash:
                 yield from self.early_help(family, kids, otherwise=ClosureKind.FRONT_DOOR)
             else:
                 p.close(kids, ClosureKind.FRONT_DOOR, family)
@@ -104,7 +107,7 @@ class FrontDoor(StageGroup):
             outcome = "no_further_action"
             rec.count("referrals_prevented_by_early_help", env.now, len(kids))
         if outcome == "referral":
-            rec.count(f"referrals_from_{source}", env.now, n)
+            rec.count(_REFERRALS_FROM[source], env.now, n)
             yield from p.route("referral", family, kids)
         elif outcome == "early_help":
             yield from self.early_help(family, kids, otherwise=ClosureKind.FRONT_DOOR)

@@ -30,7 +30,7 @@ from caseflow.model.entities import Activity
 from caseflow.model.workforce.team import Case
 from caseflow.model.workforce.work import family_hours
 from caseflow.model.workforce.worker import WorkItem
-from caseflow.records import Recorder
+from caseflow.records import Names, Recorder
 from caseflow.scenario.workforce_schema import WorkforceParams
 from caseflow.streams import Stream
 
@@ -118,6 +118,11 @@ class Schedule:
         """Schedules started from now on follow ``wf`` (running ones keep their intervals and hours)."""
         self.wf = wf
         self._resolved = _resolve(wf, self._table)
+        # Read for every piece of recurring work: plain numbers, not lookups in the parameters' models.
+        self.lead_wd = wf.visits.planning_lead_wd
+        self.per_extra_child = wf.hours.per_extra_child
+        self.visit_weight = wf.weights.visit
+        self.other_weight = wf.weights.other
 
     def start(self, case: Case) -> None:
         """``case`` has just started its activity: start its recurring work."""
@@ -154,20 +159,9 @@ class Schedule:
             schedule._release(None)
 
 
-class _Names(dict[str, str]):
-    """Tally names by kind of visit, built once (``_LATENESS["cp_visit"] == "cp_visit_lateness_days"``)."""
-
-    def __init__(self, suffix: str) -> None:
-        super().__init__()
-        self.suffix = suffix
-
-    def __missing__(self, kind: str) -> str:
-        name = self[kind] = kind + self.suffix
-        return name
-
-
-_LATENESS = _Names("_lateness_days")
-_ON_TIME = _Names("_on_time")
+#: Tally names by kind of visit (``_LATENESS["cp_visit"] == "cp_visit_lateness_days"``).
+_LATENESS = Names(suffix="_lateness_days")
+_ON_TIME = Names(suffix="_on_time")
 
 
 class _Recurring:
@@ -208,7 +202,7 @@ class _Recurring:
         # Both dates count working days from the day of the last visit: look that up once.
         last = self.last
         k = cal.working_days_to(last) - 1
-        lead = interval - sch.wf.visits.planning_lead_wd
+        lead = interval - sch.lead_wd
         due = cal.working_day_start(k + interval) if interval > 0 else float(math.floor(last))
         self.due_end = due + 1.0  # end of the due day
         start = cal.working_day_start(k + lead) if lead > 0 else float(math.floor(last))
@@ -222,12 +216,11 @@ class _Recurring:
         if not case.open or case.generation != self.gen:
             return
         sch = self.sch
-        wf = sch.wf
         item = WorkItem(
             sch.env,
             VISIT if self.tally else MEETING,
-            family_hours(self.hours, case.n, wf.hours.per_extra_child),
-            wf.weights.visit if self.tally else wf.weights.other,
+            family_hours(self.hours, case.n, sch.per_extra_child),
+            sch.visit_weight if self.tally else sch.other_weight,
             case,
             on_done=self._done,
         )

@@ -147,10 +147,13 @@ class Work:
         self.wf = wf
         self.floors = floors
         self._rows = _rows(wf, self._table)
+        # Read for every piece of work: plain numbers, not lookups in the parameters' models.
+        self._per_extra_child = wf.hours.per_extra_child
+        self._external_time_scale = wf.time.external_time_scale
 
     def external_wd(self, task: Task) -> float:
         """Working days a task needs whatever the worker does (a scaled draw of its published duration)."""
-        return self.floors.sample_working_days(task) * self.wf.time.external_time_scale
+        return self.floors.sample_working_days(task) * self._external_time_scale
 
     def add_work(self, kids: list[Child], task: Task | str) -> None:
         """Work that the pathway schedules but does not wait for (e.g. a CP review conference)."""
@@ -158,7 +161,7 @@ class Work:
         if case is None:
             return
         row = self._rows[task]
-        hours = family_hours(row.base, case.n, self.wf.hours.per_extra_child)
+        hours = family_hours(row.base, case.n, self._per_extra_child)
         self.holding.give(case, WorkItem(self.env, row.kind, hours, row.weight, case))
 
     def perform(
@@ -171,7 +174,7 @@ class Work:
         floor = row.floor
         if row.pool:
             wd_pool = self.external_wd(task) if floor is Floor.EXTERNAL else None
-            hours = family_hours(row.base, n, self.wf.hours.per_extra_child)
+            hours = family_hours(row.base, n, self._per_extra_child)
             item = WorkItem(env, row.kind, hours, row.weight, None)
             self.holding.pool_add(self.holding.front_door, item)
             done: float = yield item.event
@@ -186,7 +189,7 @@ class Work:
         case = self.case_of.get(kids[0].id) if kids else None
         if case is None:  # not held by any team (should not happen): fall back to sampled time
             return (yield from self.floors.perform(task, kids, since, working_days=working_days))
-        hours = family_hours(row.base, n, self.wf.hours.per_extra_child)
+        hours = family_hours(row.base, n, self._per_extra_child)
         cv = row.cv
         if cv > 0:
             hours = self._r_hours.gamma(1.0 / (cv * cv), hours)
