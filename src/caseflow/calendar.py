@@ -70,8 +70,9 @@ class Calendar:
         n = self.days + self.lead_days
         end = first + dt.timedelta(days=n)
         bank = holidays.country_holidays("GB", subdiv="ENG", years=range(first.year, end.year + 1))
+        bank_days = set(bank)  # every bank holiday of those years (a set: looking in `bank` is slow)
         dates = [first + dt.timedelta(days=i) for i in range(n)]
-        working = np.fromiter((d.weekday() < 5 and d not in bank for d in dates), dtype=bool, count=n)
+        working = np.fromiter((d.weekday() < 5 and d not in bank_days for d in dates), dtype=bool, count=n)
         # _cum[d] = number of working days among days 0..d inclusive.
         cum = np.cumsum(working, dtype=np.int64)
         object.__setattr__(self, "_working", working)
