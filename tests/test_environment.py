@@ -60,6 +60,17 @@ def test_far_events_wait_outside_the_queue_until_their_period() -> None:
     assert env.held == 0
 
 
+def test_now_reads_simpys_clock() -> None:
+    """``now`` is read by a C getter here (the model reads it hundreds of thousands of times a run), and
+    is still SimPy's clock: the time of the event being processed, and not settable."""
+    env = Environment(initial_time=3.5)
+    assert env.now == 3.5
+    env.run(until=10.0)
+    assert env.now == env._now == 10.0
+    with pytest.raises(AttributeError):
+        env.now = 1.0
+
+
 def test_timeout_is_bound_to_the_instance() -> None:
     """SimPy binds timeout, event and process to the instance only for its own class's attributes."""
     env = Environment()

@@ -15,6 +15,7 @@ scheduled, so events happen in exactly the order they would have: results are id
 from __future__ import annotations
 
 import heapq
+from operator import attrgetter
 
 import simpy
 from simpy.core import BoundClass, SimTime
@@ -31,6 +32,10 @@ WINDOW = 28.0
 
 class Environment(simpy.Environment):
     """:class:`simpy.Environment`, holding far-off events outside the event queue (see the module)."""
+
+    #: The current simulation time: SimPy's ``now``, read by a getter written in C. The model reads it
+    #: hundreds of thousands of times a run, and SimPy's own property is a Python function.
+    now = property(attrgetter("_now"), doc="The current simulation time.")
 
     def __init__(self, initial_time: float = 0.0, window: float = WINDOW) -> None:
         super().__init__(initial_time)
