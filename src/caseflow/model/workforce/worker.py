@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import simpy
 
+from caseflow.calendar import Calendar
+
 if TYPE_CHECKING:
     from caseflow.model.workforce.team import Case, Post, Team
 
@@ -133,6 +135,7 @@ class Worker:
     """One social worker (permanent, newly qualified or agency) holding cases and doing their work."""
 
     __slots__ = (
+        "_calendar",
         "_heap",
         "_last_t",
         "_last_wt",
@@ -192,6 +195,8 @@ class Worker:
         self._v = 0.0
         self._weight = 0.0
         self._wt = clock.working_time
+        # The run's clock is a Calendar: called as one, compiled code calls it directly (no boxing)
+        self._calendar: Calendar | None = clock if isinstance(clock, Calendar) else None
         self._last_wt = clock.working_time(env.now)
         self._last_t = env.now
         self._timer_at: float | None = None  # when the earliest pending completion timer fires
@@ -218,7 +223,8 @@ class Worker:
         if now == self._last_t:  # already brought up to date at this instant
             return
         self._last_t = now
-        wt = self._wt(now)
+        calendar = self._calendar
+        wt = calendar.working_time(now) if calendar is not None else self._wt(now)
         if self._weight > 0 and self.available:
             self._v += (wt - self._last_wt) * self.base_rate * self.efficiency * self.boost / self._weight
         self._last_wt = wt
@@ -241,8 +247,10 @@ class Worker:
         dv = heap[0][0] - self._v
         if dv < 0.0:
             dv = 0.0
+        wt = self._last_wt + dv * self._weight / rate
+        calendar = self._calendar
         try:
-            target = self.clock.real_time(self._last_wt + dv * self._weight / rate)
+            target = calendar.real_time(wt) if calendar is not None else self.clock.real_time(wt)
         except (IndexError, OverflowError, ValueError):
             # Due after the calendar ends (a worker with very few hours for their work), so after the
             # run ends: no timer. Any change of rate or of work re-times it.
