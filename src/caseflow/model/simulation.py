@@ -276,10 +276,10 @@ def _run(
 
 
 def _contacts(
-    env: simpy.Environment, pathway: Pathway, times: list[float], sources: list[int], names: Sequence[str]
+    pathway: Pathway, times: list[float], sources: list[int], names: Sequence[str]
 ) -> Generator[simpy.Event, Any, None]:
     """New-concern contacts: at each time in ``times``, a new family's contact from ``names[source]``."""
-    families = pathway.families
+    env, families = pathway.env, pathway.families
     in_force: Scenario | None = None
     to_mash: list[float] = []
     for t, i in zip(times, sources, strict=True):
@@ -393,7 +393,7 @@ def run_model(
                     update(variant)
             recorder.count("scenario_changes_applied", env.now)
 
-    env.process(_contacts(env, pathway, times.tolist(), sources.tolist(), names))
+    env.process(_contacts(pathway, times.tolist(), sources.tolist(), names))
     if segments:
         env.process(apply_changes())
     for group in pathway.stages.values():

@@ -144,7 +144,6 @@ class Worker:
         "_timer_at",
         "_v",
         "_weight",
-        "_wt",
         "available",
         "base_rate",
         "boost",
@@ -194,7 +193,6 @@ class Worker:
         self._seq = 0
         self._v = 0.0
         self._weight = 0.0
-        self._wt = clock.working_time
         # The run's clock is a Calendar: called as one, compiled code calls it directly (no boxing)
         self._calendar: Calendar | None = clock if isinstance(clock, Calendar) else None
         self._last_wt = clock.working_time(env.now)
@@ -224,7 +222,7 @@ class Worker:
             return
         self._last_t = now
         calendar = self._calendar
-        wt = calendar.working_time(now) if calendar is not None else self._wt(now)
+        wt = calendar.working_time(now) if calendar is not None else self.clock.working_time(now)
         if self._weight > 0 and self.available:
             self._v += (wt - self._last_wt) * self.base_rate * self.efficiency * self.boost / self._weight
         self._last_wt = wt
