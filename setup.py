@@ -181,6 +181,15 @@ def _absolute(base: Path, path: str) -> str:
     return path if os.path.isabs(path) else str((base / path).resolve())
 
 
+#: Compiler flags for the kernel (GCC and Clang): export only each module's ``PyInit_`` function, which
+#: Python declares visible anyway. By default a shared library exports every function, so the kernel's
+#: calls to its own functions and to mypyc's runtime went through the procedure linkage table and could
+#: not be inlined: about 2,100 exported symbols and 1,200 PLT stubs, against 1 and 235 with this flag.
+#: A 1-year run then misses the simulated first-level caches 4% less often and runs about 3% faster
+#: (docs/performance.md); the results are the same.
+HIDDEN = ["-fvisibility=hidden"]
+
+
 class OptionalBuildExt(build_ext):
     """Compile the kernel if possible; on any failure, drop every compiled module (they depend on one
     another and on a shared runtime library) and keep the pure-Python package."""
@@ -200,6 +209,12 @@ class OptionalBuildExt(build_ext):
                 if path.exists():
                     path.unlink()
             self.extensions = []
+
+    def build_extensions(self) -> None:
+        if self.compiler.compiler_type == "unix":  # GCC and Clang (MSVC hides symbols by default)
+            for ext in self.extensions:
+                ext.extra_compile_args = [*ext.extra_compile_args, *HIDDEN]
+        super().build_extensions()
 
     def drop_stale(self) -> None:
         """Delete compiled modules left in the build folder by an earlier build that are not built now

@@ -7,7 +7,9 @@ decides and that a failed compile leaves no compiled module behind.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -161,6 +163,46 @@ def test_modules_left_by_an_earlier_build_are_removed(setup_py: ModuleType, tmp_
     assert not stale.exists()
     assert current.exists()
     assert other.exists()  # not caseflow's: left alone
+
+
+_PROBE_C = """
+#include <Python.h>
+int caseflow_probe_helper(void) { return 41; }
+static PyObject *answer(PyObject *self, PyObject *unused) {
+    return PyLong_FromLong(caseflow_probe_helper() + 1);
+}
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "probe", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_probe(void) { return PyModule_Create(&module); }
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the flag is GCC's and Clang's; MSVC hides symbols anyway")
+def test_compiled_modules_export_only_their_initialisers(setup_py: ModuleType, tmp_path: Path) -> None:
+    """The build hides a module's own functions (so the kernel calls them directly, not through the
+    procedure linkage table) and keeps the ``PyInit_`` function Python imports the module by."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    source = tmp_path / "probe.c"
+    source.write_text(_PROBE_C)
+    dist = Distribution({"name": "x", "ext_modules": [Extension("probe", [str(source)])]})
+    cmd = setup_py.OptionalBuildExt(dist)
+    cmd.build_lib = str(tmp_path / "lib")
+    cmd.build_temp = str(tmp_path / "temp")
+    cmd.strict = True
+    cmd.ensure_finalized()
+    cmd.run()
+    assert cmd.extensions[0].extra_compile_args[-len(setup_py.HIDDEN) :] == setup_py.HIDDEN
+    built = tmp_path / "lib" / f"probe{EXTENSION_SUFFIXES[0]}"
+    library = ctypes.CDLL(str(built))
+    assert not hasattr(library, "caseflow_probe_helper")
+    assert hasattr(library, "PyInit_probe")
+    spec = importlib.util.spec_from_file_location("probe", built)
+    assert spec is not None
+    assert spec.loader is not None
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    assert probe.answer() == 42
 
 
 @pytest.mark.slow
