@@ -27,10 +27,10 @@ this machine's first-level instruction and data caches and its per-core second-l
 (:data:`CACHES`) for both programs, and prints each one's misses per 1,000 instructions: how much more
 often than bare SimPy a replication waits for memory. valgrind's model has no prefetching and no
 out-of-order execution, so read those ratios as a comparison, not as time. Read the instruction
-ratio as the work a change removes, and confirm a gain in time with ``benchmarks/bench.py`` (which prints wall time, peak memory
-and the time ratio to bare SimPy). Each count runs in a fresh process; ``--python`` and ``--path``
-measure another install (a compiled build made with ``CASEFLOW_COMPILE=1 pip install --target DIR .``
-runs with ``--path DIR``).
+ratio as the work a change removes, and confirm a gain in time with ``benchmarks/bench.py`` (which
+prints wall time, peak memory and the time ratio to bare SimPy). Each count runs in a fresh
+process; ``--python`` and ``--path`` measure another install (a compiled build made with
+``CASEFLOW_COMPILE=1 pip install --target DIR .`` runs with ``--path DIR``).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from setuptools import Distribution, Extension
@@ -109,6 +110,16 @@ def test_when_the_build_compiles(
     assert setup_py._wanted() is wanted
 
 
+def _build_ext(setup_py: ModuleType, dist: Distribution, tmp_path: Path, *, strict: bool = False) -> Any:
+    """setup.py's build_ext command for ``dist``, building into ``tmp_path``."""
+    cmd = setup_py.OptionalBuildExt(dist)
+    cmd.build_lib = str(tmp_path / "lib")
+    cmd.build_temp = str(tmp_path / "temp")
+    cmd.strict = strict
+    cmd.ensure_finalized()
+    return cmd
+
+
 def test_a_failed_compile_falls_back_to_pure_python(setup_py: ModuleType, tmp_path: Path) -> None:
     """Two extensions, the second of which cannot compile: the build goes on and leaves neither."""
     good, bad = tmp_path / "good.c", tmp_path / "bad.c"
@@ -117,10 +128,7 @@ def test_a_failed_compile_falls_back_to_pure_python(setup_py: ModuleType, tmp_pa
     dist = Distribution(
         {"name": "x", "ext_modules": [Extension("good", [str(good)]), Extension("bad", [str(bad)])]}
     )
-    cmd = setup_py.OptionalBuildExt(dist)
-    cmd.build_lib = str(tmp_path / "lib")
-    cmd.build_temp = str(tmp_path / "temp")
-    cmd.ensure_finalized()
+    cmd = _build_ext(setup_py, dist, tmp_path)
     cmd.run()  # no exception
     assert cmd.extensions == []
     assert not list((tmp_path / "lib").rglob("*.so"))
@@ -130,11 +138,7 @@ def test_a_forced_compile_fails_loudly(setup_py: ModuleType, tmp_path: Path) -> 
     bad = tmp_path / "bad.c"
     bad.write_text("this is not C\n")
     dist = Distribution({"name": "x", "ext_modules": [Extension("bad", [str(bad)])]})
-    cmd = setup_py.OptionalBuildExt(dist)
-    cmd.build_lib = str(tmp_path / "lib")
-    cmd.build_temp = str(tmp_path / "temp")
-    cmd.strict = True
-    cmd.ensure_finalized()
+    cmd = _build_ext(setup_py, dist, tmp_path, strict=True)
     with pytest.raises(Exception, match=r"(?i)error|fail"):
         cmd.run()
 
@@ -186,11 +190,7 @@ def test_compiled_modules_export_only_their_initialisers(setup_py: ModuleType, t
     source = tmp_path / "probe.c"
     source.write_text(_PROBE_C)
     dist = Distribution({"name": "x", "ext_modules": [Extension("probe", [str(source)])]})
-    cmd = setup_py.OptionalBuildExt(dist)
-    cmd.build_lib = str(tmp_path / "lib")
-    cmd.build_temp = str(tmp_path / "temp")
-    cmd.strict = True
-    cmd.ensure_finalized()
+    cmd = _build_ext(setup_py, dist, tmp_path, strict=True)
     cmd.run()
     assert cmd.extensions[0].extra_compile_args[-len(setup_py.HIDDEN) :] == setup_py.HIDDEN
     built = tmp_path / "lib" / f"probe{EXTENSION_SUFFIXES[0]}"
