@@ -4,6 +4,7 @@
     python benchmarks/instructions.py --years 5
     python benchmarks/instructions.py --python /tmp/other-build/bin/python   # another build, A/B
     python benchmarks/instructions.py --caches             # and simulated cache misses (slower)
+    python benchmarks/instructions.py --caches --scale 4   # 240,000 children
 
 On this shared 2-core machine the CPU time of the same replication varies by ±15% from one run to the
 next, which hides any change smaller than that (docs/performance.md, "Third round"). The number of
@@ -68,6 +69,9 @@ import json, sys
 import caseflow
 from caseflow.replication import simulate
 scenario = caseflow.load_scenario(sys.argv[1])
+if float(sys.argv[6]) != 1.0:
+    from caseflow.scenario import scaled
+    scenario = scaled(scenario, float(sys.argv[6]))
 if sys.argv[5] == "without":
     from caseflow.model.workforce import schedule
     schedule.SCHEDULE.clear()  # no visits, reviews or core groups: what they cost, at most
@@ -127,6 +131,7 @@ def main() -> int:
     ap.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.toml")
     ap.add_argument("--years", type=int, default=1, help="reported years (default 1)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scale", type=float, default=1.0, help="population × this (default 1: 60,000)")
     ap.add_argument("--python", default=sys.executable, help="the interpreter to measure")
     ap.add_argument("--path", default=None, help="PYTHONPATH for the measured runs (a --target build)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
@@ -143,6 +148,8 @@ def main() -> int:
         raise SystemExit("valgrind is needed (apt-get install valgrind)")
     if args.years < 1:
         raise SystemExit("--years must be at least 1")
+    if not args.scale > 0:
+        raise SystemExit("--scale must be greater than 0")
     env = dict(os.environ, PYTHONHASHSEED="0")  # string hashes vary per process otherwise (about 3%)
     if args.path:
         env["PYTHONPATH"] = args.path
@@ -164,8 +171,9 @@ def main() -> int:
     )
 
     recurring = "without" if args.without_recurring_work else "with"
-    start, _ = count(args.python, _REPLICATION, [scenario, "load", "-", "-", recurring], env, caches)
-    run = [scenario, "run", str(args.seed), str(args.years), recurring]
+    scale = str(args.scale)
+    start, _ = count(args.python, _REPLICATION, [scenario, "load", "-", "-", recurring, scale], env, caches)
+    run = [scenario, "run", str(args.seed), str(args.years), recurring, scale]
     whole, printed = count(args.python, _REPLICATION, run, env, caches)
     measured = _less(whole, start)
     replication = measured["instructions"]
@@ -173,8 +181,8 @@ def main() -> int:
     ratio = replication / bare["instructions"]
     without = ", without recurring work" if args.without_recurring_work else ""
     print(
-        f"replication ({args.scenario.name}, seed {args.seed}, {args.years} reported year(s) and the "
-        f"warm-up{without}): {replication:,} instructions, {events:,} events "
+        f"replication ({args.scenario.name} × {args.scale:g}, seed {args.seed}, {args.years} reported "
+        f"year(s) and the warm-up{without}): {replication:,} instructions, {events:,} events "
         f"({replication / events:,.0f} an event); {ratio:.2f}× bare SimPy"
     )
     misses: dict[str, dict[str, float]] = {}
@@ -190,7 +198,7 @@ def main() -> int:
     if args.json is not None:
         figures = {
             "python": args.python, "path": args.path, "compiled_modules": int(kernel),
-            "scenario": scenario, "seed": args.seed, "years": args.years,
+            "scenario": scenario, "scale": args.scale, "seed": args.seed, "years": args.years,
             "bare_instructions_1m": bare["instructions"], "replication_instructions": replication,
             "events": events, "ratio": ratio, "recurring_work": not args.without_recurring_work,
             "caches": caches, "misses_per_1000_instructions": misses,
