@@ -184,7 +184,7 @@ def _absolute(base: Path, path: str) -> str:
 #: Compiler flags for the kernel (GCC and Clang): export only each module's ``PyInit_`` function, which
 #: Python declares visible anyway. By default a shared library exports every function, so the kernel's
 #: calls to its own functions and to mypyc's runtime went through the procedure linkage table and could
-#: not be inlined: about 2,100 exported symbols and 1,200 PLT stubs, against 1 and 235 with this flag.
+#: not be inlined: about 2,100 exported symbols and 1,227 PLT stubs, against 1 and 234 with this flag.
 #: A 1-year run then misses the simulated first-level caches 4% less often and runs about 3% faster
 #: (docs/performance.md); the results are the same.
 HIDDEN = ["-fvisibility=hidden"]

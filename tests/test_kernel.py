@@ -159,10 +159,7 @@ def test_modules_left_by_an_earlier_build_are_removed(setup_py: ModuleType, tmp_
     source = tmp_path / "pathway.c"
     source.write_text("int x;\n")
     dist = Distribution({"name": "x", "ext_modules": [Extension("caseflow.model.pathway", [str(source)])]})
-    cmd = setup_py.OptionalBuildExt(dist)
-    cmd.build_lib = str(lib)
-    cmd.build_temp = str(tmp_path / "temp")
-    cmd.ensure_finalized()
+    cmd = _build_ext(setup_py, dist, tmp_path)  # builds into tmp_path / "lib", which is lib
     cmd.drop_stale()
     assert not stale.exists()
     assert current.exists()
