@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import holidays
 import numpy as np
@@ -16,7 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caseflow.calendar import Calendar, financial_year_of
+from caseflow import calendar as calendar_module
+from caseflow.calendar import (
+    BANK_HOLIDAY_FILE,
+    BANK_HOLIDAY_YEARS,
+    Calendar,
+    bank_holidays,
+    financial_year_of,
+    package_bank_holidays,
+)
 
 START = dt.date(2025, 4, 1)
 LEAD = 400  # history before the start, as the model uses for the opening caseload
@@ -139,6 +150,82 @@ def test_mask_matches_holidays_package_over_whole_range(cal: Calendar) -> None:
     )
     assert non_working_weekdays == weekday_holidays
     assert set(KNOWN_BANK_HOLIDAYS) <= set(weekday_holidays)
+
+
+# ---------------------------------------------------------------- the bank-holiday table
+
+
+def test_bank_holiday_table_equals_the_holidays_package() -> None:
+    # A newer release of the package with a new bank holiday fails here: run scripts/bank_holidays.py.
+    lo, hi = BANK_HOLIDAY_YEARS
+    assert bank_holidays(lo, hi) == set(package_bank_holidays(lo, hi))
+
+
+def test_bank_holiday_table_covers_every_year_it_names() -> None:
+    from importlib.resources import files
+
+    lo, hi = BANK_HOLIDAY_YEARS
+    text = files("caseflow").joinpath(BANK_HOLIDAY_FILE).read_text(encoding="utf-8")
+    assert text.startswith(f"# England and Wales bank holidays, {lo} to {hi}:")
+    days = [dt.date.fromisoformat(line[:10]) for line in text.splitlines() if not line.startswith("#")]
+    assert days == sorted(set(days))
+    per_year = {year: sum(1 for d in days if d.year == year) for year in range(lo, hi + 1)}
+    assert min(per_year.values()) >= 8  # New Year, Easter (2), May (2), August, Christmas, Boxing Day
+    assert {d.year for d in days} == set(per_year)
+
+
+def test_the_script_writes_the_table_and_says_when_it_is_stale(tmp_path: Path) -> None:
+    from importlib.resources import files
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "bank_holidays.py"
+    table = tmp_path / "table.txt"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, str(script), "--table", str(table), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    assert run().returncode == 0
+    shipped = files("caseflow").joinpath(BANK_HOLIDAY_FILE).read_text(encoding="utf-8")
+
+    def dates(text: str) -> list[str]:
+        return [line[:10] for line in text.splitlines() if not line.startswith("#")]
+
+    assert dates(table.read_text(encoding="utf-8")) == dates(shipped)  # the shipped table is its output
+    assert run("--check").returncode == 0
+    table.write_text(shipped.replace("2023-05-08 Coronation of Charles III\n", ""), encoding="utf-8")
+    stale = run("--check")
+    assert stale.returncode == 1
+    assert "differs from" in stale.stdout
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(2024, 2028), (2022, 2023), (2050, 2050), (1980, 1981), (2099, 2100), (1975, 1983), (2098, 2104)],
+)
+def test_bank_holidays_of_any_years_are_the_packages(first: int, last: int) -> None:
+    # inside the table, at its edges, and beyond them (asked of the package)
+    assert bank_holidays(first, last) == set(package_bank_holidays(first, last))
+
+
+def test_a_calendar_beyond_the_table_asks_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[int, int]] = []
+
+    def package(first: int, last: int) -> dict[dt.date, str]:
+        asked.append((first, last))
+        return package_bank_holidays(first, last)
+
+    monkeypatch.setattr(calendar_module, "package_bank_holidays", package)
+    start = dt.date(2099, 4, 1)
+    late = Calendar(start, 3 * 366)
+    assert asked == [(2099, 2102)]
+    bank = package_bank_holidays(2099, 2102)
+    assert dt.date(2100, 12, 25) in bank
+    for i in range(3 * 366):
+        day = start + dt.timedelta(days=i)
+        assert late.working_mask[i] == (day.weekday() < 5 and day not in bank)
+    asked.clear()
+    Calendar(START, DAYS, lead_days=LEAD)
+    assert asked == []  # inside the table: the package is not asked
 
 
 def test_scotland_only_holiday_is_a_working_day_in_england(cal: Calendar) -> None:

@@ -6,7 +6,10 @@ the scenario's ``start_date``. Day ``d`` is the interval ``[d, d + 1)``.
 Statutory clocks (assessments within 45 working days, ICPCs within 15) run in **working days**:
 Monday to Friday, excluding England and Wales bank holidays taken from the maintained
 `holidays <https://pypi.org/project/holidays/>`_ package (``country_holidays("GB", subdiv="ENG")``),
-never from a hand-typed list.
+never from a hand-typed list. The package's answer for 1980 to 2100 (the last year it knows) is kept
+in a table generated from it (``england_bank_holidays.txt``, written by ``scripts/bank_holidays.py``
+and checked against the installed package by the tests), because finding the package's United Kingdom
+rules loads its whole registry of countries; other years are asked of the package (:func:`bank_holidays`).
 
 Working days *between* two times are counted as DfE counts assessment durations: the number of working
 days after the start day up to and including the end day, so an assessment started and completed on the
@@ -20,14 +23,76 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib.resources import files
 
-import holidays
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Calendar", "ContinuousClock", "financial_year_of", "quarter_label"]
+__all__ = [
+    "BANK_HOLIDAY_YEARS",
+    "Calendar",
+    "ContinuousClock",
+    "bank_holiday_table_text",
+    "bank_holidays",
+    "financial_year_of",
+    "package_bank_holidays",
+    "quarter_label",
+]
+
+#: The years the bank-holiday table covers, first and last (a run's calendar, lead days and the years
+#: after its end included, stays within them unless its dates are near the limits of docs/limits.md).
+BANK_HOLIDAY_YEARS = (1980, 2100)
+#: The table, in the caseflow package: one bank holiday a line, ``YYYY-MM-DD name``; ``#`` lines are
+#: comments.
+BANK_HOLIDAY_FILE = "england_bank_holidays.txt"
+
+_table: dict[int, list[dt.date]] | None = None  # the table by year, read when first needed
+
+
+def bank_holidays(first_year: int, last_year: int) -> set[dt.date]:
+    """England and Wales bank holidays (substitute days included) of the years ``first_year`` to
+    ``last_year``: from the table where it covers them, otherwise from the ``holidays`` package."""
+    lo, hi = BANK_HOLIDAY_YEARS
+    if first_year < lo or last_year > hi:
+        return set(package_bank_holidays(first_year, last_year))
+    global _table
+    if _table is None:
+        _table = _read_table(files("caseflow").joinpath(BANK_HOLIDAY_FILE).read_text(encoding="utf-8"))
+    out: set[dt.date] = set()
+    for year in range(first_year, last_year + 1):
+        out.update(_table.get(year, ()))
+    return out
+
+
+def package_bank_holidays(first_year: int, last_year: int) -> dict[dt.date, str]:
+    """The ``holidays`` package's England and Wales bank holidays (date → name) of those years."""
+    import holidays
+
+    return dict(holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1)))
+
+
+def _read_table(text: str) -> dict[int, list[dt.date]]:
+    by_year: dict[int, list[dt.date]] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            day = dt.date.fromisoformat(line[:10])
+            by_year.setdefault(day.year, []).append(day)
+    return by_year
+
+
+def bank_holiday_table_text(bank: Mapping[dt.date, str], version: str) -> str:
+    """The table's text for ``bank`` (date → name), made by version ``version`` of the package."""
+    first, last = BANK_HOLIDAY_YEARS
+    lines = [
+        f"# England and Wales bank holidays, {first} to {last}: one a line, its date and its name.",
+        f'# Generated from the holidays package {version}, country_holidays("GB", subdiv="ENG"),',
+        "# substitute days included, by scripts/bank_holidays.py. Do not edit by hand: run the script.",
+    ]
+    lines += [f"{day.isoformat()} {bank[day]}" for day in sorted(bank)]
+    return "\n".join(lines) + "\n"
 
 
 def financial_year_of(date: dt.date) -> int:
@@ -69,8 +134,7 @@ class Calendar:
         first = self.start_date - dt.timedelta(days=self.lead_days)
         n = self.days + self.lead_days
         end = first + dt.timedelta(days=n)
-        bank = holidays.country_holidays("GB", subdiv="ENG", years=range(first.year, end.year + 1))
-        bank_days = set(bank)  # every bank holiday of those years (a set: looking in `bank` is slow)
+        bank_days = bank_holidays(first.year, end.year)
         dates = [first + dt.timedelta(days=i) for i in range(n)]
         working = np.fromiter((d.weekday() < 5 and d not in bank_days for d in dates), dtype=bool, count=n)
         # _cum[d] = number of working days among days 0..d inclusive.
