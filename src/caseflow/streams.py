@@ -15,18 +15,19 @@ sampler here is built from those uniforms, so one decision consumes one uniform.
 
 from __future__ import annotations
 
+import bisect
 import math
 import zlib
-from bisect import bisect_right
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
 
 __all__ = ["DrawBlock", "RandomSource", "Stream", "Streams", "stream_seed"]
 
-_BLOCK = 2048
-_BULK = 8192
+_BLOCK: Final = 2048
+_BULK: Final = 8192
+_bisect_right: Final = bisect.bisect_right  # a compiled constant, not a lookup per call
 
 
 def stream_seed(seed: int, replication: int, name: str) -> np.random.SeedSequence:
@@ -85,7 +86,7 @@ class Stream:
 
     def choice(self, cumulative: Sequence[float]) -> int:
         """Index drawn with probabilities given as a cumulative list ending at (about) 1."""
-        i = bisect_right(cumulative, self.random() * cumulative[-1])
+        i = _bisect_right(cumulative, self.random() * cumulative[-1])
         return min(i, len(cumulative) - 1)
 
     def uniforms(self, n: int) -> list[float]:
@@ -158,7 +159,7 @@ class DrawBlock:
         return self._overflow.random()
 
     def choice(self, cumulative: Sequence[float]) -> int:
-        i = bisect_right(cumulative, self.random() * cumulative[-1])
+        i = _bisect_right(cumulative, self.random() * cumulative[-1])
         return min(i, len(cumulative) - 1)
 
     def exponential(self, mean: float) -> float:

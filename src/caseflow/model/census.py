@@ -9,6 +9,7 @@ continuity measure needs at each month end).
 from __future__ import annotations
 
 from collections import Counter
+from typing import Final
 
 from caseflow.model.entities import Child, Stage
 from caseflow.records import Recorder
@@ -16,7 +17,7 @@ from caseflow.records import Recorder
 __all__ = ["RECORDED_STAGES", "CaseRecord", "Census"]
 
 #: Stages whose episodes appear in per-case records.
-RECORDED_STAGES = frozenset(
+RECORDED_STAGES: Final = frozenset(
     {
         Stage.EARLY_HELP,
         Stage.ASSESSMENT,
@@ -33,7 +34,7 @@ RECORDED_STAGES = frozenset(
 CaseRecord = tuple[int, int, str, float, float, str]
 
 #: Stocks recorded at each month end: (record name, stages counted).
-_STOCKS: tuple[tuple[str, tuple[Stage, ...]], ...] = (
+_STOCKS: Final[tuple[tuple[str, tuple[Stage, ...]], ...]] = (
     ("cin_open_end", tuple(s for s in Stage if s.is_child_in_need)),
     ("cp_plans_open_end", (Stage.CP_PLAN,)),
     ("cla_open_end", (Stage.LOOKED_AFTER,)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, Final
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -22,8 +22,8 @@ __all__ = [
     "Stage",
 ]
 
-DAYS_PER_YEAR = 365.25
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+DAYS_PER_YEAR: Final = 365.25
+DAYS_PER_MONTH: Final = DAYS_PER_YEAR / 12
 
 
 class Stage(IntEnum):
@@ -81,7 +81,7 @@ class CareEntry(StrEnum):
 
 
 #: Stages that make a family "open": a new contact goes to the allocated worker, not a new referral.
-OPEN_STAGES = frozenset(
+OPEN_STAGES: Final = frozenset(
     {
         Stage.FRONT_DOOR,
         Stage.ASSESSMENT,
@@ -190,11 +190,11 @@ class Family:
 
 
 #: ``_IN_NEED[stage]``: is a child in this stage a child in need (DfE)?
-_IN_NEED: tuple[bool, ...] = tuple(
+_IN_NEED: Final[tuple[bool, ...]] = tuple(
     Stage.ASSESSMENT <= s <= Stage.LOOKED_AFTER or s in (Stage.PRE_PROCEEDINGS, Stage.PROCEEDINGS)
     for s in Stage
 )
 
 #: ``_OPEN[stage]``: is a child in this stage part of an open case? (Indexing is faster than hashing an
 #: enum member on this hot path.)
-_OPEN: tuple[bool, ...] = tuple(s in OPEN_STAGES for s in Stage)
+_OPEN: Final[tuple[bool, ...]] = tuple(s in OPEN_STAGES for s in Stage)

@@ -19,7 +19,7 @@ come back; early help protects a family for a while).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import simpy
 from mypy_extensions import mypyc_attr
@@ -38,7 +38,7 @@ from caseflow.streams import Streams
 
 __all__ = ["Pathway", "age_band", "draw_age"]
 
-_ADULT = 18 * DAYS_PER_YEAR
+_ADULT: Final = 18 * DAYS_PER_YEAR
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)

@@ -9,6 +9,7 @@ Outcome routed here: ``"cin_plan"``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -20,7 +21,7 @@ from caseflow.scenario.schema import Scenario
 __all__ = ["ChildInNeed"]
 
 #: Outcomes that early help the family had may prevent (the plan closes instead).
-_ESCALATIONS = frozenset({"s47", "looked_after", "pre_proceedings"})
+_ESCALATIONS: Final = frozenset({"s47", "looked_after", "pre_proceedings"})
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)

@@ -23,7 +23,7 @@ per child) and the month-end stocks of children in pre-proceedings and in procee
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -39,9 +39,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CourtWork"]
 
-_WEEK = 7.0
+_WEEK: Final = 7.0
 #: What each final order means for a child at home: the outcome they are routed to.
-_AT_HOME = {
+_AT_HOME: Final = {
     "care_order": "looked_after",
     "placement_order": "looked_after",
     "supervision_order": "cin_plan",
@@ -51,7 +51,7 @@ _AT_HOME = {
 }
 #: What each final order means for a child in care: (care exit route, outcome after care), or None to
 #: stay in care.
-_IN_CARE: dict[str, tuple[str, str] | None] = {
+_IN_CARE: Final[dict[str, tuple[str, str] | None]] = {
     "care_order": None,
     "placement_order": None,
     "supervision_order": ("return_home", "cin_plan"),

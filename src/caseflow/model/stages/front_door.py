@@ -12,7 +12,7 @@ Outcomes routed here: ``"contact"`` (a new or returning contact) and ``"early_he
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FrontDoor"]
 
-_KEY_WORKERS = "key_workers"
-_CONTACTS_FROM = Names("contacts_from_")
-_REFERRALS_FROM = Names("referrals_from_")
+_KEY_WORKERS: Final = "key_workers"
+_CONTACTS_FROM: Final = Names("contacts_from_")
+_REFERRALS_FROM: Final = Names("referrals_from_")
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)

@@ -12,7 +12,7 @@ Outcome routed here: ``"looked_after"`` (one care episode per child).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Final, cast
 
 import simpy
 from mypy_extensions import mypyc_attr
@@ -43,14 +43,14 @@ __all__ = ["CareEpisode", "LookedAfter"]
 CareEpisode = tuple[str, str, float]
 
 #: The interrupt cause of a care or placement order for a child awaiting it (see order_made).
-_STAYS = object()
+_STAYS: Final = object()
 
 #: Entry routes that bring court work (an application for an order) for the child's worker.
-_COURT_ENTRIES = frozenset({CareEntry.FROM_CP_PLAN, CareEntry.FROM_CIN_PLAN, CareEntry.EMERGENCY})
+_COURT_ENTRIES: Final = frozenset({CareEntry.FROM_CP_PLAN, CareEntry.FROM_CIN_PLAN, CareEntry.EMERGENCY})
 
 
 #: Days between looks at a UASC arrival rate of 0, in a scenario whose changes may raise it.
-UASC_RECHECK_DAYS = 30.0
+UASC_RECHECK_DAYS: Final = 30.0
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)

@@ -16,7 +16,7 @@ Counts: ``pre_birth_referrals``, ``pre_birth_assessed_<outcome>``, ``born_on_cp_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PreBirth"]
 
-_WEEK = 7.0
+_WEEK: Final = 7.0
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # users may subclass it (caseflow.kernel)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import Any, Final
 
 import simpy
 
@@ -41,7 +41,7 @@ __all__ = ["ACTIVITY_PRIORITY", "CaseHolding"]
 Proc = Generator[simpy.Event, Any, None]
 
 #: Default queue priority of each activity (urgent referrals and s47s use URGENT).
-ACTIVITY_PRIORITY: dict[str, int] = {
+ACTIVITY_PRIORITY: Final[dict[str, int]] = {
     Activity.ASSESSMENT: ASSESSMENT,
     Activity.CIN_PLAN: CHILD_IN_NEED,
     Activity.CP_PLAN: CHILD_PROTECTION,
@@ -50,7 +50,7 @@ ACTIVITY_PRIORITY: dict[str, int] = {
 }
 
 #: Kinds of work item that end with their case rather than moving with its children to a new case.
-_ENDS_WITH_CASE = ("recurring", "visit")
+_ENDS_WITH_CASE: Final = ("recurring", "visit")
 
 
 class CaseHolding:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 import simpy
 
@@ -37,7 +38,8 @@ from caseflow.streams import Stream
 __all__ = ["SCHEDULE", "Recurring", "Schedule"]
 
 #: Work item kinds of recurring work: statutory visits, and other recurring work (meetings, reviews).
-VISIT, MEETING = "visit", "recurring"
+VISIT: Final = "visit"
+MEETING: Final = "recurring"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +162,8 @@ class Schedule:
 
 
 #: Tally names by kind of visit (``_LATENESS["cp_visit"] == "cp_visit_lateness_days"``).
-_LATENESS = Names(suffix="_lateness_days")
-_ON_TIME = Names(suffix="_on_time")
+_LATENESS: Final = Names(suffix="_lateness_days")
+_ON_TIME: Final = Names(suffix="_on_time")
 
 
 class _Recurring:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from caseflow.model.workforce.allocation import AllocationPolicy, LeastLoaded
 from caseflow.model.workforce.worker import Contract, Worker, WorkItem
@@ -26,7 +26,7 @@ from caseflow.records import TimeWeighted
 from caseflow.streams import DrawBlock
 
 #: The key of :attr:`Team.waiting` (children waiting for allocation).
-_WAITING = "children"
+_WAITING: Final = "children"
 
 if TYPE_CHECKING:
     import simpy
@@ -36,9 +36,14 @@ if TYPE_CHECKING:
 __all__ = ["URGENT", "Case", "Post", "Team"]
 
 #: Queue priorities (lower is allocated first).
-URGENT, CHILD_PROTECTION, LOOKED_AFTER, ASSESSMENT, CHILD_IN_NEED, CARE_LEAVER = range(6)
+URGENT: Final = 0
+CHILD_PROTECTION: Final = 1
+LOOKED_AFTER: Final = 2
+ASSESSMENT: Final = 3
+CHILD_IN_NEED: Final = 4
+CARE_LEAVER: Final = 5
 
-_NQSW = Contract.NQSW
+_NQSW: Final = Contract.NQSW
 
 
 class Case:

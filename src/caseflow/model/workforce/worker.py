@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 import simpy
 
@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Contract", "WorkClock", "WorkItem", "Worker"]
 
-_EPS = 1e-9
+_EPS: Final = 1e-9
+# The heap functions as compiled constants: compiled code calls them without looking them up in heapq
+# (bit-identical; docs/performance.md, "Constants compiled as constants").
+_heappush: Final = heapq.heappush
+_heappop: Final = heapq.heappop
+_heapify: Final = heapq.heapify
 
 
 class Contract(StrEnum):
@@ -236,7 +241,7 @@ class Worker:
         """
         heap = self._heap
         while heap and heap[0][2].cancelled:
-            heapq.heappop(heap)
+            _heappop(heap)
         if not heap or not self.available:
             return
         rate = self.base_rate * self.efficiency * self.boost
@@ -272,7 +277,7 @@ class Worker:
         v = self._v + _EPS
         finished = []
         while heap and (heap[0][2].cancelled or heap[0][0] <= v):
-            item = heapq.heappop(heap)[2]
+            item = _heappop(heap)[2]
             if item.cancelled:
                 continue
             self._weight -= item.weight
@@ -321,7 +326,7 @@ class Worker:
         item.finish_v = self._v + item.remaining / item.weight
         self._seq += 1
         heap = self._heap
-        heapq.heappush(heap, (item.finish_v, self._seq, item))
+        _heappush(heap, (item.finish_v, self._seq, item))
         self._weight += item.weight
         first = heap[0][2]
         if self._timer_at is not None and first is not item and not first.cancelled:
@@ -354,7 +359,7 @@ class Worker:
                 out.append(item)
             else:
                 keep.append(entry)
-        heapq.heapify(keep)
+        _heapify(keep)
         self._heap = keep
         if not keep:
             self._weight = 0.0
