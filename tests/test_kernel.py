@@ -7,9 +7,11 @@ decides and that a failed compile leaves no compiled module behind.
 
 from __future__ import annotations
 
+import ast
 import ctypes
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +43,34 @@ def test_kernel_modules_exist_and_are_reported() -> None:
     assert list(report) == [module_name(p) for p in KERNEL]
     assert module_name("caseflow/model/workforce/worker.py") == "caseflow.model.workforce.worker"
     assert all(isinstance(v, bool) for v in report.values())
+
+
+def _constants_not_final(source: str) -> list[str]:
+    """Module-level CONSTANT names (``_?[A-Z][A-Z0-9_]*``, ``__all__`` aside) not annotated ``Final``."""
+    out = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names = [] if "Final" in ast.unparse(node.annotation) else [node.target.id]
+        else:
+            continue
+        out += [n for n in names if n != "__all__" and re.fullmatch(r"_?[A-Z][A-Z0-9_]*", n)]
+    return out
+
+
+def test_kernel_constants_are_final() -> None:
+    # Compiled, a module-level name that is not Final is looked up in the module's dict at every use
+    # (and a number unboxed); a Final one is a compiled constant (docs/performance.md, "Constants").
+    offenders = {
+        path: names
+        for path in KERNEL
+        if (names := _constants_not_final((ROOT / "src" / path).read_text(encoding="utf-8")))
+    }
+    assert offenders == {}
+    # the check itself finds what it should
+    sample = "X = 1\n_Y: int = 2\nZ: Final = 3\n__all__ = []\nAlias = int\n"
+    assert _constants_not_final(sample) == ["X", "_Y"]
 
 
 def test_setup_reads_the_kernel_list_from_one_place(setup_py: ModuleType) -> None:

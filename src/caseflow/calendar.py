@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.resources import files
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -44,10 +45,10 @@ __all__ = [
 
 #: The years the bank-holiday table covers, first and last (a run's calendar, lead days and the years
 #: after its end included, stays within them unless its dates are near the limits of docs/limits.md).
-BANK_HOLIDAY_YEARS = (1980, 2100)
+BANK_HOLIDAY_YEARS: Final = (1980, 2100)
 #: The table, in the caseflow package: one bank holiday a line, ``YYYY-MM-DD name``; ``#`` lines are
 #: comments.
-BANK_HOLIDAY_FILE = "england_bank_holidays.txt"
+BANK_HOLIDAY_FILE: Final = "england_bank_holidays.txt"
 
 _table: dict[int, list[dt.date]] | None = None  # the table by year, read when first needed
 

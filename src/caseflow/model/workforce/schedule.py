@@ -58,7 +58,7 @@ class Recurring:
 
 
 #: Recurring work each activity brings (docs/workforce.md §4).
-SCHEDULE: dict[Activity, tuple[Recurring, ...]] = {
+SCHEDULE: Final[dict[Activity, tuple[Recurring, ...]]] = {
     Activity.CP_PLAN: (
         Recurring("cp_visit", ("cp_interval_wd",), "visits.cp_hours", visit=True),
         Recurring("core_group", ("core_group_interval_wd",), "hours.core_group"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 import simpy
 
@@ -67,7 +67,7 @@ class TaskWork:
 
 
 #: Each task's hours, weight and floor (docs/workforce.md §2).
-WORK: dict[Task, TaskWork] = {
+WORK: Final[dict[Task, TaskWork]] = {
     Task.FRONT_DOOR_DECISION: TaskWork(("contact_decision",), "other", pool=True),
     Task.MASH_SCREENING: TaskWork(("mash_screening",), "other", Floor.EXTERNAL_ON_FINISH, pool=True),
     Task.ASSESSMENT: TaskWork(
