@@ -147,6 +147,7 @@ class Worker:
         "_seq",
         "_timer",
         "_timer_at",
+        "_timer_callback",
         "_v",
         "_weight",
         "available",
@@ -204,6 +205,9 @@ class Worker:
         self._last_t = env.now
         self._timer_at: float | None = None  # when the earliest pending completion timer fires
         self._timer: simpy.Event | None = None  # that timer
+        # The timer's callback, bound once: compiled, ``self._on_timer`` would make a bound method by a
+        # generic attribute lookup at every timer (bit-identical; docs/performance.md).
+        self._timer_callback: Callable[[simpy.Event], None] = self._on_timer
 
     # ------------------------------------------------------------------ state
     @property
@@ -266,7 +270,7 @@ class Worker:
         at = target if target > now else now
         self._timer_at = at
         self._timer = ev = env.timeout(at - now)
-        ev.callbacks.append(self._on_timer)
+        ev.callbacks.append(self._timer_callback)
 
     def _on_timer(self, event: simpy.Event) -> None:
         if event is self._timer:
