@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,8 @@ from caseflow.calendar import (
     BANK_HOLIDAY_FILE,
     BANK_HOLIDAY_YEARS,
     Calendar,
+    bank_holiday_table_text,
+    bank_holiday_table_version,
     bank_holidays,
     financial_year_of,
     package_bank_holidays,
@@ -196,6 +199,18 @@ def test_the_script_writes_the_table_and_says_when_it_is_stale(tmp_path: Path) -
     stale = run("--check")
     assert stale.returncode == 1
     assert "differs from" in stale.stdout
+
+
+def test_the_table_names_the_holidays_version_it_was_generated_from() -> None:
+    from importlib.resources import files
+
+    header = files("caseflow").joinpath(BANK_HOLIDAY_FILE).read_text(encoding="utf-8").splitlines()[1]
+    assert header.startswith("# Generated from the holidays package ")
+    version = bank_holiday_table_version()
+    assert re.fullmatch(r"\d+(\.\d+)+", version)
+    assert f" {version}, " in header
+    # the writer's header is the one the reader parses
+    assert "holidays package 9.99, " in bank_holiday_table_text({dt.date(2030, 1, 1): "x"}, "9.99")
 
 
 @pytest.mark.parametrize(

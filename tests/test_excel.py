@@ -289,6 +289,7 @@ def test_about_sheet_explains(run_book: Any, results: Results) -> None:
     assert "outturn prices" in text
     assert "3.0% a year" in text
     assert results.scenario.hash() in text  # provenance
+    assert f"bank holidays: {results.provenance['bank_holidays']}" in text
 
 
 # ---- the workbook of a comparison

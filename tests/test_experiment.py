@@ -314,6 +314,13 @@ def test_provenance_is_recorded(small: caseflow.Scenario) -> None:
     from caseflow.kernel import compiled
 
     assert p["compiled_kernel"] == f"{sum(compiled().values())} of {len(compiled())} modules"
+    # where England's bank holidays came from: the table, and the holidays version that made it
+    from caseflow.calendar import bank_holiday_table_version
+
+    assert p["bank_holidays"] == (
+        f"table generated from holidays {bank_holiday_table_version()} for 1980 to 2100; "
+        "other years from the installed package"
+    )
 
 
 @pytest.mark.untraced

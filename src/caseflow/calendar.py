@@ -37,6 +37,7 @@ __all__ = [
     "Calendar",
     "ContinuousClock",
     "bank_holiday_table_text",
+    "bank_holiday_table_version",
     "bank_holidays",
     "financial_year_of",
     "package_bank_holidays",
@@ -50,6 +51,9 @@ BANK_HOLIDAY_YEARS: Final = (1980, 2100)
 #: comments.
 BANK_HOLIDAY_FILE: Final = "england_bank_holidays.txt"
 
+#: How the table's header names the package version it was generated from.
+_GENERATED: Final = "# Generated from the holidays package "
+
 _table: dict[int, list[dt.date]] | None = None  # the table by year, read when first needed
 
 
@@ -61,11 +65,23 @@ def bank_holidays(first_year: int, last_year: int) -> set[dt.date]:
         return set(package_bank_holidays(first_year, last_year))
     global _table
     if _table is None:
-        _table = _read_table(files("caseflow").joinpath(BANK_HOLIDAY_FILE).read_text(encoding="utf-8"))
+        _table = _read_table(_table_text())
     out: set[dt.date] = set()
     for year in range(first_year, last_year + 1):
         out.update(_table.get(year, ()))
     return out
+
+
+def bank_holiday_table_version() -> str:
+    """The version of the ``holidays`` package the table was generated from, as its header says."""
+    for line in _table_text().splitlines():
+        if line.startswith(_GENERATED):
+            return line[len(_GENERATED) :].split(",", 1)[0]
+    return "unknown"
+
+
+def _table_text() -> str:
+    return files("caseflow").joinpath(BANK_HOLIDAY_FILE).read_text(encoding="utf-8")
 
 
 def package_bank_holidays(first_year: int, last_year: int) -> dict[dt.date, str]:
@@ -89,7 +105,7 @@ def bank_holiday_table_text(bank: Mapping[dt.date, str], version: str) -> str:
     first, last = BANK_HOLIDAY_YEARS
     lines = [
         f"# England and Wales bank holidays, {first} to {last}: one a line, its date and its name.",
-        f'# Generated from the holidays package {version}, country_holidays("GB", subdiv="ENG"),',
+        f'{_GENERATED}{version}, country_holidays("GB", subdiv="ENG"),',
         "# substitute days included, by scripts/bank_holidays.py. Do not edit by hand: run the script.",
     ]
     lines += [f"{day.isoformat()} {bank[day]}" for day in sorted(bank)]

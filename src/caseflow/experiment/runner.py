@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from caseflow.about import DISTRIBUTION
+from caseflow.calendar import BANK_HOLIDAY_YEARS, bank_holiday_table_version
 from caseflow.experiment.executors import ExecutorSpec, batched, map_tasks
 from caseflow.experiment.results import Results
 from caseflow.experiment.store import ReplicationStore
@@ -171,7 +172,9 @@ def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
 #: The packages whose versions can change a run's numbers for a fixed scenario and seed: SimPy (the
 #: order of events), numpy (the random streams), SciPy (the gamma draws' inverse), holidays (England's
 #: bank holidays, hence working days) and pandas (the KPIs' arithmetic). Recorded in every run's
-#: provenance, so that a result can be reproduced with the same versions.
+#: provenance, so that a result can be reproduced with the same versions. England's bank holidays for
+#: 1980 to 2100 come from caseflow's table generated from holidays (the tests check it equals the
+#: installed version's dates): provenance also names the version the table was generated from.
 RESULT_PACKAGES = ("simpy", "numpy", "scipy", "holidays", "pandas")
 
 
@@ -190,6 +193,10 @@ def provenance(scenario: Scenario, seed: int, reps: Sequence[int], started: floa
     return {
         "caseflow_version": _version(DISTRIBUTION),
         "packages": {name: _version(name) for name in RESULT_PACKAGES},
+        "bank_holidays": (
+            f"table generated from holidays {bank_holiday_table_version()} for {BANK_HOLIDAY_YEARS[0]} "
+            f"to {BANK_HOLIDAY_YEARS[1]}; other years from the installed package"
+        ),
         "compiled_kernel": f"{sum(kernel.values())} of {len(kernel)} modules",
         "scenario_name": scenario.name,
         "scenario_source": scenario.source,

@@ -730,6 +730,7 @@ def _about(ws: Sheet, book: _Book) -> None:
                 f"{_run_date(res)}, caseflow {p.get('caseflow_version', '?')}, Python "
                 f"{p.get('python', '?')} on {p.get('platform', '?')}"
                 + "".join(f", {k} {v}" for k, v in p.get("packages", {}).items())
+                + (f"; bank holidays: {p['bank_holidays']}" if "bank_holidays" in p else "")
                 + ".",
                 None,
             )
