@@ -21,7 +21,12 @@ from pathlib import Path
 
 import holidays
 
-from caseflow.calendar import BANK_HOLIDAY_YEARS, bank_holiday_table_text, package_bank_holidays
+from caseflow.calendar import (
+    BANK_HOLIDAY_YEARS,
+    bank_holiday_table_text,
+    package_bank_holidays,
+    read_bank_holiday_table,
+)
 from caseflow.files import atomic_write_text
 
 TABLE = Path(__file__).resolve().parents[1] / "src" / "caseflow" / "england_bank_holidays.txt"
@@ -39,17 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     version = holidays.__version__
     text = bank_holiday_table_text(package_bank_holidays(first, last), version)
     if args.check:
-        same = _entries(table.read_text(encoding="utf-8")) == _entries(text)
+        same = read_bank_holiday_table(table.read_text(encoding="utf-8")) == read_bank_holiday_table(text)
         print(f"{table.name} {'equals' if same else 'differs from'} the answer of holidays {version}")
         return 0 if same else 1
     atomic_write_text(table, text)
-    print(f"wrote {table}: {len(_entries(text))} bank holidays, {first} to {last}, holidays {version}")
+    count = len(read_bank_holiday_table(text))
+    print(f"wrote {table}: {count} bank holidays, {first} to {last}, holidays {version}")
     return 0
-
-
-def _entries(text: str) -> list[str]:
-    """The table's dates (its lines other than comments, without the names, which may change)."""
-    return [line[:10] for line in text.splitlines() if not line.startswith("#")]
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ __all__ = [
     "financial_year_of",
     "package_bank_holidays",
     "quarter_label",
+    "read_bank_holiday_table",
 ]
 
 #: The years the bank-holiday table covers, first and last (a run's calendar, lead days and the years
@@ -91,12 +92,17 @@ def package_bank_holidays(first_year: int, last_year: int) -> dict[dt.date, str]
     return dict(holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1)))
 
 
+def read_bank_holiday_table(text: str) -> list[dt.date]:
+    """The dates of a bank-holiday table's text, in its order (comments and names left out)."""
+    return [
+        dt.date.fromisoformat(line[:10]) for line in text.splitlines() if line and not line.startswith("#")
+    ]
+
+
 def _read_table(text: str) -> dict[int, list[dt.date]]:
     by_year: dict[int, list[dt.date]] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            day = dt.date.fromisoformat(line[:10])
-            by_year.setdefault(day.year, []).append(day)
+    for day in read_bank_holiday_table(text):
+        by_year.setdefault(day.year, []).append(day)
     return by_year
 
 
