@@ -23,11 +23,14 @@ from typing import Final, Protocol
 
 import numpy as np
 
+from caseflow.incomplete_gamma import gammaincinv
+
 __all__ = ["DrawBlock", "RandomSource", "Stream", "Streams", "stream_seed"]
 
 _BLOCK: Final = 2048
 _BULK: Final = 8192
 _bisect_right: Final = bisect.bisect_right  # a compiled constant, not a lookup per call
+_gammaincinv: Final = gammaincinv
 
 
 def stream_seed(seed: int, replication: int, name: str) -> np.random.SeedSequence:
@@ -169,6 +172,4 @@ class DrawBlock:
         """Gamma by inversion of one uniform."""
         if shape == 1.0:
             return self.exponential(mean)
-        from scipy.special import gammaincinv
-
-        return float(gammaincinv(shape, self.random())) * mean / shape
+        return _gammaincinv(shape, self.random()) * mean / shape

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from caseflow.incomplete_gamma import gammainc
 from caseflow.model.arrivals import mean_family_size
 from caseflow.model.entities import DAYS_PER_YEAR, ClosureKind
 from caseflow.scenario.schema import AGE_BAND_LOWER, AGE_BAND_UPPER, AGE_BANDS, AgeMix, Scenario
@@ -57,13 +58,6 @@ class SteadyState:
         """Children in need at a point in time, DfE definition (assessment to CLA inclusive)."""
         s = self.stocks
         return s["assessment"] + s["s47"] + s["cin_plan"] + s["cp_plan"] + s["looked_after"]
-
-
-def _gammainc(a: float, x: float) -> float:
-    """Regularised lower incomplete gamma P(a, x) (scipy.special.gammainc, imported when needed)."""
-    from scipy.special import gammainc
-
-    return float(gammainc(a, x))
 
 
 def recontact_chances(scenario: Scenario) -> dict[str, float]:
@@ -107,8 +101,8 @@ def care_exits(scenario: Scenario, entry_ages: AgeMix, points_per_band: int = 24
                     continue
                 mean = float(getattr(la.route_months, route)) / 12.0
                 theta = mean / k
-                before = _gammainc(k, to_18 / theta)  # P(route's time < time to 18)
-                expected = mean * _gammainc(k + 1.0, to_18 / theta) + to_18 * (1.0 - before)
+                before = gammainc(k, to_18 / theta)  # P(route's time < time to 18)
+                expected = mean * gammainc(k + 1.0, to_18 / theta) + to_18 * (1.0 - before)
                 shares[route] = shares.get(route, 0.0) + w * p * before
                 shares["age_18"] += w * p * (1.0 - before)
                 total_years += w * p * expected
