@@ -391,6 +391,45 @@ def test_work_item_reports_to_a_callback_or_an_event_alike() -> None:
     assert cancelled == [None]
 
 
+def test_a_fired_timer_is_set_again_not_remade() -> None:
+    """A worker sets its fired timer again for the next completion (no new event), with what a new
+    timeout would have: the time, SimPy's priority and the next event id; a stale timer is reused too."""
+    env, team = _team(1)
+    w = team.workers[0]
+    done: list[float] = []
+    items = [WorkItem(env, "visit", hours, 1.0, None, on_done=done.append) for hours in (7.0, 14.0)]
+    for item in items:  # 7 and 14 hours shared by two: the first at day 2, the second at day 3
+        w.add(item)
+    first_timer = w._timer
+    assert first_timer is not None
+    env.run(until=1.5)  # the first timer was set for day 2: nothing has fired yet
+    assert w._timer is first_timer
+    env.run(until=2.5)
+    assert done == [pytest.approx(2.0)]
+    assert w._timer is first_timer  # fired at day 2, and set again for the second item's completion
+    entry = next(e for e in env._queue if e[3] is first_timer)
+    assert entry[0] == pytest.approx(3.0)
+    assert entry[1] == simpy.events.NORMAL
+    # the latest id but that of run(until=2.5)'s own urgent event, made after: as a timeout made then
+    assert entry[2] == max(e[2] for e in env._queue if e[1] == simpy.events.NORMAL)
+    env.run()
+    assert done == [pytest.approx(2.0), pytest.approx(3.0)]
+    assert w._timer is None
+
+    # Work added ahead of a pending timer: a new timer, the old one stale; when the stale one fires it
+    # is kept and set again later rather than a new event made.
+    env, team = _team(1)
+    w = team.workers[0]
+    done.clear()
+    w.add(WorkItem(env, "visit", 70.0, 1.0, None, on_done=done.append))  # ten days
+    stale = w._timer
+    w.add(WorkItem(env, "visit", 0.7, 100.0, None, on_done=done.append))  # heavy and short: sooner
+    assert w._timer is not stale
+    env.run()
+    assert len(done) == 2
+    assert w._spare is not None
+
+
 def test_finished_work_resumes_its_process_at_once_in_the_timer() -> None:
     """Work finishing on the worker's timer resumes the process waiting for it in that same callback:
     at the completion time, with it as the value, ahead of an event already due at that instant, and
