@@ -90,3 +90,23 @@ def test_a_replication_is_identical_with_simpys_environment(
     assert plain.case_records is not None
     pd.testing.assert_frame_equal(held.case_records, plain.case_records)
     assert held.events > plain.events  # the releases: one event per period with held events
+
+
+def test_schedule_is_the_event_queue_and_the_method_does_the_same() -> None:
+    """SimPy calls ``env.schedule``: the instance's EventQueue (compiled in a regular install), which the
+    class's documented method also calls; near events go to SimPy's queue, far ones are held."""
+    env = Environment(window=10.0)
+    assert env.schedule is env._events
+    near, far = simpy.Event(env), simpy.Event(env)
+    for event in (near, far):
+        event._ok, event._value = True, None
+    Environment.schedule(env, near, simpy.events.NORMAL, 4.0)
+    env.schedule(far, simpy.events.NORMAL, 25.0)
+    assert [entry[3] for entry in env._queue if entry[3] is near] == [near]
+    assert env.held == 1  # the far one, waiting for its period (20-30) to begin
+    seen: list[tuple[str, float]] = []
+    near.callbacks.append(lambda _e: seen.append(("near", env.now)))
+    far.callbacks.append(lambda _e: seen.append(("far", env.now)))
+    env.run()
+    assert seen == [("near", 4.0), ("far", 25.0)]
+    assert env.held == 0

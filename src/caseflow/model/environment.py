@@ -14,17 +14,15 @@ scheduled, so events happen in exactly the order they would have: results are id
 
 from __future__ import annotations
 
-import heapq
 from operator import attrgetter
 
 import simpy
 from simpy.core import BoundClass, SimTime
-from simpy.events import NORMAL, URGENT, Event, EventPriority
+from simpy.events import NORMAL, Event, EventPriority
+
+from caseflow.model.event_queue import EventQueue
 
 __all__ = ["WINDOW", "Environment"]
-
-#: A queued event as SimPy keeps it: (time, priority, event id, event).
-_Entry = tuple[SimTime, EventPriority, int, Event]
 
 #: Events due more than this many days ahead wait in a bucket for their WINDOW-day period.
 WINDOW = 28.0
@@ -44,36 +42,16 @@ class Environment(simpy.Environment):
         for name, obj in simpy.Environment.__dict__.items():
             if type(obj) is BoundClass:
                 setattr(self, name, getattr(self, name))
-        self._window = window
-        self._held: dict[int, list[_Entry]] = {}
+        self._events = EventQueue(self, window)
+        # SimPy calls ``env.schedule`` for every event: the instance's attribute, the compiled
+        # EventQueue, takes the place of the method below (which says what it does).
+        setattr(self, "schedule", self._events)  # noqa: B010  (mypy would refuse a method assignment)
 
     def schedule(self, event: Event, priority: EventPriority = NORMAL, delay: SimTime = 0) -> None:
-        at = self._now + delay
-        if delay <= self._window or priority != NORMAL:
-            heapq.heappush(self._queue, (at, priority, next(self._eid), event))
-            return
-        entry: _Entry = (at, priority, next(self._eid), event)
-        period = int(at // self._window)
-        bucket = self._held.get(period)
-        if bucket is not None:
-            bucket.append(entry)
-            return
-        self._held[period] = [entry]
-        # The period begins after now (at > now + window), and its release comes before anything else
-        # due at that instant (URGENT), so no held event can fall due before it is in the queue.
-        release = simpy.Event(self)
-        release._ok = True
-        release._value = None
-        release.callbacks.append(lambda _e: self._release(period))
-        start = max(period * self._window, self._now)  # (never before now, whatever the rounding)
-        heapq.heappush(self._queue, (start, URGENT, next(self._eid), release))
-
-    def _release(self, period: int) -> None:
-        queue = self._queue
-        for entry in self._held.pop(period):
-            heapq.heappush(queue, entry)
+        """Schedule ``event`` at ``delay`` from now: in SimPy's queue, or held for its period."""
+        self._events(event, priority, delay)
 
     @property
     def held(self) -> int:
         """Events waiting outside the queue."""
-        return sum(len(b) for b in self._held.values())
+        return sum(len(b) for b in self._events.held.values())
