@@ -26,6 +26,7 @@ KERNEL = (
     "caseflow/model/census.py",
     "caseflow/model/families.py",
     "caseflow/model/event_queue.py",
+    "caseflow/model/flow.py",
     "caseflow/model/workforce/worker.py",
     "caseflow/model/workforce/team.py",
     "caseflow/model/workforce/schedule.py",

@@ -19,11 +19,13 @@ from the arrivals, or for a family coming back later (its first step is a wait).
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import Any, Final
 
 import simpy
 
 __all__ = ["Flow"]
+
+_MISSING: Final[Any] = object()  # what getattr gives for an object without callbacks (not an event)
 
 
 class Flow:
@@ -65,5 +67,3 @@ def _outcome(event: simpy.Event) -> tuple[Any, BaseException | None]:
     exc.__cause__ = cause
     return None, exc
 
-
-_MISSING: Any = object()
