@@ -224,11 +224,12 @@ class _Recurring:
             family_hours(self.hours, case.n, sch.per_extra_child),
             sch.visit_weight if self.tally else sch.other_weight,
             case,
-            on_done=self._done,
+            on_done=self,  # called when the piece is done (see __call__): no bound method per piece
         )
         sch.give(case, item)
 
-    def _done(self, done: float | None) -> None:
+    def __call__(self, done: float | None) -> None:
+        """The piece released last is done at ``done`` (``None``: cancelled): tally it, book the next."""
         if done is None or not self.case.open:
             return
         if self.tally:
