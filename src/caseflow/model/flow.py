@@ -66,4 +66,3 @@ def _outcome(event: simpy.Event) -> tuple[Any, BaseException | None]:
     exc = type(cause)(*cause.args)
     exc.__cause__ = cause
     return None, exc
-
