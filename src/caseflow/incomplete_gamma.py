@@ -115,32 +115,30 @@ def _check_shape(a: float) -> None:
         raise ValueError(f"the shape of a gamma distribution must be a positive number, not {a!r}")
 
 
-def gammainc(a: float, x: float) -> float:
-    """The regularised lower incomplete gamma function ``P(a, x)``: P(X <= x) for X ~ Gamma(a, 1)."""
+def _lower_and_upper(a: float, x: float) -> tuple[float, float]:
+    """``(P(a, x), Q(a, x))``: the series gives P below ``x = a + 1``, the continued fraction Q above."""
     _check_shape(a)
     if math.isnan(x):
-        return math.nan
+        return math.nan, math.nan
     if x <= 0.0:
-        return 0.0
+        return 0.0, 1.0
     if math.isinf(x):
-        return 1.0
+        return 1.0, 0.0
     if x < a + 1.0:
-        return _series(a, x)
-    return 1.0 - _continued_fraction(a, x)
+        lower = _series(a, x)
+        return lower, 1.0 - lower
+    upper = _continued_fraction(a, x)
+    return 1.0 - upper, upper
+
+
+def gammainc(a: float, x: float) -> float:
+    """The regularised lower incomplete gamma function ``P(a, x)``: P(X <= x) for X ~ Gamma(a, 1)."""
+    return _lower_and_upper(a, x)[0]
 
 
 def gammaincc(a: float, x: float) -> float:
     """The regularised upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``."""
-    _check_shape(a)
-    if math.isnan(x):
-        return math.nan
-    if x <= 0.0:
-        return 1.0
-    if math.isinf(x):
-        return 0.0
-    if x < a + 1.0:
-        return 1.0 - _series(a, x)
-    return _continued_fraction(a, x)
+    return _lower_and_upper(a, x)[1]
 
 
 def _normal_quantile(p: float) -> float:
