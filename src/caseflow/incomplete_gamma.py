@@ -116,8 +116,8 @@ def _check_shape(a: float) -> None:
 
 
 def _lower_and_upper(a: float, x: float) -> tuple[float, float]:
-    """``(P(a, x), Q(a, x))``: the series gives P below ``x = a + 1``, the continued fraction Q above."""
-    _check_shape(a)
+    """``(P(a, x), Q(a, x))`` for a checked shape: the series gives P below ``x = a + 1``, the continued
+    fraction Q above."""
     if math.isnan(x):
         return math.nan, math.nan
     if x <= 0.0:
@@ -133,11 +133,13 @@ def _lower_and_upper(a: float, x: float) -> tuple[float, float]:
 
 def gammainc(a: float, x: float) -> float:
     """The regularised lower incomplete gamma function ``P(a, x)``: P(X <= x) for X ~ Gamma(a, 1)."""
+    _check_shape(a)
     return _lower_and_upper(a, x)[0]
 
 
 def gammaincc(a: float, x: float) -> float:
     """The regularised upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``."""
+    _check_shape(a)
     return _lower_and_upper(a, x)[1]
 
 
@@ -190,7 +192,8 @@ def gammaincinv(a: float, p: float) -> float:
     lo, hi = 0.0, math.inf  # the root lies in (lo, hi)
     for _ in range(_MAX_STEPS):
         # f(x) increases with x and is zero at the root.
-        f = gammainc(a, x) - p if lower_side else q - gammaincc(a, x)
+        lower, upper = _lower_and_upper(a, x)  # (the shape is checked once, above)
+        f = lower - p if lower_side else q - upper
         if f == 0.0:
             return x
         if f < 0.0:
