@@ -276,15 +276,14 @@ class Worker:
         now = env._now
         at = target if target > now else now
         self._timer_at = at
-        # What SimPy's Timeout does (outcome ok, value None, scheduled with its priority), on the fired
-        # timer if there is one, which SimPy has finished with, or else on a new event.
         ev = self._spare
-        if ev is None:
-            ev = simpy.Event(env)
-            ev._ok = True
-            ev._value = None
-        else:
-            self._spare = None
+        if ev is None:  # a new timeout (an Event set up by hand as one costs 1% more instructions)
+            self._timer = ev = env.timeout(at - now)
+            ev.callbacks.append(self._timer_callback)
+            return
+        # What SimPy's Timeout does, on an event it has already processed (its value and outcome stay
+        # those of a timeout: ok, None).
+        self._spare = None
         self._timer = ev
         ev.callbacks = [self._timer_callback]
         env.schedule(ev, _NORMAL, at - now)
