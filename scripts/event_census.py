@@ -20,6 +20,8 @@ from typing import Any
 import simpy
 
 import caseflow
+from caseflow.model import simulation as simulation_module
+from caseflow.model.environment import Environment
 from caseflow.model.workforce import worker as worker_module
 from caseflow.replication import simulate
 
@@ -56,15 +58,21 @@ def main() -> None:
     kinds: collections.Counter[str] = collections.Counter()
     timers = {"fired": 0, "finished nothing": 0, "stale": 0}
     finished_now: list[int | None] = [None]
-    step, on_timer, finish_now = (
-        simpy.Environment.step,
-        worker_module.Worker._on_timer,
-        worker_module.WorkItem.finish_now,
-    )
+    on_timer, finish_now = worker_module.Worker._on_timer, worker_module.WorkItem.finish_now
 
-    def counting_step(env: simpy.Environment) -> None:
-        kinds[kind_of(env._queue[0][3])] += 1
-        step(env)
+    class CountingEnvironment(Environment):
+        """The run's environment, classing each event before its queue's step processes it."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            queue = self._events
+            step = queue.step
+
+            def counting_step() -> None:
+                kinds[kind_of(queue.next_event())] += 1
+                step()
+
+            setattr(self, "step", counting_step)  # noqa: B010
 
     def counting_timer(w: worker_module.Worker, event: simpy.Event) -> None:
         timers["fired"] += 1
@@ -80,7 +88,7 @@ def main() -> None:
         finish_now(item, at)
 
     wrappers = (
-        (simpy.Environment, "step", counting_step),
+        (simulation_module, "Environment", CountingEnvironment),
         (worker_module.Worker, "_on_timer", counting_timer),
         (worker_module.WorkItem, "finish_now", counting_finish),
     )

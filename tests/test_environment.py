@@ -102,7 +102,7 @@ def test_schedule_is_the_event_queue_and_the_method_does_the_same() -> None:
         event._ok, event._value = True, None
     Environment.schedule(env, near, simpy.events.NORMAL, 4.0)
     env.schedule(far, simpy.events.NORMAL, 25.0)
-    assert [entry[3] for entry in env._queue if entry[3] is near] == [near]
+    assert [entry[3] for entry in env._events.entries() if entry[3] is near] == [near]
     assert env.held == 1  # the far one, waiting for its period (20-30) to begin
     seen: list[tuple[str, float]] = []
     near.callbacks.append(lambda _e: seen.append(("near", env.now)))

@@ -10,6 +10,10 @@ off or not, and the cost per event grows with the size of the authority.
 into the heap when the period begins (one extra event per period, at its start, ahead of anything else
 due then). SimPy orders events by (time, priority, id), and every id is still taken when the event is
 scheduled, so events happen in exactly the order they would have: results are identical.
+
+The queue itself is :class:`~caseflow.model.event_queue.EventQueue`, a compiled heap in place of SimPy's
+list of tuples (same order, cheaper comparisons); the environment's ``schedule``, ``step`` and ``peek``
+are its. SimPy's own ``_queue`` stays empty.
 """
 
 from __future__ import annotations
@@ -46,6 +50,16 @@ class Environment(simpy.Environment):
         # SimPy calls ``env.schedule`` for every event: the instance's attribute, the compiled
         # EventQueue, takes the place of the method below (which says what it does).
         setattr(self, "schedule", self._events)  # noqa: B010  (mypy would refuse a method assignment)
+        # SimPy's ``run`` calls ``self.step()`` for every event: the queue's compiled step, likewise.
+        setattr(self, "step", self._events.step)  # noqa: B010
+
+    def step(self) -> None:
+        """Process the next event, as :meth:`simpy.Environment.step` does, from this environment's queue."""
+        self._events.step()
+
+    def peek(self) -> SimTime:
+        """The time of the next event (infinity if there is none), as :meth:`simpy.Environment.peek`."""
+        return self._events.peek()
 
     def schedule(self, event: Event, priority: EventPriority = NORMAL, delay: SimTime = 0) -> None:
         """Schedule ``event`` at ``delay`` from now: in SimPy's queue, or held for its period."""

@@ -1,0 +1,151 @@
+"""The environment's event queue (caseflow.model.event_queue): a heap of its own in place of SimPy's list
+of tuples, which must pop events in exactly SimPy's order and step exactly as SimPy steps."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Generator
+from typing import Any
+
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from simpy.core import EmptySchedule
+from simpy.events import NORMAL, URGENT
+
+from caseflow.model.environment import Environment
+from caseflow.model.event_queue import EventQueue
+
+# (time on a coarse grid, so that many entries tie on time; priority as SimPy uses them: -1 for an event
+# put back by StopSimulation, URGENT and NORMAL), or None for a pop
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.integers(0, 12).map(lambda x: x * 0.5), st.sampled_from([-1, URGENT, NORMAL])),
+        st.none(),
+    ),
+    max_size=200,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ops=operations)
+def test_the_heap_pops_in_simpys_order(ops: list[tuple[float, int] | None]) -> None:
+    """Pushes and pops interleaved: the same entries come out, in the same order, as from heapq over
+    SimPy's (time, priority, id, event) tuples; peek agrees throughout."""
+    env = simpy.Environment()
+    queue = EventQueue(env, window=float("inf"))  # nothing held: the heap alone
+    reference: list[tuple[float, int, int, simpy.Event]] = []
+    eid = 0
+    for op in ops:
+        if op is None:
+            if not reference:
+                with pytest.raises(EmptySchedule):
+                    queue.step()
+                continue
+            expected = heapq.heappop(reference)
+            assert queue.next_event() is expected[3]
+            queue.step()
+            assert env.now == expected[0]
+        else:
+            at, priority = op
+            event = simpy.Event(env)
+            event._ok, event._value = True, None
+            queue(event, priority, at)  # at now = 0 … then relative to the current time
+            heapq.heappush(reference, (env.now + at, priority, eid, event))
+            eid += 1
+        assert queue.peek() == (reference[0][0] if reference else float("inf"))
+        assert sorted(e[:3] for e in queue.entries()) == sorted(e[:3] for e in reference)
+
+
+def test_an_empty_queue_says_so_as_simpy_does() -> None:
+    env = Environment()
+    assert env.peek() == float("inf")
+    with pytest.raises(EmptySchedule):
+        env.step()
+    assert env.run() is None
+
+
+def _program(env: simpy.Environment, log: list[Any]) -> Callable[[], Any]:
+    """Processes that wait, fail, are interrupted and wait for conditions; returns a run of it."""
+
+    def failing(delay: float) -> Generator[simpy.Event, None, None]:
+        yield env.timeout(delay)
+        raise ValueError(f"failed at {env.now}")
+
+    def watcher() -> Generator[simpy.Event, Any, None]:
+        try:
+            yield env.process(failing(2.0))
+        except ValueError as exc:  # a failure someone waits for is handled
+            log.append(("caught", env.now, str(exc)))
+        a, b = env.timeout(1.0, value="a"), env.timeout(3.0, value="b")
+        got = yield a | b
+        log.append(("any", env.now, sorted(got.values())))
+        got = yield env.all_of([env.timeout(1.0, "c"), env.timeout(0.5, "d")])
+        log.append(("all", env.now, sorted(got.values())))
+
+    def sleeper() -> Generator[simpy.Event, None, None]:
+        try:
+            yield env.timeout(100.0)
+        except simpy.Interrupt as interrupt:
+            log.append(("interrupted", env.now, interrupt.cause))
+
+    def interrupter(target: simpy.Process) -> Generator[simpy.Event, None, None]:
+        yield env.timeout(4.0)
+        target.interrupt("reorganised")
+
+    def run() -> Any:
+        env.process(watcher())
+        env.process(interrupter(env.process(sleeper())))
+        done = env.timeout(5.0, value="five")
+        value = env.run(until=done)  # stops mid-way, with the event's value
+        log.append(("stopped", env.now, value))
+        env.run(until=6.0)
+        log.append(("until", env.now, env.peek()))
+        env.process(failing(1.0))  # nobody waits for it: the run crashes with its exception
+        with pytest.raises(ValueError, match="failed at 7") as raised:
+            env.run()
+        log.append(("crashed", env.now, type(raised.value.__cause__).__name__))
+        return log
+
+    return run
+
+
+def test_a_program_runs_exactly_as_under_simpy() -> None:
+    """Failures, interruptions, conditions, run(until=event) and run(until=time), an undefused failure:
+    the same log, times and values as SimPy's own environment."""
+    expected = _program(simpy.Environment(), [])()
+    got = _program(Environment(), [])()
+    assert got == expected
+    assert ("crashed", 7.0, "ValueError") in got
+
+
+def test_stop_simulation_puts_the_remaining_callbacks_back() -> None:
+    """A callback that stops the run: the event's later callbacks run when the run resumes, as SimPy's."""
+
+    def trace(env: simpy.Environment) -> list[tuple[str, float]]:
+        seen: list[tuple[str, float]] = []
+        event = env.timeout(2.0)
+        event.callbacks.append(lambda _e: seen.append(("first", env.now)))
+        event.callbacks.append(simpy.core.StopSimulation.callback)
+        event.callbacks.append(lambda _e: seen.append(("after the stop", env.now)))
+        env.timeout(3.0).callbacks.append(lambda _e: seen.append(("later", env.now)))
+        env.run()
+        seen.append(("stopped", env.now))
+        env.run()
+        return seen
+
+    expected = trace(simpy.Environment())
+    assert trace(Environment()) == expected
+    assert expected == [("first", 2.0), ("stopped", 2.0), ("after the stop", 2.0), ("later", 3.0)]
+
+
+def test_simpys_own_queue_stays_empty_and_step_is_the_queues() -> None:
+    env = Environment()
+    env.timeout(1.0)
+    assert env._queue == []
+    assert len(env._events.entries()) == 1
+    assert env.peek() == 1.0
+    Environment.step(env)  # the class's method, documented, does what the installed one does
+    assert env.now == 1.0
+    assert env.peek() == float("inf")
