@@ -25,6 +25,7 @@ KERNEL = (
     "caseflow/model/entities.py",
     "caseflow/model/census.py",
     "caseflow/model/families.py",
+    "caseflow/model/heap.py",
     "caseflow/model/event_queue.py",
     "caseflow/model/flow.py",
     "caseflow/model/workforce/worker.py",

@@ -4,10 +4,10 @@ SimPy keeps its pending events in a list of ``(time, priority, event id, event)`
 :mod:`heapq`. Every comparison of two tuples compares Python objects, element by element, through the
 interpreter's generic machinery: a 5-year run pops about 390,000 events from a heap thousands deep, and
 those comparisons were an eighth of all the instructions it executed. :class:`EventQueue` keeps the
-same entries as objects of a compiled class whose time, priority and id are plain machine numbers, and
-sifts them with the same algorithm as :mod:`heapq`. Events are ordered by (time, priority, id) exactly as
-SimPy orders them, and no two share an id, so they are popped in exactly SimPy's order: results are
-identical.
+same entries as objects of a compiled class whose time, priority and id are plain machine numbers, in a
+heap of :mod:`caseflow.model.heap`, sifted as :mod:`heapq` sifts. Events are ordered by (time,
+priority, id) exactly as SimPy orders them, and no two share an id, so they are popped in exactly
+SimPy's order: results are identical.
 
 It is also :meth:`caseflow.model.environment.Environment.schedule`, which SimPy calls for every event
 (each timeout, each triggered event, each process start), and its ``step``; the environment installs
@@ -25,6 +25,8 @@ import simpy
 from simpy.core import EmptySchedule, SimTime, StopSimulation
 from simpy.events import NORMAL, URGENT, Event, EventPriority
 
+from caseflow.model.heap import Keyed, pop, push
+
 __all__ = ["EventQueue"]
 
 _NORMAL: Final = NORMAL
@@ -32,68 +34,31 @@ _URGENT: Final = URGENT
 _INFINITY: Final = float("inf")
 
 
-@final
-class _Scheduled:
-    """A queued event with its time, priority and id: SimPy's tuple, as numbers compared directly."""
+#: An event's ``order`` is its priority and id in one integer, ordered as the pair: (priority + 2) × 2⁵⁶ +
+#: id (ids stay far below 2⁵⁶; SimPy's priorities are -1, 0 and 1).
+_ID_BITS: Final = 56
+_ID_MASK: Final = (1 << 56) - 1
 
-    __slots__ = ("at", "eid", "event", "priority")
+
+@final
+class _Scheduled(Keyed):
+    """A queued event: SimPy's (time, priority, id, event) tuple, its time the ``key`` and its priority and
+    id the ``order`` (see :mod:`caseflow.model.heap`)."""
+
+    __slots__ = ("event",)
 
     def __init__(self, at: float, priority: int, eid: int, event: Event) -> None:
-        self.at = at
-        self.priority = priority
-        self.eid = eid
+        self.key = at
+        self.order = ((priority + 2) << _ID_BITS) + eid
         self.event = event
 
+    @property
+    def priority(self) -> int:
+        return (self.order >> _ID_BITS) - 2
 
-def _before(a: _Scheduled, b: _Scheduled) -> bool:
-    """Whether ``a`` comes before ``b``: SimPy's order, by time, then priority, then id."""
-    if a.at != b.at:
-        return a.at < b.at
-    if a.priority != b.priority:
-        return a.priority < b.priority
-    return a.eid < b.eid
-
-
-def _push(heap: list[_Scheduled], entry: _Scheduled) -> None:
-    """:func:`heapq.heappush`, for entries ordered by :func:`_before`."""
-    heap.append(entry)
-    pos = len(heap) - 1
-    while pos > 0:
-        parent_pos = (pos - 1) >> 1
-        parent = heap[parent_pos]
-        if not _before(entry, parent):
-            break
-        heap[pos] = parent
-        pos = parent_pos
-    heap[pos] = entry
-
-
-def _pop(heap: list[_Scheduled]) -> _Scheduled:
-    """:func:`heapq.heappop` (the same bottom-up sift), for entries ordered by :func:`_before`."""
-    last = heap.pop()  # IndexError when empty, as heapq
-    end = len(heap)
-    if end == 0:
-        return last
-    top = heap[0]
-    # Move the smaller child up until a leaf is reached, then the last entry up from there into place.
-    pos = 0
-    child = 1
-    while child < end:
-        right = child + 1
-        if right < end and not _before(heap[child], heap[right]):
-            child = right
-        heap[pos] = heap[child]
-        pos = child
-        child = 2 * pos + 1
-    while pos > 0:
-        parent_pos = (pos - 1) >> 1
-        parent = heap[parent_pos]
-        if not _before(last, parent):
-            break
-        heap[pos] = parent
-        pos = parent_pos
-    heap[pos] = last
-    return top
+    @property
+    def eid(self) -> int:
+        return self.order & _ID_MASK
 
 
 class EventQueue:
@@ -115,7 +80,7 @@ class EventQueue:
         entry = _Scheduled(at, priority, next(self.eid), event)
         window = self.window
         if delay <= window or priority != _NORMAL:
-            _push(self.heap, entry)
+            push(self.heap, entry)
             return
         period = int(at // window)
         bucket = self.held.get(period)
@@ -130,22 +95,22 @@ class EventQueue:
         release._value = None
         release.callbacks.append(_Release(self, period))
         start = max(period * window, env._now)  # (never before now, whatever the rounding)
-        _push(self.heap, _Scheduled(start, _URGENT, next(self.eid), release))
+        push(self.heap, _Scheduled(start, _URGENT, next(self.eid), release))
 
     def release(self, period: int) -> None:
         """Move the events held for ``period`` into the heap (its release event calls this)."""
         heap = self.heap
         for entry in self.held.pop(period):
-            _push(heap, entry)
+            push(heap, entry)
 
     def step(self) -> None:
         """Process the next event: :meth:`simpy.Environment.step`, statement for statement, on this heap."""
         try:
-            entry = _pop(self.heap)
+            entry = pop(self.heap)
         except IndexError:
             raise EmptySchedule from None
         event = entry.event
-        self.env._now = entry.at
+        self.env._now = entry.key
         # Process callbacks of the event. Set the events callbacks to None immediately to prevent
         # concurrent modifications.
         callbacks = event.callbacks
@@ -172,11 +137,11 @@ class EventQueue:
     def peek(self) -> float:
         """The time of the next event in the heap (infinity if none): :meth:`simpy.Environment.peek`."""
         heap = self.heap
-        return heap[0].at if heap else _INFINITY
+        return heap[0].key if heap else _INFINITY
 
     def entries(self) -> list[tuple[float, int, int, Event]]:
         """The events in the heap, as SimPy's ``(time, priority, id, event)`` tuples, in heap order."""
-        return [(e.at, e.priority, e.eid, e.event) for e in self.heap]
+        return [(e.key, e.priority, e.eid, e.event) for e in self.heap]
 
     def next_event(self) -> Event | None:
         """The event :meth:`step` would process next (``None`` if the heap is empty)."""

@@ -8,13 +8,13 @@ lengthen assessments and make visits late, as DESIGN §3 requires.
 
 Processor sharing is computed exactly with a virtual clock ``V`` that advances at ``rate / Σ weights``
 per unit of working time; an item of ``h`` hours and weight ``w`` added at ``V₀`` finishes when
-``V = V₀ + h / w``. Items sit in a heap keyed by that finishing value, so adding, finishing and
-re-timing cost O(log n), and only the next completion is ever scheduled.
+``V = V₀ + h / w``. Items sit in a heap keyed by that finishing value (:mod:`caseflow.model.heap`, ties
+broken by the order in which they were added), so adding, finishing and re-timing cost O(log n), and
+only the next completion is ever scheduled.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Protocol
@@ -23,6 +23,7 @@ import simpy
 from simpy.events import NORMAL
 
 from caseflow.calendar import Calendar
+from caseflow.model.heap import Keyed, heapify, pop, push
 
 if TYPE_CHECKING:
     from caseflow.model.workforce.team import Case, Post, Team
@@ -30,11 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["Contract", "WorkClock", "WorkItem", "Worker"]
 
 _EPS: Final = 1e-9
-# The heap functions as compiled constants: compiled code calls them without looking them up in heapq
-# (bit-identical; docs/performance.md, "Constants compiled as constants").
-_heappush: Final = heapq.heappush
-_heappop: Final = heapq.heappop
-_heapify: Final = heapq.heapify
 _NORMAL: Final = NORMAL  # SimPy's priority for a timeout
 
 
@@ -54,7 +50,7 @@ class WorkClock(Protocol):
     def real_time(self, wt: float) -> float: ...
 
 
-class WorkItem:
+class WorkItem(Keyed):
     """A piece of work: ``hours`` of a worker's time, shared with the worker's other items by ``weight``.
 
     Whoever waits for it is told when it finishes (with the time) or is cancelled (with ``None``):
@@ -62,13 +58,15 @@ class WorkItem:
     called directly. Recurring visits use the callback; it saves an event per visit. Work that finishes
     on the worker's timer resumes a waiting process at once, in the timer's callback
     (:meth:`finish_now`), which saves another.
+
+    On a worker's desk, its ``key`` is the worker's virtual time at which it finishes and its ``order``
+    the order in which it was added (:class:`~caseflow.model.heap.Keyed`).
     """
 
     __slots__ = (
         "cancelled",
         "case",
         "done",
-        "finish_v",
         "finished",
         "hours",
         "kind",
@@ -93,7 +91,8 @@ class WorkItem:
         self.case = case
         self.on_done = on_done
         self.done: simpy.Event | None = env.event() if on_done is None else None
-        self.finish_v = 0.0
+        self.key = 0.0  # set when the item goes on a desk
+        self.order = 0
         self.cancelled = False
         self.finished = False
 
@@ -198,7 +197,7 @@ class Worker:
         self.post = post
         self.caseload = 0  # children held
         self.cases: dict[int, Case] = {}
-        self._heap: list[tuple[float, int, WorkItem]] = []
+        self._heap: list[WorkItem] = []
         self._seq = 0
         self._v = 0.0
         self._weight = 0.0
@@ -224,7 +223,7 @@ class Worker:
 
     @property
     def active_items(self) -> int:
-        return sum(1 for _, _, it in self._heap if not it.cancelled)
+        return sum(1 for it in self._heap if not it.cancelled)
 
     @property
     def load(self) -> float:
@@ -251,14 +250,14 @@ class Worker:
         the event count close to one timer per completed item.
         """
         heap = self._heap
-        while heap and heap[0][2].cancelled:
-            _heappop(heap)
+        while heap and heap[0].cancelled:
+            pop(heap)
         if not heap or not self.available:
             return
         rate = self.base_rate * self.efficiency * self.boost
         if rate <= 0:
             return
-        dv = heap[0][0] - self._v
+        dv = heap[0].key - self._v
         if dv < 0.0:
             dv = 0.0
         wt = self._last_wt + dv * self._weight / rate
@@ -297,8 +296,8 @@ class Worker:
         heap = self._heap
         v = self._v + _EPS
         finished = []
-        while heap and (heap[0][2].cancelled or heap[0][0] <= v):
-            item = _heappop(heap)[2]
+        while heap and (heap[0].cancelled or heap[0].key <= v):
+            item = pop(heap)
             if item.cancelled:
                 continue
             self._weight -= item.weight
@@ -344,12 +343,13 @@ class Worker:
             item.remaining = 0.0
             item.finish(self.env.now)
             return
-        item.finish_v = self._v + item.remaining / item.weight
+        item.key = self._v + item.remaining / item.weight  # the virtual time at which it finishes
         self._seq += 1
+        item.order = self._seq
         heap = self._heap
-        _heappush(heap, (item.finish_v, self._seq, item))
+        push(heap, item)
         self._weight += item.weight
-        first = heap[0][2]
+        first = heap[0]
         if self._timer_at is not None and first is not item and not first.cancelled:
             # The earliest completion is unchanged, only postponed by the extra work, and a timer is
             # already set no later than it: nothing to reschedule (see _reschedule).
@@ -368,19 +368,18 @@ class Worker:
     def detach(self, case: Case | None = None, kind: str | None = None) -> list[WorkItem]:
         """Take unfinished items off this worker (all, a case's, or of a kind), keeping remaining hours."""
         self._advance()
-        keep: list[tuple[float, int, WorkItem]] = []
+        keep: list[WorkItem] = []
         out: list[WorkItem] = []
-        for entry in self._heap:
-            item = entry[2]
+        for item in self._heap:
             if item.cancelled:
                 continue
             if (case is None or item.case is case) and (kind is None or item.kind == kind):
-                item.remaining = max((item.finish_v - self._v) * item.weight, 0.0)
+                item.remaining = max((item.key - self._v) * item.weight, 0.0)
                 self._weight -= item.weight
                 out.append(item)
             else:
-                keep.append(entry)
-        _heapify(keep)
+                keep.append(item)
+        heapify(keep)
         self._heap = keep
         if not keep:
             self._weight = 0.0
