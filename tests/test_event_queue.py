@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from simpy.core import EmptySchedule
 from simpy.events import NORMAL, URGENT
 
+from caseflow.model.budget import events_scheduled
 from caseflow.model.environment import Environment
 from caseflow.model.event_queue import EventQueue
 
@@ -149,3 +150,19 @@ def test_simpys_own_queue_stays_empty_and_step_is_the_queues() -> None:
     Environment.step(env)  # the class's method, documented, does what the installed one does
     assert env.now == 1.0
     assert env.peek() == float("inf")
+
+
+def test_events_scheduled_counts_as_simpys_counter() -> None:
+    """The queue counts the events it schedules (its next id), as SimPy's ``_eid`` counts them."""
+
+    def count(env: simpy.Environment) -> int:
+        _program(env, [])()
+        return events_scheduled(env)
+
+    plain = count(simpy.Environment())
+    assert plain > 10
+    assert count(Environment(window=float("inf"))) == plain  # nothing held: no release events
+    env = Environment()
+    assert events_scheduled(env) == 0
+    env.timeout(1.0)
+    assert events_scheduled(env) == env._events.scheduled == 1

@@ -51,6 +51,7 @@ from simpy.core import StopSimulation
 from simpy.events import URGENT
 
 from caseflow.model.arrivals import mean_family_size
+from caseflow.model.event_queue import EventQueue
 from caseflow.model.steady_state import steady_state
 from caseflow.model.workforce.staffing import hours_per_working_day
 from caseflow.scenario.schema import Scenario
@@ -565,7 +566,11 @@ _COUNT = re.compile(r"count\((\d+)")
 
 
 def events_scheduled(env: simpy.Environment) -> int:
-    """Events ``env`` has scheduled so far (SimPy's event counter, read without advancing it)."""
+    """Events ``env`` has scheduled so far (its event counter, read without advancing it): caseflow's
+    :class:`~caseflow.model.environment.Environment` counts them in its queue, SimPy's own in ``_eid``."""
+    queue = getattr(env, "_events", None)
+    if isinstance(queue, EventQueue):
+        return queue.scheduled
     found = _COUNT.match(repr(env._eid))
     if found is None:  # pragma: no cover - itertools.count's repr has been "count(n)" since Python 2
         raise RuntimeError(f"cannot read SimPy's event counter from {env._eid!r}")

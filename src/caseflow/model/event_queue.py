@@ -18,11 +18,10 @@ far-off events are held and why the order of events is unchanged by that either.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Final, final
 
 import simpy
-from simpy.core import EmptySchedule, SimTime, StopSimulation
+from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT, Event, EventPriority
 
 from caseflow.model.heap import Keyed, pop, push
@@ -64,20 +63,26 @@ class _Scheduled(Keyed):
 class EventQueue:
     """An environment's pending events: a heap of those due within ``window`` days, the rest held."""
 
-    __slots__ = ("eid", "env", "heap", "held", "window")
+    __slots__ = ("env", "heap", "held", "now", "scheduled", "window")
 
     def __init__(self, env: simpy.Environment, window: float) -> None:
         self.env = env
         self.heap: list[_Scheduled] = []
-        self.eid: Iterator[int] = env._eid  # SimPy's counter of event ids (it counts the run's events)
+        # The current time, as a machine number: the environment's ``now``, which only :meth:`step` sets,
+        # read by compiled code without a lookup in the environment's dictionary.
+        self.now: float = env._now
+        # Events scheduled so far, which is the next event's id: SimPy's counter, as a machine number (a
+        # call of ``next`` on SimPy's ``itertools.count`` is a lookup of ``next`` and a generic call).
+        self.scheduled = 0
         self.window = window
         self.held: dict[int, list[_Scheduled]] = {}  # period → events due in it, waiting outside the heap
 
-    def __call__(self, event: Event, priority: EventPriority = _NORMAL, delay: SimTime = 0) -> None:
+    def __call__(self, event: Event, priority: EventPriority = _NORMAL, delay: float = 0.0) -> None:
         """Schedule ``event`` ``delay`` after now with ``priority``, as ``Environment.schedule`` does."""
-        env = self.env
-        at: float = env._now + delay
-        entry = _Scheduled(at, priority, next(self.eid), event)
+        at = self.now + delay
+        eid = self.scheduled
+        self.scheduled = eid + 1
+        entry = _Scheduled(at, priority, eid, event)
         window = self.window
         if delay <= window or priority != _NORMAL:
             push(self.heap, entry)
@@ -90,12 +95,15 @@ class EventQueue:
         self.held[period] = [entry]
         # The period begins after now (at > now + window), and its release comes before anything else
         # due at that instant (URGENT), so no held event can fall due before it is in the heap.
+        env = self.env
         release = simpy.Event(env)
         release._ok = True
         release._value = None
         release.callbacks.append(_Release(self, period))
-        start = max(period * window, env._now)  # (never before now, whatever the rounding)
-        push(self.heap, _Scheduled(start, _URGENT, next(self.eid), release))
+        start = max(period * window, self.now)  # (never before now, whatever the rounding)
+        eid = self.scheduled
+        self.scheduled = eid + 1
+        push(self.heap, _Scheduled(start, _URGENT, eid, release))
 
     def release(self, period: int) -> None:
         """Move the events held for ``period`` into the heap (its release event calls this)."""
@@ -110,7 +118,9 @@ class EventQueue:
         except IndexError:
             raise EmptySchedule from None
         event = entry.event
-        self.env._now = entry.key
+        now = entry.key
+        self.now = now
+        self.env._now = now
         # Process callbacks of the event. Set the events callbacks to None immediately to prevent
         # concurrent modifications.
         callbacks = event.callbacks

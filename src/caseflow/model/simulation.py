@@ -31,7 +31,7 @@ import simpy
 
 from caseflow.calendar import Calendar
 from caseflow.model.arrivals import draw_arrivals
-from caseflow.model.budget import Budget, Estimate, check, run_within
+from caseflow.model.budget import Budget, Estimate, check, events_scheduled, run_within
 from caseflow.model.capacity import Capacity, SampledDurations
 from caseflow.model.census import Census
 from caseflow.model.environment import Environment
@@ -403,7 +403,7 @@ def run_model(
     env.process(month_ends_())
     _run(env, days + 0.5, budget, started=started, calendar=cal, estimate=estimate)
     out.audits.append(pathway.audit())
-    out.events = next(env._eid)  # SimPy's event counter: events scheduled in this run
+    out.events = events_scheduled(env)  # events scheduled in this run
     out.stream_names = streams.names
     census = pathway.census
     if records and census.case_records is not None:

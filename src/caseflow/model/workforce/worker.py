@@ -23,6 +23,7 @@ import simpy
 from simpy.events import NORMAL
 
 from caseflow.calendar import Calendar
+from caseflow.model.event_queue import EventQueue
 from caseflow.model.heap import Keyed, heapify, pop, push
 
 if TYPE_CHECKING:
@@ -145,6 +146,7 @@ class Worker:
         "_heap",
         "_last_t",
         "_last_wt",
+        "_queue",
         "_seq",
         "_spare",
         "_timer",
@@ -203,6 +205,10 @@ class Worker:
         self._weight = 0.0
         # The run's clock is a Calendar: called as one, compiled code calls it directly (no boxing)
         self._calendar: Calendar | None = clock if isinstance(clock, Calendar) else None
+        # caseflow's environment keeps the time in its compiled queue, where compiled code reads it
+        # directly; SimPy's own environment (in tests) only in its dictionary
+        queue = getattr(env, "_events", None)
+        self._queue: EventQueue | None = queue if isinstance(queue, EventQueue) else None
         self._last_wt = clock.working_time(env.now)
         self._last_t = env.now
         self._timer_at: float | None = None  # when the earliest pending completion timer fires
@@ -231,8 +237,12 @@ class Worker:
         return self._weight
 
     # ------------------------------------------------------------- mechanics
+    def _now(self) -> float:
+        queue = self._queue
+        return queue.now if queue is not None else self.env._now
+
     def _advance(self) -> None:
-        now = self.env._now
+        now = self._now()
         if now == self._last_t:  # already brought up to date at this instant
             return
         self._last_t = now
@@ -272,7 +282,7 @@ class Worker:
         if pending is not None and pending <= target + _EPS:
             return
         env = self.env
-        now = env._now
+        now = self._now()
         at = target if target > now else now
         self._timer_at = at
         ev = self._spare
@@ -308,7 +318,7 @@ class Worker:
             self._weight = 0.0
         self._reschedule()
         # Only now, with this worker's state settled: a callback may hand the worker new work at once.
-        now = self.env._now
+        now = self._now()
         for item in finished:
             item.finish_now(now)
 
