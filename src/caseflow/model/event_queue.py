@@ -26,7 +26,7 @@ from simpy.events import NORMAL, URGENT, Event, EventPriority
 
 from caseflow.model.heap import Keyed, pop, push
 
-__all__ = ["EventQueue"]
+__all__ = ["EventQueue", "queue_of"]
 
 _NORMAL: Final = NORMAL
 _URGENT: Final = URGENT
@@ -157,6 +157,13 @@ class EventQueue:
         """The event :meth:`step` would process next (``None`` if the heap is empty)."""
         heap = self.heap
         return heap[0].event if heap else None
+
+
+def queue_of(env: simpy.Environment) -> EventQueue | None:
+    """``env``'s compiled queue, whose ``now`` compiled code reads directly, or ``None`` for SimPy's own
+    environment (whose time is only in its dictionary)."""
+    queue = getattr(env, "_events", None)
+    return queue if isinstance(queue, EventQueue) else None
 
 
 class _Release:

@@ -28,6 +28,7 @@ import simpy
 
 from caseflow.calendar import Calendar
 from caseflow.model.entities import Activity
+from caseflow.model.event_queue import queue_of
 from caseflow.model.workforce.team import Case
 from caseflow.model.workforce.work import family_hours
 from caseflow.model.workforce.worker import WorkItem
@@ -108,6 +109,7 @@ class Schedule:
         table: Mapping[Activity, tuple[Recurring, ...]] = SCHEDULE,
     ) -> None:
         self.env = env
+        self._queue = queue_of(env)  # where compiled code reads the time (None: SimPy's own environment)
         self.cal = calendar
         self.rec = recorder
         self.give = give  # hands a piece of work to the case's worker
@@ -208,7 +210,8 @@ class _Recurring:
         due = cal.working_day_start(k + interval) if interval > 0 else float(math.floor(last))
         self.due_end = due + 1.0  # end of the due day
         start = cal.working_day_start(k + lead) if lead > 0 else float(math.floor(last))
-        if start > sch.env.now:
+        queue = sch._queue
+        if start > (queue.now if queue is not None else sch.env.now):
             sch.release_at(start, self)
         else:
             self._release(None)

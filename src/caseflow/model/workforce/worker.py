@@ -23,7 +23,7 @@ import simpy
 from simpy.events import NORMAL
 
 from caseflow.calendar import Calendar
-from caseflow.model.event_queue import EventQueue
+from caseflow.model.event_queue import queue_of
 from caseflow.model.heap import Keyed, heapify, pop, push
 
 if TYPE_CHECKING:
@@ -205,10 +205,7 @@ class Worker:
         self._weight = 0.0
         # The run's clock is a Calendar: called as one, compiled code calls it directly (no boxing)
         self._calendar: Calendar | None = clock if isinstance(clock, Calendar) else None
-        # caseflow's environment keeps the time in its compiled queue, where compiled code reads it
-        # directly; SimPy's own environment (in tests) only in its dictionary
-        queue = getattr(env, "_events", None)
-        self._queue: EventQueue | None = queue if isinstance(queue, EventQueue) else None
+        self._queue = queue_of(env)  # where compiled code reads the time (None: SimPy's own environment)
         self._last_wt = clock.working_time(env.now)
         self._last_t = env.now
         self._timer_at: float | None = None  # when the earliest pending completion timer fires
