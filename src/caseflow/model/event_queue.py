@@ -36,7 +36,7 @@ _INFINITY: Final = float("inf")
 #: An event's ``order`` is its priority and id in one integer, ordered as the pair: (priority + 2) × 2⁵⁶ +
 #: id (ids stay far below 2⁵⁶; SimPy's priorities are -1, 0 and 1).
 _ID_BITS: Final = 56
-_ID_MASK: Final = (1 << 56) - 1
+_ID_MASK: Final = (1 << _ID_BITS) - 1
 
 
 @final
@@ -112,7 +112,11 @@ class EventQueue:
             push(heap, entry)
 
     def step(self) -> None:
-        """Process the next event: :meth:`simpy.Environment.step`, statement for statement, on this heap."""
+        """Process the next event as :meth:`simpy.Environment.step` does, from this heap.
+
+        One difference: when a callback stops the run, the callbacks still to come are those after its
+        position, where SimPy looks the callback up with ``list.index`` (the first of equal ones).
+        """
         try:
             entry = pop(self.heap)
         except IndexError:
