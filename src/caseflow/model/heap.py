@@ -41,8 +41,14 @@ def _before(a: Keyed, b: Keyed) -> bool:
 def push(heap: list[Entry], entry: Entry) -> None:
     """Add ``entry`` to ``heap``: :func:`heapq.heappush`."""
     heap.append(entry)
-    pos = len(heap) - 1
-    while pos > 0:
+    _sift_down(heap, 0, len(heap) - 1)
+
+
+def _sift_down(heap: list[Entry], start: int, pos: int) -> None:
+    """Move the entry at ``pos`` towards the root, no further than ``start``, until its parent comes
+    before it (:mod:`heapq`'s ``_siftdown``, named as there for the index falling)."""
+    entry = heap[pos]
+    while pos > start:
         parent_pos = (pos - 1) >> 1
         parent = heap[parent_pos]
         if not _before(entry, parent):
@@ -53,7 +59,7 @@ def push(heap: list[Entry], entry: Entry) -> None:
 
 
 def _sift_up(heap: list[Entry], pos: int) -> None:
-    """Move the entry at ``pos`` down into place (:mod:`heapq`'s ``_siftup``: bottom-up, fewer
+    """Move the entry at ``pos`` into place below it (:mod:`heapq`'s ``_siftup``: bottom-up, fewer
     comparisons): the smaller child rises until a leaf is reached, then the entry rises from there."""
     end = len(heap)
     start = pos
@@ -66,14 +72,8 @@ def _sift_up(heap: list[Entry], pos: int) -> None:
         heap[pos] = heap[child]
         pos = child
         child = 2 * pos + 1
-    while pos > start:
-        parent_pos = (pos - 1) >> 1
-        parent = heap[parent_pos]
-        if not _before(entry, parent):
-            break
-        heap[pos] = parent
-        pos = parent_pos
     heap[pos] = entry
+    _sift_down(heap, start, pos)
 
 
 def pop(heap: list[Entry]) -> Entry:
