@@ -119,7 +119,8 @@ def install_recorders(mp: pytest.MonkeyPatch) -> Recorded:
             team = w.team
             assert team is not None
             cases = list(w.cases.values())
-            work = {c.id: [it for it in w._heap if not it.cancelled and it.case is c] for c in cases}
+            on_desk = [it for it in w._heap.entries() if not it.cancelled]
+            work = {c.id: [it for it in on_desk if it.case is c] for c in cases}
             queue_was_empty = not any(c.queued for *_, c in team.queue)
             changes_before = sum(self.rec.counts["worker_changes"])
             super().leave(w)
@@ -131,7 +132,7 @@ def install_recorders(mp: pytest.MonkeyPatch) -> Recorded:
                     kept = all(it in c.pending for it in unfinished)
                     in_team = False
                 else:
-                    desk = {id(it) for it in new._heap if not it.cancelled}
+                    desk = {id(it) for it in new._heap.entries() if not it.cancelled}
                     kept = all(id(it) in desk or it.finished for it in unfinished)
                     in_team = new in team.workers
                 outcome.append(

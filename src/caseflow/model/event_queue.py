@@ -24,7 +24,7 @@ import simpy
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT, Event, EventPriority
 
-from caseflow.model.heap import Keyed, pop, push
+from caseflow.model.heap import Heap, Keyed, new_heap
 
 __all__ = ["EventQueue", "queue_of"]
 
@@ -67,7 +67,7 @@ class EventQueue:
 
     def __init__(self, env: simpy.Environment, window: float) -> None:
         self.env = env
-        self.heap: list[_Scheduled] = []
+        self.heap: Heap[_Scheduled] = new_heap()
         # The current time, as a machine number: the environment's ``now``, which only :meth:`step` sets,
         # read by compiled code without a lookup in the environment's dictionary.
         self.now: float = env._now
@@ -85,7 +85,7 @@ class EventQueue:
         entry = _Scheduled(at, priority, eid, event)
         window = self.window
         if delay <= window or priority != _NORMAL:
-            push(self.heap, entry)
+            self.heap.push(entry)
             return
         period = int(at // window)
         bucket = self.held.get(period)
@@ -103,13 +103,13 @@ class EventQueue:
         start = max(period * window, self.now)  # (never before now, whatever the rounding)
         eid = self.scheduled
         self.scheduled = eid + 1
-        push(self.heap, _Scheduled(start, _URGENT, eid, release))
+        self.heap.push(_Scheduled(start, _URGENT, eid, release))
 
     def release(self, period: int) -> None:
         """Move the events held for ``period`` into the heap (its release event calls this)."""
         heap = self.heap
         for entry in self.held.pop(period):
-            push(heap, entry)
+            heap.push(entry)
 
     def step(self) -> None:
         """Process the next event as :meth:`simpy.Environment.step` does, from this heap.
@@ -118,7 +118,7 @@ class EventQueue:
         position, where SimPy looks the callback up with ``list.index`` (the first of equal ones).
         """
         try:
-            entry = pop(self.heap)
+            entry = self.heap.pop()
         except IndexError:
             raise EmptySchedule from None
         event = entry.event
@@ -150,17 +150,17 @@ class EventQueue:
 
     def peek(self) -> float:
         """The time of the next event in the heap (infinity if none): :meth:`simpy.Environment.peek`."""
-        heap = self.heap
-        return heap[0].key if heap else _INFINITY
+        first = self.heap.first()
+        return first.key if first is not None else _INFINITY
 
     def entries(self) -> list[tuple[float, int, int, Event]]:
         """The events in the heap, as SimPy's ``(time, priority, id, event)`` tuples, in heap order."""
-        return [(e.key, e.priority, e.eid, e.event) for e in self.heap]
+        return [(e.key, e.priority, e.eid, e.event) for e in self.heap.entries()]
 
     def next_event(self) -> Event | None:
         """The event :meth:`step` would process next (``None`` if the heap is empty)."""
-        heap = self.heap
-        return heap[0].event if heap else None
+        first = self.heap.first()
+        return first.event if first is not None else None
 
 
 def queue_of(env: simpy.Environment) -> EventQueue | None:

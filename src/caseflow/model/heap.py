@@ -2,20 +2,29 @@
 
 :mod:`heapq` orders whatever it holds by Python's comparison: for the tuples SimPy and the workers used
 to keep, ``(time, priority, id, event)`` and ``(finish, seq, item)``, each comparison goes element by
-element through the interpreter's generic machinery, and a 5-year run makes millions of them. Here an
-entry is an object of a compiled class, :class:`Keyed`, ordered by two machine numbers, ``key`` (a
-float) and ``order`` (an integer that breaks ties), and :func:`push`, :func:`pop` and :func:`heapify`
-are :mod:`heapq`'s algorithms written for it. When no two entries share both numbers, as here, a heap
-pops them in exactly the order :mod:`heapq` would: results are identical.
+element through the interpreter's generic machinery, and a 5-year run makes millions of them. Compiled,
+a :class:`Heap` holds objects of a compiled class, :class:`Keyed`, ordered by two machine numbers,
+``key`` (a float) and ``order`` (an integer that breaks ties), and sifts them with :mod:`heapq`'s
+algorithms written for them: a comparison is a few machine instructions. When no two entries share both
+numbers, as here, a heap pops them in exactly the order :mod:`heapq` would: results are identical.
+
+Run as plain Python (an editable install, or no C compiler), those loops would be much slower than
+:mod:`heapq`'s C, so :func:`new_heap` then gives a heap that keeps ``(key, order, entry)`` tuples in
+:mod:`heapq`: the same order, and the pure-Python speed the code had before.
 
 An entry's ``key`` and ``order`` must not change while it is in a heap.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+import heapq
+from typing import Final, Generic, TypeVar
 
-__all__ = ["Keyed", "heapify", "pop", "push"]
+__all__ = ["Heap", "Keyed", "new_heap"]
+
+_heappush: Final = heapq.heappush
+_heappop: Final = heapq.heappop
+_heapify: Final = heapq.heapify
 
 
 class Keyed:
@@ -38,56 +47,115 @@ def _before(a: Keyed, b: Keyed) -> bool:
     return a.order < b.order
 
 
-def push(heap: list[Entry], entry: Entry) -> None:
-    """Add ``entry`` to ``heap``: :func:`heapq.heappush`."""
-    heap.append(entry)
-    _sift_down(heap, 0, len(heap) - 1)
+class Heap(Generic[Entry]):
+    """A binary heap of entries, first the one with the smallest (key, order): sifted by compiled code."""
 
+    __slots__ = ("_items",)
 
-def _sift_down(heap: list[Entry], start: int, pos: int) -> None:
-    """Move the entry at ``pos`` towards the root, no further than ``start``, until its parent comes
-    before it (:mod:`heapq`'s ``_siftdown``, named as there for the index falling)."""
-    entry = heap[pos]
-    while pos > start:
-        parent_pos = (pos - 1) >> 1
-        parent = heap[parent_pos]
-        if not _before(entry, parent):
-            break
-        heap[pos] = parent
-        pos = parent_pos
-    heap[pos] = entry
+    def __init__(self) -> None:
+        self._items: list[Entry] = []
 
+    def push(self, entry: Entry) -> None:
+        """Add ``entry``: :func:`heapq.heappush`."""
+        items = self._items
+        items.append(entry)
+        self._sift_down(0, len(items) - 1)
 
-def _sift_up(heap: list[Entry], pos: int) -> None:
-    """Move the entry at ``pos`` into place below it (:mod:`heapq`'s ``_siftup``: bottom-up, fewer
-    comparisons): the smaller child rises until a leaf is reached, then the entry rises from there."""
-    end = len(heap)
-    start = pos
-    entry = heap[pos]
-    child = 2 * pos + 1
-    while child < end:
-        right = child + 1
-        if right < end and not _before(heap[child], heap[right]):
-            child = right
-        heap[pos] = heap[child]
-        pos = child
+    def pop(self) -> Entry:
+        """Remove and return the first entry: :func:`heapq.heappop` (``IndexError`` if empty)."""
+        items = self._items
+        last = items.pop()
+        if not items:
+            return last
+        top = items[0]
+        items[0] = last
+        self._sift_up(0)
+        return top
+
+    def first(self) -> Entry | None:
+        """The first entry, left in place (``None`` if the heap is empty)."""
+        items = self._items
+        return items[0] if items else None
+
+    def entries(self) -> list[Entry]:
+        """Every entry, in the heap's order of storage (not sorted)."""
+        return list(self._items)
+
+    def replace(self, entries: list[Entry]) -> None:
+        """Hold exactly ``entries`` from now on: :func:`heapq.heapify`."""
+        self._items = list(entries)
+        for pos in reversed(range(len(entries) // 2)):
+            self._sift_up(pos)
+
+    def _sift_down(self, start: int, pos: int) -> None:
+        """Move the entry at ``pos`` towards the root, no further than ``start``, until its parent comes
+        before it (:mod:`heapq`'s ``_siftdown``, named as there for the index falling)."""
+        items = self._items
+        entry = items[pos]
+        while pos > start:
+            parent_pos = (pos - 1) >> 1
+            parent = items[parent_pos]
+            if not _before(entry, parent):
+                break
+            items[pos] = parent
+            pos = parent_pos
+        items[pos] = entry
+
+    def _sift_up(self, pos: int) -> None:
+        """Move the entry at ``pos`` into place below it (:mod:`heapq`'s ``_siftup``: bottom-up, fewer
+        comparisons): the smaller child rises until a leaf is reached, then the entry rises from there."""
+        items = self._items
+        end = len(items)
+        start = pos
+        entry = items[pos]
         child = 2 * pos + 1
-    heap[pos] = entry
-    _sift_down(heap, start, pos)
+        while child < end:
+            right = child + 1
+            if right < end and not _before(items[child], items[right]):
+                child = right
+            items[pos] = items[child]
+            pos = child
+            child = 2 * pos + 1
+        items[pos] = entry
+        self._sift_down(start, pos)
 
 
-def pop(heap: list[Entry]) -> Entry:
-    """Remove and return ``heap``'s first entry: :func:`heapq.heappop` (``IndexError`` if empty)."""
-    last = heap.pop()
-    if not heap:
-        return last
-    top = heap[0]
-    heap[0] = last
-    _sift_up(heap, 0)
-    return top
+class _TupleHeap(Heap[Entry]):
+    """The same heap as ``(key, order, entry)`` tuples in :mod:`heapq`: faster when not compiled."""
+
+    __slots__ = ("_tuples",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tuples: list[tuple[float, int, Entry]] = []
+
+    def push(self, entry: Entry) -> None:
+        _heappush(self._tuples, (entry.key, entry.order, entry))
+
+    def pop(self) -> Entry:
+        return _heappop(self._tuples)[2]
+
+    def first(self) -> Entry | None:
+        tuples = self._tuples
+        return tuples[0][2] if tuples else None
+
+    def entries(self) -> list[Entry]:
+        return [t[2] for t in self._tuples]
+
+    def replace(self, entries: list[Entry]) -> None:
+        tuples = [(e.key, e.order, e) for e in entries]
+        _heapify(tuples)
+        self._tuples = tuples
 
 
-def heapify(heap: list[Entry]) -> None:
-    """Make ``heap`` a heap, in place: :func:`heapq.heapify`."""
-    for pos in reversed(range(len(heap) // 2)):
-        _sift_up(heap, pos)
+def _probe() -> None:
+    """A function whose compiled form has no ``__code__``: how this module knows it is compiled."""
+
+
+#: Whether this module runs compiled (a regular install with a C compiler) or as plain Python.
+COMPILED: Final = not hasattr(_probe, "__code__")
+
+
+def new_heap(compiled: bool = COMPILED) -> Heap[Entry]:
+    """An empty heap: :class:`Heap` when compiled, the :mod:`heapq` one when not (``compiled`` chooses)."""
+    return Heap() if compiled else _TupleHeap()

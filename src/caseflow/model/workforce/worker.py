@@ -24,7 +24,7 @@ from simpy.events import NORMAL
 
 from caseflow.calendar import Calendar
 from caseflow.model.event_queue import queue_of
-from caseflow.model.heap import Keyed, heapify, pop, push
+from caseflow.model.heap import Heap, Keyed, new_heap
 
 if TYPE_CHECKING:
     from caseflow.model.workforce.team import Case, Post, Team
@@ -199,7 +199,7 @@ class Worker:
         self.post = post
         self.caseload = 0  # children held
         self.cases: dict[int, Case] = {}
-        self._heap: list[WorkItem] = []
+        self._heap: Heap[WorkItem] = new_heap()
         self._seq = 0
         self._v = 0.0
         self._weight = 0.0
@@ -226,7 +226,7 @@ class Worker:
 
     @property
     def active_items(self) -> int:
-        return sum(1 for it in self._heap if not it.cancelled)
+        return sum(1 for it in self._heap.entries() if not it.cancelled)
 
     @property
     def load(self) -> float:
@@ -257,14 +257,16 @@ class Worker:
         the event count close to one timer per completed item.
         """
         heap = self._heap
-        while heap and heap[0].cancelled:
-            pop(heap)
-        if not heap or not self.available:
+        first = heap.first()
+        while first is not None and first.cancelled:
+            heap.pop()
+            first = heap.first()
+        if first is None or not self.available:
             return
         rate = self.base_rate * self.efficiency * self.boost
         if rate <= 0:
             return
-        dv = heap[0].key - self._v
+        dv = first.key - self._v
         if dv < 0.0:
             dv = 0.0
         wt = self._last_wt + dv * self._weight / rate
@@ -303,15 +305,18 @@ class Worker:
         heap = self._heap
         v = self._v + _EPS
         finished = []
-        while heap and (heap[0].cancelled or heap[0].key <= v):
-            item = pop(heap)
+        while True:
+            first = heap.first()
+            if first is None or not (first.cancelled or first.key <= v):
+                break
+            item = heap.pop()
             if item.cancelled:
                 continue
             self._weight -= item.weight
             item.remaining = 0.0
             item.finished = True  # before any callback: a process resumed below may close its case
             finished.append(item)
-        if not heap:
+        if first is None:
             self._weight = 0.0
         self._reschedule()
         # Only now, with this worker's state settled: a callback may hand the worker new work at once.
@@ -354,10 +359,10 @@ class Worker:
         self._seq += 1
         item.order = self._seq
         heap = self._heap
-        push(heap, item)
+        heap.push(item)
         self._weight += item.weight
-        first = heap[0]
-        if self._timer_at is not None and first is not item and not first.cancelled:
+        first = heap.first()
+        if self._timer_at is not None and first is not None and first is not item and not first.cancelled:
             # The earliest completion is unchanged, only postponed by the extra work, and a timer is
             # already set no later than it: nothing to reschedule (see _reschedule).
             return
@@ -377,7 +382,7 @@ class Worker:
         self._advance()
         keep: list[WorkItem] = []
         out: list[WorkItem] = []
-        for item in self._heap:
+        for item in self._heap.entries():
             if item.cancelled:
                 continue
             if (case is None or item.case is case) and (kind is None or item.kind == kind):
@@ -386,8 +391,7 @@ class Worker:
                 out.append(item)
             else:
                 keep.append(item)
-        heapify(keep)
-        self._heap = keep
+        self._heap.replace(keep)
         if not keep:
             self._weight = 0.0
         self._reschedule()
