@@ -26,7 +26,7 @@ from simpy.events import NORMAL, URGENT, Event, EventPriority
 
 from caseflow.model.heap import Heap, Keyed, new_heap
 
-__all__ = ["EventQueue", "queue_of"]
+__all__ = ["EventQueue", "now_of", "queue_of"]
 
 _NORMAL: Final = NORMAL
 _URGENT: Final = URGENT
@@ -168,6 +168,11 @@ def queue_of(env: simpy.Environment) -> EventQueue | None:
     environment (whose time is only in its dictionary)."""
     queue = getattr(env, "_events", None)
     return queue if isinstance(queue, EventQueue) else None
+
+
+def now_of(queue: EventQueue | None, env: simpy.Environment) -> float:
+    """The current time: read from ``queue`` (see :func:`queue_of`) if there is one, else from ``env``."""
+    return queue.now if queue is not None else float(env.now)
 
 
 class _Release:

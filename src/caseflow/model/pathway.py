@@ -28,7 +28,7 @@ from caseflow.calendar import Calendar
 from caseflow.model.capacity import Capacity
 from caseflow.model.census import Census
 from caseflow.model.entities import DAYS_PER_MONTH, DAYS_PER_YEAR, Child, ClosureKind, Family, Stage
-from caseflow.model.event_queue import queue_of
+from caseflow.model.event_queue import now_of, queue_of
 from caseflow.model.families import Families, age_band, draw_age
 from caseflow.model.flow import Flow
 from caseflow.model.stages import DEFAULT_STAGES
@@ -130,16 +130,12 @@ class Pathway:
         return sorted(self._routes)
 
     # ============================================================ rules every stage applies
-    def _now(self) -> float:
-        queue = self._queue
-        return queue.now if queue is not None else float(self.env.now)
-
     def move(self, children: list[Child], stage: Stage) -> None:
-        self.census.move(children, stage, self._now())
+        self.census.move(children, stage, now_of(self._queue, self.env))
 
     def current(self, children: list[Child]) -> list[Child]:
         """Children still under 18; those who have turned 18 leave the system here."""
-        t = self._now()
+        t = now_of(self._queue, self.env)
         keep = []
         for c in children:
             if t - c.dob < _ADULT:

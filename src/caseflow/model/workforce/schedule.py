@@ -28,7 +28,7 @@ import simpy
 
 from caseflow.calendar import Calendar
 from caseflow.model.entities import Activity
-from caseflow.model.event_queue import queue_of
+from caseflow.model.event_queue import now_of, queue_of
 from caseflow.model.workforce.team import Case
 from caseflow.model.workforce.work import family_hours
 from caseflow.model.workforce.worker import WorkItem
@@ -210,8 +210,7 @@ class _Recurring:
         due = cal.working_day_start(k + interval) if interval > 0 else float(math.floor(last))
         self.due_end = due + 1.0  # end of the due day
         start = cal.working_day_start(k + lead) if lead > 0 else float(math.floor(last))
-        queue = sch._queue
-        if start > (queue.now if queue is not None else sch.env.now):
+        if start > now_of(sch._queue, sch.env):
             sch.release_at(start, self)
         else:
             self._release(None)

@@ -23,7 +23,7 @@ import simpy
 from simpy.events import NORMAL
 
 from caseflow.calendar import Calendar
-from caseflow.model.event_queue import queue_of
+from caseflow.model.event_queue import now_of, queue_of
 from caseflow.model.heap import Heap, Keyed, new_heap
 
 if TYPE_CHECKING:
@@ -234,12 +234,8 @@ class Worker:
         return self._weight
 
     # ------------------------------------------------------------- mechanics
-    def _now(self) -> float:
-        queue = self._queue
-        return queue.now if queue is not None else self.env._now
-
     def _advance(self) -> None:
-        now = self._now()
+        now = now_of(self._queue, self.env)
         if now == self._last_t:  # already brought up to date at this instant
             return
         self._last_t = now
@@ -281,7 +277,7 @@ class Worker:
         if pending is not None and pending <= target + _EPS:
             return
         env = self.env
-        now = self._now()
+        now = now_of(self._queue, self.env)
         at = target if target > now else now
         self._timer_at = at
         ev = self._spare
@@ -320,7 +316,7 @@ class Worker:
             self._weight = 0.0
         self._reschedule()
         # Only now, with this worker's state settled: a callback may hand the worker new work at once.
-        now = self._now()
+        now = now_of(self._queue, self.env)
         for item in finished:
             item.finish_now(now)
 
