@@ -29,6 +29,28 @@ def baseline() -> Scenario:
     return caseflow.load_scenario(BASELINE_PATH)
 
 
+@contextmanager
+def queue_form(compiled: bool) -> Iterator[None]:
+    """Every :class:`~caseflow.model.environment.Environment` made inside keeps its events in one form of
+    :func:`~caseflow.model.event_queue.new_event_queue`: compiled entries, or SimPy's tuples in heapq
+    (the build chooses otherwise, so a test run as plain Python would never see the compiled form)."""
+    import caseflow.model.environment as environment_module
+    from caseflow.model.event_queue import new_event_queue
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            environment_module, "new_event_queue", lambda env, window: new_event_queue(env, window, compiled)
+        )
+        yield
+
+
+@pytest.fixture(params=[True, False], ids=["compiled entries", "tuples"])
+def queue_forms(request: pytest.FixtureRequest) -> Iterator[bool]:
+    """The test runs once with each form of the event queue (:func:`queue_form`)."""
+    with queue_form(request.param):
+        yield request.param
+
+
 def make_variant(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
     """A validated copy of ``scenario`` with ``{"dotted.path": value}`` overrides."""
     return scenario.with_overrides(dict(overrides), name=f"{scenario.name} (test variant)")

@@ -10,6 +10,7 @@ import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.conftest import queue_form
 
 import caseflow.model.simulation as simulation_module
 from caseflow import compute_kpis
@@ -39,15 +40,18 @@ def _trace(env: simpy.Environment, plan: list[list[float]]) -> list[tuple[float,
 delays = st.lists(st.integers(0, 40).map(lambda x: x * 2.5), min_size=1, max_size=6)
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled entries", "tuples"])
 @settings(max_examples=200, deadline=None)
 @given(plan=st.lists(delays, min_size=1, max_size=12))
-def test_events_happen_in_simpys_order(plan: list[list[float]]) -> None:
+def test_events_happen_in_simpys_order(compiled: bool, plan: list[list[float]]) -> None:
+    """Near and far events, held or not, in either form of the queue: SimPy's order exactly."""
     expected = _trace(simpy.Environment(), plan)
-    assert _trace(Environment(window=WINDOW), plan) == expected
-    assert _trace(Environment(window=3.0), plan) == expected  # almost everything held
+    with queue_form(compiled):
+        assert _trace(Environment(window=WINDOW), plan) == expected
+        assert _trace(Environment(window=3.0), plan) == expected  # almost everything held
 
 
-def test_far_events_wait_outside_the_queue_until_their_period() -> None:
+def test_far_events_wait_outside_the_queue_until_their_period(queue_forms: bool) -> None:
     env = Environment(window=WINDOW)
     env.timeout(5.0)
     env.timeout(100.0)

@@ -16,7 +16,8 @@ from simpy.events import NORMAL, URGENT
 
 from caseflow.model.budget import events_scheduled
 from caseflow.model.environment import Environment
-from caseflow.model.event_queue import EventQueue
+from caseflow.model.event_queue import new_event_queue
+from caseflow.model.heap import COMPILED
 
 # (time on a coarse grid, so that many entries tie on time; priority as SimPy uses them: -1 for an event
 # put back by StopSimulation, URGENT and NORMAL), or None for a pop
@@ -29,13 +30,23 @@ operations = st.lists(
 )
 
 
+def test_the_form_follows_the_build() -> None:
+    """Compiled entries when the kernel is compiled, SimPy's tuples in heapq when it runs as Python."""
+    queue = Environment()._events
+    assert type(queue) is type(new_event_queue(simpy.Environment(), 1.0, COMPILED))
+    assert type(new_event_queue(simpy.Environment(), 1.0, True)) is not type(
+        new_event_queue(simpy.Environment(), 1.0, False)
+    )
+
+
+@pytest.mark.parametrize("compiled", [True, False])
 @settings(max_examples=300, deadline=None)
 @given(ops=operations)
-def test_the_heap_pops_in_simpys_order(ops: list[tuple[float, int] | None]) -> None:
-    """Pushes and pops interleaved: the same entries come out, in the same order, as from heapq over
-    SimPy's (time, priority, id, event) tuples; peek agrees throughout."""
+def test_the_heap_pops_in_simpys_order(compiled: bool, ops: list[tuple[float, int] | None]) -> None:
+    """Pushes and pops interleaved, in both forms of the queue: the same entries come out, in the same
+    order, as from heapq over SimPy's (time, priority, id, event) tuples; peek agrees throughout."""
     env = simpy.Environment()
-    queue = EventQueue(env, window=float("inf"))  # nothing held: the heap alone
+    queue = new_event_queue(env, float("inf"), compiled)  # nothing held: the heap alone
     reference: list[tuple[float, int, int, simpy.Event]] = []
     eid = 0
     for op in ops:
@@ -59,7 +70,7 @@ def test_the_heap_pops_in_simpys_order(ops: list[tuple[float, int] | None]) -> N
         assert sorted(e[:3] for e in queue.entries()) == sorted(e[:3] for e in reference)
 
 
-def test_an_empty_queue_says_so_as_simpy_does() -> None:
+def test_an_empty_queue_says_so_as_simpy_does(queue_forms: bool) -> None:
     env = Environment()
     assert env.peek() == float("inf")
     with pytest.raises(EmptySchedule):
@@ -112,7 +123,7 @@ def _program(env: simpy.Environment, log: list[Any]) -> Callable[[], Any]:
     return run
 
 
-def test_a_program_runs_exactly_as_under_simpy() -> None:
+def test_a_program_runs_exactly_as_under_simpy(queue_forms: bool) -> None:
     """Failures, interruptions, conditions, run(until=event) and run(until=time), an undefused failure:
     the same log, times and values as SimPy's own environment."""
     expected = _program(simpy.Environment(), [])()
@@ -121,7 +132,7 @@ def test_a_program_runs_exactly_as_under_simpy() -> None:
     assert ("crashed", 7.0, "ValueError") in got
 
 
-def test_stop_simulation_puts_the_remaining_callbacks_back() -> None:
+def test_stop_simulation_puts_the_remaining_callbacks_back(queue_forms: bool) -> None:
     """A callback that stops the run: the event's later callbacks run when the run resumes, as SimPy's."""
 
     def trace(env: simpy.Environment) -> list[tuple[str, float]]:
@@ -141,7 +152,7 @@ def test_stop_simulation_puts_the_remaining_callbacks_back() -> None:
     assert expected == [("first", 2.0), ("stopped", 2.0), ("after the stop", 2.0), ("later", 3.0)]
 
 
-def test_simpys_own_queue_stays_empty_and_step_is_the_queues() -> None:
+def test_simpys_own_queue_stays_empty_and_step_is_the_queues(queue_forms: bool) -> None:
     env = Environment()
     env.timeout(1.0)
     assert env._queue == []
@@ -152,7 +163,7 @@ def test_simpys_own_queue_stays_empty_and_step_is_the_queues() -> None:
     assert env.peek() == float("inf")
 
 
-def test_events_scheduled_counts_as_simpys_counter() -> None:
+def test_events_scheduled_counts_as_simpys_counter(queue_forms: bool) -> None:
     """The queue counts the events it schedules (its next id), as SimPy's ``_eid`` counts them."""
 
     def count(env: simpy.Environment) -> int:

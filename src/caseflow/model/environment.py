@@ -11,9 +11,10 @@ into the heap when the period begins (one extra event per period, at its start, 
 due then). SimPy orders events by (time, priority, id), and every id is still taken when the event is
 scheduled, so events happen in exactly the order they would have: results are identical.
 
-The queue itself is :class:`~caseflow.model.event_queue.EventQueue`, a compiled heap in place of SimPy's
-list of tuples (same order, cheaper comparisons); the environment's ``schedule``, ``step`` and ``peek``
-are its. SimPy's own ``_queue`` stays empty.
+The queue itself is an :class:`~caseflow.model.event_queue.EventQueue`: when compiled, a heap of its own
+in place of SimPy's list of tuples (same order, cheaper comparisons); as plain Python, SimPy's tuples in
+:mod:`heapq`, as SimPy keeps them. The environment's ``schedule``, ``step`` and ``peek`` are its.
+SimPy's own ``_queue`` stays empty.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import simpy
 from simpy.core import BoundClass, SimTime
 from simpy.events import NORMAL, Event, EventPriority
 
-from caseflow.model.event_queue import EventQueue
+from caseflow.model.event_queue import new_event_queue
 
 __all__ = ["WINDOW", "Environment"]
 
@@ -46,7 +47,7 @@ class Environment(simpy.Environment):
         for name, obj in simpy.Environment.__dict__.items():
             if type(obj) is BoundClass:
                 setattr(self, name, getattr(self, name))
-        self._events = EventQueue(self, window)
+        self._events = new_event_queue(self, window)
         # SimPy calls ``env.schedule`` for every event: the instance's attribute, the compiled
         # EventQueue, takes the place of the method below (which says what it does).
         setattr(self, "schedule", self._events)  # noqa: B010  (mypy would refuse a method assignment)

@@ -3,11 +3,13 @@
 SimPy keeps its pending events in a list of ``(time, priority, event id, event)`` tuples ordered by
 :mod:`heapq`. Every comparison of two tuples compares Python objects, element by element, through the
 interpreter's generic machinery: a 5-year run pops about 390,000 events from a heap thousands deep, and
-those comparisons were an eighth of all the instructions it executed. :class:`EventQueue` keeps the
-same entries as objects of a compiled class whose time, priority and id are plain machine numbers, in a
-heap of :mod:`caseflow.model.heap`, sifted as :mod:`heapq` sifts. Events are ordered by (time,
-priority, id) exactly as SimPy orders them, and no two share an id, so they are popped in exactly
-SimPy's order: results are identical.
+those comparisons were an eighth of all the instructions it executed. Compiled, an :class:`EventQueue`
+keeps the same entries as objects of a compiled class whose time, priority and id are plain machine
+numbers, in a heap of :mod:`caseflow.model.heap`, sifted as :mod:`heapq` sifts. Events are ordered by
+(time, priority, id) exactly as SimPy orders them, and no two share an id, so they are popped in exactly
+SimPy's order: results are identical. Run as plain Python (an editable install, or no C compiler), the
+queue keeps SimPy's own tuples in :mod:`heapq` instead, whose C is faster there than any Python heap;
+:func:`new_event_queue` chooses.
 
 It is also :meth:`caseflow.model.environment.Environment.schedule`, which SimPy calls for every event
 (each timeout, each triggered event, each process start), and its ``step``; the environment installs
@@ -18,19 +20,22 @@ far-off events are held and why the order of events is unchanged by that either.
 
 from __future__ import annotations
 
+import heapq
 from typing import Final, final
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT, Event, EventPriority
 
-from caseflow.model.heap import Heap, Keyed, new_heap
+from caseflow.model.heap import COMPILED, Heap, Keyed
 
-__all__ = ["EventQueue", "now_of", "queue_of"]
+__all__ = ["EventQueue", "new_event_queue", "now_of", "queue_of"]
 
 _NORMAL: Final = NORMAL
 _URGENT: Final = URGENT
 _INFINITY: Final = float("inf")
+_heappush: Final = heapq.heappush
+_heappop: Final = heapq.heappop
 
 
 #: An event's ``order`` is its priority and id in one integer, ordered as the pair: (priority + 2) × 2⁵⁶ +
@@ -61,13 +66,18 @@ class _Scheduled(Keyed):
 
 
 class EventQueue:
-    """An environment's pending events: a heap of those due within ``window`` days, the rest held."""
+    """An environment's pending events: a heap of those due within ``window`` days, the rest held.
 
-    __slots__ = ("env", "heap", "held", "now", "scheduled", "window")
+    This class schedules, holds and steps; where the heap's entries live is its subclasses': compiled
+    entries sifted by :mod:`caseflow.model.heap` (:class:`_CompiledQueue`), or SimPy's own tuples in
+    :mod:`heapq` when the module runs as plain Python (:class:`_TupleQueue`, as fast there as SimPy
+    itself). :func:`new_event_queue` gives the one that suits.
+    """
+
+    __slots__ = ("env", "held", "now", "scheduled", "window")
 
     def __init__(self, env: simpy.Environment, window: float) -> None:
         self.env = env
-        self.heap: Heap[_Scheduled] = new_heap()
         # The current time, as a machine number: the environment's ``now``, which only :meth:`step` sets,
         # read by compiled code without a lookup in the environment's dictionary.
         self.now: float = env._now
@@ -75,24 +85,24 @@ class EventQueue:
         # call of ``next`` on SimPy's ``itertools.count`` is a lookup of ``next`` and a generic call).
         self.scheduled = 0
         self.window = window
-        self.held: dict[int, list[_Scheduled]] = {}  # period → events due in it, waiting outside the heap
+        # period → events due in it, waiting outside the heap as SimPy's (time, priority, id, event)
+        self.held: dict[int, list[tuple[float, int, int, Event]]] = {}
 
     def __call__(self, event: Event, priority: EventPriority = _NORMAL, delay: float = 0.0) -> None:
         """Schedule ``event`` ``delay`` after now with ``priority``, as ``Environment.schedule`` does."""
         at = self.now + delay
         eid = self.scheduled
         self.scheduled = eid + 1
-        entry = _Scheduled(at, priority, eid, event)
         window = self.window
         if delay <= window or priority != _NORMAL:
-            self.heap.push(entry)
+            self._push(at, priority, eid, event)
             return
         period = int(at // window)
         bucket = self.held.get(period)
         if bucket is not None:
-            bucket.append(entry)
+            bucket.append((at, priority, eid, event))
             return
-        self.held[period] = [entry]
+        self.held[period] = [(at, priority, eid, event)]
         # The period begins after now (at > now + window), and its release comes before anything else
         # due at that instant (URGENT), so no held event can fall due before it is in the heap.
         env = self.env
@@ -103,13 +113,12 @@ class EventQueue:
         start = max(period * window, self.now)  # (never before now, whatever the rounding)
         eid = self.scheduled
         self.scheduled = eid + 1
-        self.heap.push(_Scheduled(start, _URGENT, eid, release))
+        self._push(start, _URGENT, eid, release)
 
     def release(self, period: int) -> None:
         """Move the events held for ``period`` into the heap (its release event calls this)."""
-        heap = self.heap
-        for entry in self.held.pop(period):
-            heap.push(entry)
+        for at, priority, eid, event in self.held.pop(period):
+            self._push(at, priority, eid, event)
 
     def step(self) -> None:
         """Process the next event as :meth:`simpy.Environment.step` does, from this heap.
@@ -117,14 +126,7 @@ class EventQueue:
         One difference: when a callback stops the run, the callbacks still to come are those after its
         position, where SimPy looks the callback up with ``list.index`` (the first of equal ones).
         """
-        try:
-            entry = self.heap.pop()
-        except IndexError:
-            raise EmptySchedule from None
-        event = entry.event
-        now = entry.key
-        self.now = now
-        self.env._now = now
+        event = self._pop()
         # Process callbacks of the event. Set the events callbacks to None immediately to prevent
         # concurrent modifications.
         callbacks = event.callbacks
@@ -148,19 +150,102 @@ class EventQueue:
             exc.__cause__ = value
             raise exc
 
+    # ------------------------------------------------------------------ the heap, kept by a subclass
+    def _push(self, at: float, priority: int, eid: int, event: Event) -> None:
+        """Put ``event`` in the heap, due ``at`` with ``priority`` and id ``eid``."""
+        raise NotImplementedError
+
+    def _pop(self) -> Event:
+        """Take the first event out of the heap and set the time to its (``EmptySchedule`` if none)."""
+        raise NotImplementedError
+
     def peek(self) -> float:
         """The time of the next event in the heap (infinity if none): :meth:`simpy.Environment.peek`."""
+        raise NotImplementedError
+
+    def entries(self) -> list[tuple[float, int, int, Event]]:
+        """The events in the heap, as SimPy's ``(time, priority, id, event)`` tuples, in heap order."""
+        raise NotImplementedError
+
+    def next_event(self) -> Event | None:
+        """The event :meth:`step` would process next (``None`` if the heap is empty)."""
+        raise NotImplementedError
+
+
+@final
+class _CompiledQueue(EventQueue):
+    """The heap as compiled entries (:class:`_Scheduled`) in a :class:`~caseflow.model.heap.Heap`."""
+
+    __slots__ = ("heap",)
+
+    def __init__(self, env: simpy.Environment, window: float) -> None:
+        super().__init__(env, window)
+        self.heap: Heap[_Scheduled] = Heap()
+
+    def _push(self, at: float, priority: int, eid: int, event: Event) -> None:
+        self.heap.push(_Scheduled(at, priority, eid, event))
+
+    def _pop(self) -> Event:
+        try:
+            entry = self.heap.pop()
+        except IndexError:
+            raise EmptySchedule from None
+        now = entry.key
+        self.now = now
+        self.env._now = now
+        return entry.event
+
+    def peek(self) -> float:
         first = self.heap.first()
         return first.key if first is not None else _INFINITY
 
     def entries(self) -> list[tuple[float, int, int, Event]]:
-        """The events in the heap, as SimPy's ``(time, priority, id, event)`` tuples, in heap order."""
         return [(e.key, e.priority, e.eid, e.event) for e in self.heap.entries()]
 
     def next_event(self) -> Event | None:
-        """The event :meth:`step` would process next (``None`` if the heap is empty)."""
         first = self.heap.first()
         return first.event if first is not None else None
+
+
+@final
+class _TupleQueue(EventQueue):
+    """The heap as SimPy keeps it, ``(time, priority, id, event)`` tuples in :mod:`heapq`: faster than
+    :class:`_CompiledQueue` when this module runs as plain Python."""
+
+    __slots__ = ("tuples",)
+
+    def __init__(self, env: simpy.Environment, window: float) -> None:
+        super().__init__(env, window)
+        self.tuples: list[tuple[float, int, int, Event]] = []
+
+    def _push(self, at: float, priority: int, eid: int, event: Event) -> None:
+        _heappush(self.tuples, (at, priority, eid, event))
+
+    def _pop(self) -> Event:
+        try:
+            now, _, _, event = _heappop(self.tuples)
+        except IndexError:
+            raise EmptySchedule from None
+        self.now = now
+        self.env._now = now
+        return event
+
+    def peek(self) -> float:
+        tuples = self.tuples
+        return tuples[0][0] if tuples else _INFINITY
+
+    def entries(self) -> list[tuple[float, int, int, Event]]:
+        return list(self.tuples)
+
+    def next_event(self) -> Event | None:
+        tuples = self.tuples
+        return tuples[0][3] if tuples else None
+
+
+def new_event_queue(env: simpy.Environment, window: float, compiled: bool = COMPILED) -> EventQueue:
+    """An empty queue for ``env``: compiled entries when this module is compiled, SimPy's tuples when it
+    is not (``compiled`` chooses); the two schedule and step alike, in exactly SimPy's order."""
+    return _CompiledQueue(env, window) if compiled else _TupleQueue(env, window)
 
 
 def queue_of(env: simpy.Environment) -> EventQueue | None:
