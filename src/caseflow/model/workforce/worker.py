@@ -251,6 +251,8 @@ class Worker:
         Adding work only ever postpones completions, so an earlier pending timer is kept: when it fires
         it finds nothing due and re-times itself. Only an earlier completion needs a new timer. This keeps
         the event count close to one timer per completed item.
+
+        Called straight after :meth:`_advance`, at the same instant: the time is ``self._last_t``.
         """
         heap = self._heap
         first = heap.first()
@@ -277,7 +279,7 @@ class Worker:
         if pending is not None and pending <= target + _EPS:
             return
         env = self.env
-        now = now_of(self._queue, self.env)
+        now = self._last_t  # (brought up to date by _advance)
         at = target if target > now else now
         self._timer_at = at
         ev = self._spare
@@ -316,7 +318,7 @@ class Worker:
             self._weight = 0.0
         self._reschedule()
         # Only now, with this worker's state settled: a callback may hand the worker new work at once.
-        now = now_of(self._queue, self.env)
+        now = self._last_t  # (brought up to date by _advance)
         for item in finished:
             item.finish_now(now)
 
