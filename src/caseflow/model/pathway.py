@@ -177,7 +177,7 @@ class Pathway:
 
     def protected(self, family: Family) -> bool:
         """Is ``family`` within the window in which its early help protects it?"""
-        return family.protected_from <= self.env.now < family.protected_to
+        return family.protected_from <= now_of(self._queue, self.env) < family.protected_to
 
     def escalation_prevented(self, family: Family) -> bool:
         """Does the family's early help stop this escalation (to s47 or care)?"""

@@ -18,6 +18,7 @@ from mypy_extensions import mypyc_attr
 
 from caseflow.distributions import BandedSampler
 from caseflow.model.entities import Activity, Child, Family, Stage
+from caseflow.model.event_queue import queue_of
 from caseflow.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class StageGroup:
     def __init__(self, pathway: Pathway) -> None:
         self.pathway = pathway
         self.env = pathway.env
+        self._queue = queue_of(pathway.env)  # where compiled code reads the time (event_queue.now_of)
         self.cal = pathway.cal
         self.rec = pathway.rec
         self.capacity = pathway.capacity

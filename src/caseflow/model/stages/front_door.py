@@ -19,6 +19,7 @@ from mypy_extensions import mypyc_attr
 from caseflow.distributions import BandedSampler, BranchSampler
 from caseflow.model.capacity import Task
 from caseflow.model.entities import DAYS_PER_MONTH, Child, ClosureKind, Family, Stage
+from caseflow.model.event_queue import now_of
 from caseflow.model.stages.base import Entry, Proc, StageGroup
 from caseflow.records import Names, TimeWeighted
 from caseflow.scenario.schema import Scenario
@@ -64,9 +65,10 @@ class FrontDoor(StageGroup):
         if delay > 0:
             yield env.timeout(delay)
             if p.protected(family) and family.random() < self.s.early_help.recontact_reduction:
-                rec.count("recontacts_prevented_by_early_help", env.now, len(family.under_18(env.now)))
+                t = now_of(self._queue, env)
+                rec.count("recontacts_prevented_by_early_help", t, len(family.under_18(t)))
                 return
-        t = env.now
+        t = now_of(self._queue, env)
         if family.is_open():
             # A family with an open case: the allocated worker takes the information, no new referral.
             n = len(family.under_18(t))
@@ -105,9 +107,9 @@ class FrontDoor(StageGroup):
         ):
             # the family's early help means this concern is met without a referral
             outcome = "no_further_action"
-            rec.count("referrals_prevented_by_early_help", env.now, len(kids))
+            rec.count("referrals_prevented_by_early_help", now_of(self._queue, env), len(kids))
         if outcome == "referral":
-            rec.count(_REFERRALS_FROM[source], env.now, n)
+            rec.count(_REFERRALS_FROM[source], now_of(self._queue, env), n)
             yield from p.route("referral", family, kids)
         elif outcome == "early_help":
             yield from self.early_help(family, kids, otherwise=ClosureKind.FRONT_DOOR)
@@ -117,7 +119,7 @@ class FrontDoor(StageGroup):
     def early_help(self, family: Family, kids: list[Child], *, otherwise: ClosureKind) -> Proc:
         """Early help if a key worker has room; otherwise the family is closed (``otherwise``)."""
         p = self.pathway
-        t = self.env.now
+        t = now_of(self._queue, self.env)
         eh = self.s.early_help
         if self.families_in_early_help >= eh.key_workers * eh.families_per_worker:
             self.rec.count("early_help_declined_full", t, len(kids))

@@ -21,6 +21,7 @@ import simpy
 
 from caseflow.calendar import Calendar
 from caseflow.model.entities import DAYS_PER_YEAR, Activity, Child
+from caseflow.model.event_queue import now_of, queue_of
 from caseflow.model.workforce.team import (
     ASSESSMENT,
     CARE_LEAVER,
@@ -65,6 +66,7 @@ class CaseHolding:
         teams: Mapping[str, Team],
     ) -> None:
         self.env = env
+        self._queue = queue_of(env)  # where compiled code reads the time (None: SimPy's own environment)
         self.cal = calendar
         self.wf = wf  # the parameters in force (replaced by a time-phased change)
         self.rec = recorder
@@ -93,7 +95,7 @@ class CaseHolding:
             return None
         team = self.activity_team[activity]
         priority = URGENT if urgent else ACTIVITY_PRIORITY[activity]
-        now = self.env.now
+        now = now_of(self._queue, self.env)
         current = {id(c): c for k in kids if (c := self.case_of.get(k.id)) is not None}
         if len(current) == 1:
             case = next(iter(current.values()))
@@ -125,7 +127,7 @@ class CaseHolding:
 
     def release(self, kids: list[Child]) -> None:
         """``kids`` no longer need a social worker (case closed, stepped down, left care or turned 18)."""
-        now = self.env.now
+        now = now_of(self._queue, self.env)
         for k in kids:
             case = self.case_of.pop(k.id, None)
             if case is None:
@@ -142,7 +144,7 @@ class CaseHolding:
         team = case.team
         case.open = False
         case.generation += 1
-        items = team.detach(case, self.env.now)
+        items = team.detach(case, now_of(self._queue, self.env))
         out = []
         for item in items:
             if keep_work and item.kind not in _ENDS_WITH_CASE:
@@ -157,13 +159,13 @@ class CaseHolding:
     # ================================================================ allocation
     def allocate(self, team: Team) -> None:
         """Allocate ``team``'s waiting cases while an eligible worker exists."""
-        now = self.env.now
+        now = now_of(self._queue, self.env)
         for case, worker in team.allocate_waiting(now):
             self._record_allocation(case, worker, waited=self.cal.working_days_between(case.queued_at, now))
 
     def _record_allocation(self, case: Case, worker: Worker, waited: int | None) -> None:
         """Count allocation waits, worker changes and each child's history of social workers."""
-        now = self.env.now
+        now = now_of(self._queue, self.env)
         for child in case.children:
             if waited is not None:
                 self.rec.tally("allocation_wait_wd", now, waited)
@@ -201,7 +203,7 @@ class CaseHolding:
                 continue
             old = case.worker
             assert old is not None
-            items = team.detach(case, env.now)
+            items = team.detach(case, now_of(self._queue, env))
             case.pending.extend(i for i in items if not i.cancelled)
             new = team.transfer_target(case, old)
             if new is None:
@@ -222,7 +224,7 @@ class CaseHolding:
 
     def worker_left(self, w: Worker, team: Team) -> None:
         """``w`` has left ``team``: their cases go back to the queue with their unfinished work."""
-        now = self.env.now
+        now = now_of(self._queue, self.env)
         for case in list(w.cases.values()):
             items = team.detach(case, now)
             case.pending.extend(i for i in items if not i.cancelled)

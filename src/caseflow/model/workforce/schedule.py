@@ -137,7 +137,7 @@ class Schedule:
         self, case: Case, kind: str, intervals: list[int], hours: float, *, tally: bool = False
     ) -> None:
         """Visits (or meetings) every ``intervals`` working days from the last one, while the case lasts."""
-        last = self.env.now
+        last = now_of(self._queue, self.env)
         if last == 0.0:
             # Opening caseload: the last visit (or meeting) was some time in the past interval, so the
             # first ones fall due spread out rather than all at once.

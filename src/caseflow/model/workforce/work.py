@@ -23,6 +23,7 @@ import simpy
 from caseflow.calendar import Calendar
 from caseflow.model.capacity import SampledDurations, Task, finish_time
 from caseflow.model.entities import Child
+from caseflow.model.event_queue import now_of, queue_of
 from caseflow.model.workforce.caseholding import CaseHolding
 from caseflow.model.workforce.worker import WorkItem
 from caseflow.records import Recorder
@@ -134,6 +135,7 @@ class Work:
         table: Mapping[Task, TaskWork] = WORK,
     ) -> None:
         self.env = env
+        self._queue = queue_of(env)  # where compiled code reads the time (None: SimPy's own environment)
         self.cal = calendar
         self.rec = recorder
         self.holding = holding
@@ -168,7 +170,7 @@ class Work:
         self, task: Task, kids: list[Child], since: float, *, working_days: float | None = None
     ) -> Generator[simpy.Event, Any, float]:
         """Do ``task`` for ``kids`` whose clock started at ``since``; return the completion time."""
-        env, cal = self.env, self.cal
+        env, cal, queue = self.env, self.cal, self._queue
         row = self._rows[task]
         n = len(kids)
         floor = row.floor
@@ -182,8 +184,9 @@ class Work:
                 wd_pool = self.external_wd(task)
             if wd_pool is not None:
                 at = finish_time(cal, since, wd_pool)
-                if at > env.now:
-                    yield env.timeout(at - env.now)
+                now = now_of(queue, env)
+                if at > now:
+                    yield env.timeout(at - now)
                     return at
             return done
         case = self.case_of.get(kids[0].id) if kids else None
@@ -195,7 +198,7 @@ class Work:
             hours = self._r_hours.gamma(1.0 / (cv * cv), hours)
         if row.resumable and working_days is not None:
             wd = working_days
-            elapsed = cal.working_days_between(since, env.now)
+            elapsed = cal.working_days_between(since, now_of(queue, env))
             hours *= max(0.1, 1.0 - elapsed / max(working_days, 1.0))
         elif floor is Floor.EXTERNAL:
             wd = self.external_wd(task)
@@ -205,7 +208,7 @@ class Work:
         self.holding.give(case, item)
         finished = yield item.event
         if finished is None:  # case closed under us
-            return env.now
+            return now_of(queue, env)
         self.rec.tally(row.tally, finished, cal.working_days_between(since, finished))
         if floor is Floor.BOOKED:
             # The meeting is booked for a date drawn from the LA's published distribution (for an ICPC,
@@ -214,12 +217,14 @@ class Work:
             booked = finish_time(cal, since, self.floors.sample_working_days(task))
             rebook = self.wf.dynamics.icpc_rebook_wd
             held = booked if finished <= booked else cal.add_working_days(finished, rebook) + 0.5
-            if held > env.now:
-                yield env.timeout(held - env.now)
-            return max(held, env.now)
+            now = now_of(queue, env)
+            if held > now:
+                yield env.timeout(held - now)
+            return max(held, now_of(queue, env))
         if floor is Floor.EXTERNAL_ON_FINISH:
             wd = self.external_wd(task)
         at = finish_time(cal, since, wd)
-        if at > env.now:
-            yield env.timeout(at - env.now)
-        return env.now
+        now = now_of(queue, env)
+        if at > now:
+            yield env.timeout(at - now)
+        return now_of(queue, env)
