@@ -20,6 +20,8 @@ from __future__ import annotations
 import heapq
 from typing import Final, Generic, TypeVar
 
+from mypy_extensions import i64
+
 __all__ = ["Heap", "Keyed", "new_heap"]
 
 _heappush: Final = heapq.heappush
@@ -59,7 +61,8 @@ class Heap(Generic[Entry]):
         """Add ``entry``: :func:`heapq.heappush`."""
         items = self._items
         items.append(entry)
-        self._sift_down(0, len(items) - 1)
+        last: i64 = len(items) - 1
+        self._sift_down(0, last)
 
     def pop(self) -> Entry:
         """Remove and return the first entry: :func:`heapq.heappop` (``IndexError`` if empty)."""
@@ -84,16 +87,18 @@ class Heap(Generic[Entry]):
     def replace(self, entries: list[Entry]) -> None:
         """Hold exactly ``entries`` from now on: :func:`heapq.heapify`."""
         self._items = list(entries)
-        for pos in reversed(range(len(entries) // 2)):
+        pos: i64 = len(entries) // 2 - 1
+        while pos >= 0:
             self._sift_up(pos)
+            pos -= 1
 
-    def _sift_down(self, start: int, pos: int) -> None:
+    def _sift_down(self, start: i64, pos: i64) -> None:
         """Move the entry at ``pos`` towards the root, no further than ``start``, until its parent comes
         before it (:mod:`heapq`'s ``_siftdown``, named as there for the index falling)."""
         items = self._items
         entry = items[pos]
         while pos > start:
-            parent_pos = (pos - 1) >> 1
+            parent_pos: i64 = (pos - 1) >> 1
             parent = items[parent_pos]
             if not _before(entry, parent):
                 break
@@ -101,16 +106,16 @@ class Heap(Generic[Entry]):
             pos = parent_pos
         items[pos] = entry
 
-    def _sift_up(self, pos: int) -> None:
+    def _sift_up(self, pos: i64) -> None:
         """Move the entry at ``pos`` into place below it (:mod:`heapq`'s ``_siftup``: bottom-up, fewer
         comparisons): the smaller child rises until a leaf is reached, then the entry rises from there."""
         items = self._items
-        end = len(items)
+        end: i64 = len(items)
         start = pos
         entry = items[pos]
-        child = 2 * pos + 1
+        child: i64 = 2 * pos + 1
         while child < end:
-            right = child + 1
+            right: i64 = child + 1
             if right < end and not _before(items[child], items[right]):
                 child = right
             items[pos] = items[child]
