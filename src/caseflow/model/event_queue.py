@@ -24,6 +24,7 @@ import heapq
 from typing import Final, final
 
 import simpy
+from mypy_extensions import i64
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT, Event, EventPriority
 
@@ -51,9 +52,10 @@ class _Scheduled(Keyed):
 
     __slots__ = ("event",)
 
-    def __init__(self, at: float, priority: int, eid: int, event: Event) -> None:
+    def __init__(self, at: float, priority: int, eid: i64, event: Event) -> None:
         self.key = at
-        self.order = ((priority + 2) << _ID_BITS) + eid
+        rank: i64 = priority + 2
+        self.order = (rank << _ID_BITS) + eid
         self.event = event
 
     @property
@@ -83,7 +85,7 @@ class EventQueue:
         self.now: float = env._now
         # Events scheduled so far, which is the next event's id: SimPy's counter, as a machine number (a
         # call of ``next`` on SimPy's ``itertools.count`` is a lookup of ``next`` and a generic call).
-        self.scheduled = 0
+        self.scheduled: i64 = 0
         self.window = window
         # period → events due in it, waiting outside the heap as SimPy's (time, priority, id, event)
         self.held: dict[int, list[tuple[float, int, int, Event]]] = {}
@@ -151,7 +153,7 @@ class EventQueue:
             raise exc
 
     # ------------------------------------------------------------------ the heap, kept by a subclass
-    def _push(self, at: float, priority: int, eid: int, event: Event) -> None:
+    def _push(self, at: float, priority: int, eid: i64, event: Event) -> None:
         """Put ``event`` in the heap, due ``at`` with ``priority`` and id ``eid``."""
         raise NotImplementedError
 
@@ -182,7 +184,7 @@ class _CompiledQueue(EventQueue):
         super().__init__(env, window)
         self.heap: Heap[_Scheduled] = Heap()
 
-    def _push(self, at: float, priority: int, eid: int, event: Event) -> None:
+    def _push(self, at: float, priority: int, eid: i64, event: Event) -> None:
         self.heap.push(_Scheduled(at, priority, eid, event))
 
     def _pop(self) -> Event:
@@ -218,7 +220,7 @@ class _TupleQueue(EventQueue):
         super().__init__(env, window)
         self.tuples: list[tuple[float, int, int, Event]] = []
 
-    def _push(self, at: float, priority: int, eid: int, event: Event) -> None:
+    def _push(self, at: float, priority: int, eid: i64, event: Event) -> None:
         _heappush(self.tuples, (at, priority, eid, event))
 
     def _pop(self) -> Event:

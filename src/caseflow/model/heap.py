@@ -34,9 +34,9 @@ class Keyed:
 
     __slots__ = ("key", "order")
 
-    def __init__(self, key: float = 0.0, order: int = 0) -> None:
+    def __init__(self, key: float = 0.0, order: i64 = 0) -> None:
         self.key = key
-        self.order = order
+        self.order: i64 = order
 
 
 Entry = TypeVar("Entry", bound=Keyed)

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Protocol
 
 import simpy
+from mypy_extensions import i64
 from simpy.events import NORMAL
 
 from caseflow.calendar import Calendar
@@ -200,7 +201,7 @@ class Worker:
         self.caseload = 0  # children held
         self.cases: dict[int, Case] = {}
         self._heap: Heap[WorkItem] = new_heap()
-        self._seq = 0
+        self._seq: i64 = 0  # items added so far: the order of the next (a machine integer, compiled)
         self._v = 0.0
         self._weight = 0.0
         # The run's clock is a Calendar: called as one, compiled code calls it directly (no boxing)
