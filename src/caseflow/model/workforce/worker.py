@@ -15,6 +15,7 @@ only the next completion is ever scheduled.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Protocol
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["Contract", "WorkClock", "WorkItem", "Worker"]
 
 _EPS: Final = 1e-9
+_NO_TIMER: Final = math.inf  # a worker's ``_timer_at`` when no timer is pending
 _NORMAL: Final = NORMAL  # SimPy's priority for a timeout
 
 
@@ -207,9 +209,11 @@ class Worker:
         # The run's clock is a Calendar: called as one, compiled code calls it directly (no boxing)
         self._calendar: Calendar | None = clock if isinstance(clock, Calendar) else None
         self._queue = queue_of(env)  # where compiled code reads the time (None: SimPy's own environment)
-        self._last_wt = clock.working_time(env.now)
-        self._last_t = env.now
-        self._timer_at: float | None = None  # when the earliest pending completion timer fires
+        self._last_t: float = now_of(self._queue, env)  # (a machine number when compiled, as below)
+        self._last_wt = clock.working_time(self._last_t)
+        # When the earliest pending completion timer fires; infinity when none is pending (not None, so
+        # that compiled code keeps it as a machine number).
+        self._timer_at = _NO_TIMER
         self._timer: simpy.Event | None = None  # that timer
         # A timer that has fired, set again for the next completion rather than a new event made: about
         # 280,000 timers a 5-year run, each an event with its own dictionary and callback list (bit-identical:
@@ -276,8 +280,7 @@ class Worker:
             # Due after the calendar ends (a worker with very few hours for their work), so after the
             # run ends: no timer. Any change of rate or of work re-times it.
             return
-        pending = self._timer_at
-        if pending is not None and pending <= target + _EPS:
+        if self._timer_at <= target + _EPS:  # (never when no timer is pending: infinity)
             return
         env = self.env
         now = self._last_t  # (brought up to date by _advance)
@@ -298,7 +301,7 @@ class Worker:
     def _on_timer(self, event: simpy.Event) -> None:
         if event is self._timer:
             self._timer = None
-            self._timer_at = None
+            self._timer_at = _NO_TIMER
         self._spare = event  # processed: SimPy holds it no longer, so it can be set again
         self._advance()
         heap = self._heap
@@ -361,7 +364,7 @@ class Worker:
         heap.push(item)
         self._weight += item.weight
         first = heap.first()
-        if self._timer_at is not None and first is not None and first is not item and not first.cancelled:
+        if self._timer_at != _NO_TIMER and first is not None and first is not item and not first.cancelled:
             # The earliest completion is unchanged, only postponed by the extra work, and a timer is
             # already set no later than it: nothing to reschedule (see _reschedule).
             return
