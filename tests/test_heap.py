@@ -57,5 +57,5 @@ def test_the_heap_knows_whether_it_is_compiled() -> None:
     """A regular install with a C compiler runs the compiled heap; an editable one heapq's tuples."""
     from caseflow.kernel import compiled
 
-    assert COMPILED is compiled()["caseflow.model.heap"]
+    assert COMPILED is compiled()["caseflow.model.heap"] is compiled()["caseflow.native"]
     assert type(new_heap()) is (Heap if COMPILED else type(new_heap(False)))

@@ -6,6 +6,7 @@ they are deterministic and would catch a sampler that is wrong by a meaningful a
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from caseflow.distributions import BandedSampler, BranchSampler, cumulative
 from caseflow.scenario import Banded, load_scenario
-from caseflow.streams import Stream, Streams, stream_seed
+from caseflow.streams import Stream, Streams, bisect_right, bisect_right_native, stream_seed
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src" / "caseflow"
@@ -391,3 +392,18 @@ def test_no_global_random_state_in_caseflow() -> None:
         if (uses := global_random_uses(f.read_text(encoding="utf-8")))
     }
     assert offenders == {}
+
+
+sorted_floats = st.lists(st.integers(0, 12).map(lambda k: k * 0.25), max_size=12).map(sorted)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=sorted_floats, x=st.integers(-2, 14).map(lambda k: k * 0.25))
+def test_bisect_right_is_bisects(a: list[float], x: float) -> None:
+    """The kernel's search of a cumulative list gives bisect.bisect_right's index, in both forms (the
+    machine-number loop compiled code uses, and the one plain Python uses), for lists and tuples, with
+    ties (x equal to entries, repeated entries) and x outside the list."""
+    expected = bisect.bisect_right(a, x)
+    assert bisect_right_native(a, x) == expected
+    assert bisect_right(a, x) == expected
+    assert bisect_right(tuple(a), x) == expected

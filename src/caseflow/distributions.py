@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from itertools import accumulate
-from typing import Final
 
 from caseflow.scenario.base import Branch
 from caseflow.scenario.schema import Banded
-from caseflow.streams import RandomSource
+from caseflow.streams import RandomSource, bisect_right
 
 __all__ = ["BandedSampler", "BranchSampler"]
-
-_bisect_right: Final = bisect.bisect_right  # a compiled constant, not a lookup per call
 
 
 class BandedSampler:
@@ -33,7 +29,7 @@ class BandedSampler:
     def from_uniform(self, u: float) -> float:
         cum = self._cum
         x = u * cum[-1]
-        i = min(_bisect_right(cum, x), len(cum) - 1)
+        i = min(bisect_right(cum, x), len(cum) - 1)
         lo = cum[i - 1] if i else 0.0
         p = self._probs[i]
         frac = (x - lo) / p if p > 0 else 0.0

@@ -18,6 +18,7 @@ __all__ = ["KERNEL", "compiled", "module_name"]
 #: subclassed by interpreted code unless marked ``@mypyc_attr(allow_interpreted_subclasses=True)``, as
 #: the extension points among them are: the stage groups, the pathway and the two capacities.
 KERNEL = (
+    "caseflow/native.py",
     "caseflow/calendar.py",
     "caseflow/records.py",
     "caseflow/streams.py",

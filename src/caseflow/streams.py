@@ -22,15 +22,49 @@ from collections.abc import Sequence
 from typing import Final, Protocol
 
 import numpy as np
+from mypy_extensions import i64
 
 from caseflow.incomplete_gamma import gammaincinv
+from caseflow.native import COMPILED
 
-__all__ = ["DrawBlock", "RandomSource", "Stream", "Streams", "stream_seed"]
+__all__ = [
+    "DrawBlock",
+    "RandomSource",
+    "Stream",
+    "Streams",
+    "bisect_right",
+    "bisect_right_native",
+    "stream_seed",
+]
 
 _BLOCK: Final = 2048
 _BULK: Final = 8192
 _bisect_right: Final = bisect.bisect_right  # a compiled constant, not a lookup per call
 _gammaincinv: Final = gammaincinv
+
+
+def bisect_right(a: Sequence[float], x: float) -> int:
+    """:func:`bisect.bisect_right` for sorted floats: the index after every entry not above ``x``.
+
+    Compiled, a list is searched by :func:`bisect_right_native` (``bisect``'s C compares Python objects,
+    about a hundred instructions a comparison); as plain Python, by ``bisect``'s C. Identical results.
+    """
+    if COMPILED and isinstance(a, list):
+        return bisect_right_native(a, x)
+    return _bisect_right(a, x)
+
+
+def bisect_right_native(a: list[float], x: float) -> int:
+    """:func:`bisect.bisect_right`'s algorithm, on machine numbers when compiled (:func:`bisect_right`)."""
+    lo: i64 = 0
+    hi: i64 = len(a)
+    while lo < hi:
+        mid: i64 = (lo + hi) >> 1
+        if x < a[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def stream_seed(seed: int, replication: int, name: str) -> np.random.SeedSequence:
@@ -89,7 +123,7 @@ class Stream:
 
     def choice(self, cumulative: Sequence[float]) -> int:
         """Index drawn with probabilities given as a cumulative list ending at (about) 1."""
-        i = _bisect_right(cumulative, self.random() * cumulative[-1])
+        i = bisect_right(cumulative, self.random() * cumulative[-1])
         return min(i, len(cumulative) - 1)
 
     def uniforms(self, n: int) -> list[float]:
@@ -162,7 +196,7 @@ class DrawBlock:
         return self._overflow.random()
 
     def choice(self, cumulative: Sequence[float]) -> int:
-        i = _bisect_right(cumulative, self.random() * cumulative[-1])
+        i = bisect_right(cumulative, self.random() * cumulative[-1])
         return min(i, len(cumulative) - 1)
 
     def exponential(self, mean: float) -> float:

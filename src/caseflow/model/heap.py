@@ -22,7 +22,9 @@ from typing import Final, Generic, TypeVar
 
 from mypy_extensions import i64
 
-__all__ = ["Heap", "Keyed", "new_heap"]
+from caseflow.native import COMPILED
+
+__all__ = ["COMPILED", "Heap", "Keyed", "new_heap"]
 
 _heappush: Final = heapq.heappush
 _heappop: Final = heapq.heappop
@@ -151,14 +153,6 @@ class _TupleHeap(Heap[Entry]):
         tuples = [(e.key, e.order, e) for e in entries]
         _heapify(tuples)
         self._tuples = tuples
-
-
-def _probe() -> None:
-    """A function whose compiled form has no ``__code__``: how this module knows it is compiled."""
-
-
-#: Whether this module runs compiled (a regular install with a C compiler) or as plain Python.
-COMPILED: Final = not hasattr(_probe, "__code__")
 
 
 def new_heap(compiled: bool = COMPILED) -> Heap[Entry]:
