@@ -17,7 +17,7 @@ from simpy.events import NORMAL, URGENT
 from caseflow.model.budget import events_scheduled
 from caseflow.model.environment import Environment
 from caseflow.model.event_queue import new_event_queue
-from caseflow.model.heap import COMPILED
+from caseflow.native import COMPILED
 
 # (time on a coarse grid, so that many entries tie on time; priority as SimPy uses them: -1 for an event
 # put back by StopSimulation, URGENT and NORMAL), or None for a pop

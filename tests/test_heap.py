@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caseflow.model.heap import COMPILED, Heap, Keyed, new_heap
+from caseflow.model.heap import Heap, Keyed, new_heap
+from caseflow.native import COMPILED
 
 # keys on a coarse grid, so that many tie and the order decides; None is a pop
 operations = st.lists(st.one_of(st.integers(0, 8).map(lambda k: k * 0.25), st.none()), max_size=300)

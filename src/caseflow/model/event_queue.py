@@ -28,7 +28,8 @@ from mypy_extensions import i64
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT, Event, EventPriority
 
-from caseflow.model.heap import COMPILED, Heap, Keyed
+from caseflow.model.heap import Heap, Keyed
+from caseflow.native import COMPILED
 
 __all__ = ["EventQueue", "new_event_queue", "now_of", "queue_of"]
 
@@ -128,7 +129,11 @@ class EventQueue:
         One difference: when a callback stops the run, the callbacks still to come are those after its
         position, where SimPy looks the callback up with ``list.index`` (the first of equal ones).
         """
-        event = self._pop()
+        try:
+            event = self._pop()
+        except IndexError:
+            raise EmptySchedule from None
+        self.env._now = self.now
         # Process callbacks of the event. Set the events callbacks to None immediately to prevent
         # concurrent modifications.
         callbacks = event.callbacks
@@ -158,7 +163,7 @@ class EventQueue:
         raise NotImplementedError
 
     def _pop(self) -> Event:
-        """Take the first event out of the heap and set the time to its (``EmptySchedule`` if none)."""
+        """Take the first event out of the heap and set :attr:`now` to its time (``IndexError`` if none)."""
         raise NotImplementedError
 
     def peek(self) -> float:
@@ -188,13 +193,8 @@ class _CompiledQueue(EventQueue):
         self.heap.push(_Scheduled(at, priority, eid, event))
 
     def _pop(self) -> Event:
-        try:
-            entry = self.heap.pop()
-        except IndexError:
-            raise EmptySchedule from None
-        now = entry.key
-        self.now = now
-        self.env._now = now
+        entry = self.heap.pop()
+        self.now = entry.key
         return entry.event
 
     def peek(self) -> float:
@@ -224,12 +224,7 @@ class _TupleQueue(EventQueue):
         _heappush(self.tuples, (at, priority, eid, event))
 
     def _pop(self) -> Event:
-        try:
-            now, _, _, event = _heappop(self.tuples)
-        except IndexError:
-            raise EmptySchedule from None
-        self.now = now
-        self.env._now = now
+        self.now, _, _, event = _heappop(self.tuples)
         return event
 
     def peek(self) -> float:

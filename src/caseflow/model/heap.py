@@ -24,7 +24,7 @@ from mypy_extensions import i64
 
 from caseflow.native import COMPILED
 
-__all__ = ["COMPILED", "Heap", "Keyed", "new_heap"]
+__all__ = ["Heap", "Keyed", "new_heap"]
 
 _heappush: Final = heapq.heappush
 _heappop: Final = heapq.heappop
