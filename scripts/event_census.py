@@ -22,6 +22,7 @@ import simpy
 import caseflow
 from caseflow.model import simulation as simulation_module
 from caseflow.model.environment import Environment
+from caseflow.model.event_queue import Action
 from caseflow.model.workforce import worker as worker_module
 from caseflow.replication import simulate
 
@@ -29,6 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def kind_of(event: Any) -> str:
+    if isinstance(event, worker_module._Timer):  # an action the queue fires itself, not a SimPy event
+        return "a worker's processor-sharing timer"
+    if isinstance(event, Action):
+        return f"action {type(event).__name__}"
     if isinstance(event, simpy.Process):
         return "process ends"
     if isinstance(event, simpy.events.Initialize):

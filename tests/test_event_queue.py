@@ -13,10 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simpy.core import EmptySchedule
 from simpy.events import NORMAL, URGENT
+from tests.conftest import queue_form
 
 from caseflow.model.budget import events_scheduled
 from caseflow.model.environment import Environment
-from caseflow.model.event_queue import new_event_queue
+from caseflow.model.event_queue import Action, new_event_queue
 from caseflow.native import COMPILED
 
 # (time on a coarse grid, so that many entries tie on time; priority as SimPy uses them: -1 for an event
@@ -177,3 +178,56 @@ def test_events_scheduled_counts_as_simpys_counter(queue_forms: bool) -> None:
     assert events_scheduled(env) == 0
     env.timeout(1.0)
     assert events_scheduled(env) == env._events.scheduled == 1
+
+
+class _Logged(Action):
+    """An action that notes its name and the time it fired."""
+
+    def __init__(self, env: simpy.Environment, name: str, log: list[tuple[str, float]]) -> None:
+        self.env, self.name, self.log = env, name, log
+
+    def fire(self) -> None:
+        self.log.append((self.name, self.env.now))
+
+
+@pytest.mark.parametrize("window", [float("inf"), 1.5])
+@settings(max_examples=100, deadline=None)
+@given(delays=st.lists(st.tuples(st.integers(0, 8).map(lambda x: x * 0.5), st.booleans()), max_size=40))
+def test_an_action_fires_where_a_timeout_would_be_processed(
+    window: float, delays: list[tuple[float, bool]]
+) -> None:
+    """Actions and timeouts in any mix, many tied on time, some held for a later period: each action
+    fires exactly where a timeout scheduled in its place would have been processed, under SimPy, in both
+    forms of the queue, and takes an event id as that timeout would."""
+
+    def under_simpy() -> tuple[list[tuple[str, float]], int]:
+        env, log = simpy.Environment(), []
+        for i, (delay, _) in enumerate(delays):
+            name = f"#{i}"
+            env.timeout(delay).callbacks.append(lambda _e, name=name: log.append((name, env.now)))
+        env.run()
+        return log, events_scheduled(env)
+
+    def with_actions() -> tuple[list[tuple[str, float]], int]:
+        env, log = Environment(window=window), []
+        queue = env._events
+        for i, (delay, as_action) in enumerate(delays):
+            name = f"#{i}"
+            if as_action:
+                queue.act(_Logged(env, name, log), delay)
+            else:
+                env.timeout(delay).callbacks.append(lambda _e, name=name: log.append((name, env.now)))
+        if delays and delays[0][1]:
+            assert queue.next_event() is not None
+        env.run()
+        return log, events_scheduled(env) - _releases(delays, window)
+
+    expected = under_simpy()
+    for compiled in (True, False):
+        with queue_form(compiled):
+            assert with_actions() == expected
+
+
+def _releases(delays: list[tuple[float, bool]], window: float) -> int:
+    """Release events the queue scheduled for held periods (each takes an event id)."""
+    return len({int(d // window) for d, _ in delays if d > window})

@@ -33,6 +33,9 @@ import caseflow
 import caseflow.model.simulation as simulation_module
 import caseflow.model.workforce.capacity as capacity_module
 from caseflow.calendar import ContinuousClock
+from caseflow.model.budget import events_scheduled
+from caseflow.model.environment import Environment
+from caseflow.model.event_queue import Action
 from caseflow.model.simulation import ReplicationOutput
 from caseflow.model.workforce.allocation import (
     FirstAvailable,
@@ -226,9 +229,15 @@ def _month_bounds(out: ReplicationOutput, months: range) -> tuple[float, float]:
 
 # ====================================================================== unit: teams and policies
 def _team(
-    n: int = 2, *, soft: float = 3.0, hard: float = 5.0, policy: Any = None, nqsw_factor: float = 0.9
+    n: int = 2,
+    *,
+    soft: float = 3.0,
+    hard: float = 5.0,
+    policy: Any = None,
+    nqsw_factor: float = 0.9,
+    env: simpy.Environment | None = None,
 ) -> tuple[simpy.Environment, Team]:
-    env = simpy.Environment()
+    env = simpy.Environment() if env is None else env
     team = Team(
         "t",
         soft_cap=soft,
@@ -429,6 +438,36 @@ def test_a_fired_timer_is_set_again_not_remade() -> None:
     env.run()
     assert len(done) == 2
     assert w._spare is not None
+
+
+def test_in_the_runs_own_queue_a_timer_is_an_action_and_changes_nothing(queue_forms: bool) -> None:
+    """In caseflow's environment a worker's timer is an action the queue fires itself (no SimPy event),
+    set again once fired; work finishes at exactly the times, and the run schedules exactly as many
+    events, as with SimPy's timeouts in SimPy's own environment."""
+
+    def run(env: simpy.Environment) -> tuple[list[float], int, Any]:
+        env, team = _team(1, env=env)
+        w = team.workers[0]
+        done: list[float] = []
+        timers: list[Any] = []
+        for hours, weight, at in ((7.0, 1.0, 0.0), (14.0, 1.0, 0.0), (0.7, 100.0, 0.4), (3.5, 2.0, 2.5)):
+            if at > env.now:
+                env.run(until=at)
+            w.add(WorkItem(env, "visit", hours, weight, None, on_done=done.append))
+            timers.append(w._timer)
+        env.run()
+        return done, events_scheduled(env), timers
+
+    plain_done, plain_events, plain_timers = run(simpy.Environment())
+    done, events, timers = run(Environment(window=math.inf))
+    assert done == plain_done
+    assert len(done) == 4
+    assert events == plain_events
+    assert all(isinstance(t, simpy.Timeout) for t in plain_timers)
+    assert all(isinstance(t, Action) and not isinstance(t, simpy.Event) for t in timers)
+    assert timers[0] is timers[1]  # work added behind the pending timer: the timer stays
+    assert timers[2] is not timers[0]  # work due sooner: a new timer, the first now stale
+    assert any(timers[3] is t for t in timers[:3])  # fired timers are set again, not remade
 
 
 def test_finished_work_resumes_its_process_at_once_in_the_timer() -> None:

@@ -11,6 +11,10 @@ SimPy's order: results are identical. Run as plain Python (an editable install, 
 queue keeps SimPy's own tuples in :mod:`heapq` instead, whose C is faster there than any Python heap;
 :func:`new_event_queue` chooses.
 
+What the queue holds need not be a SimPy event: an :class:`Action` (a worker's processor-sharing timer,
+three in four of a run's events) is scheduled with an event id like any event and fired by :meth:`step`
+directly, without the dictionary, callback list and outcome a SimPy event carries.
+
 It is also :meth:`caseflow.model.environment.Environment.schedule`, which SimPy calls for every event
 (each timeout, each triggered event, each process start), and its ``step``; the environment installs
 both on itself (:class:`~caseflow.model.environment.Environment` cannot be compiled, because it
@@ -31,7 +35,7 @@ from simpy.events import NORMAL, URGENT, Event, EventPriority
 from caseflow.model.heap import Heap, Keyed
 from caseflow.native import COMPILED
 
-__all__ = ["EventQueue", "new_event_queue", "now_of", "queue_of"]
+__all__ = ["Action", "EventQueue", "new_event_queue", "now_of", "queue_of"]
 
 _NORMAL: Final = NORMAL
 _URGENT: Final = URGENT
@@ -46,6 +50,28 @@ _ID_BITS: Final = 56
 _ID_MASK: Final = (1 << _ID_BITS) - 1
 
 
+class Action:
+    """Something the queue does itself when its time comes: scheduled like an event, but fired directly.
+
+    An event is a SimPy object with a dictionary, a list of callbacks and an outcome, which
+    :meth:`EventQueue.step` reads and clears one attribute at a time through the interpreter's generic
+    machinery. Most of a run's events are workers' processor-sharing timers whose only callback is the
+    worker's own: as an action, a timer is a compiled object the queue calls at once. It takes an event id
+    as an event would (:meth:`EventQueue.act`), so the order of everything is unchanged. Nothing can wait
+    for an action: code that others may wait for keeps SimPy events.
+    """
+
+    __slots__ = ()
+
+    def fire(self) -> None:
+        """Do what is due now (the queue has set the time)."""
+        raise NotImplementedError
+
+
+#: What the queue holds: SimPy events, and actions it fires itself.
+Entry = Event | Action
+
+
 @final
 class _Scheduled(Keyed):
     """A queued event: SimPy's (time, priority, id, event) tuple, its time the ``key`` and its priority and
@@ -53,7 +79,7 @@ class _Scheduled(Keyed):
 
     __slots__ = ("event",)
 
-    def __init__(self, at: float, priority: int, eid: i64, event: Event) -> None:
+    def __init__(self, at: float, priority: int, eid: i64, event: Entry) -> None:
         self.key = at
         rank: i64 = priority + 2
         self.order = (rank << _ID_BITS) + eid
@@ -89,9 +115,9 @@ class EventQueue:
         self.scheduled: i64 = 0
         self.window = window
         # period → events due in it, waiting outside the heap as SimPy's (time, priority, id, event)
-        self.held: dict[int, list[tuple[float, int, int, Event]]] = {}
+        self.held: dict[int, list[tuple[float, int, int, Entry]]] = {}
 
-    def __call__(self, event: Event, priority: EventPriority = _NORMAL, delay: float = 0.0) -> None:
+    def __call__(self, event: Entry, priority: EventPriority = _NORMAL, delay: float = 0.0) -> None:
         """Schedule ``event`` ``delay`` after now with ``priority``, as ``Environment.schedule`` does."""
         at = self.now + delay
         eid = self.scheduled
@@ -118,6 +144,11 @@ class EventQueue:
         self.scheduled = eid + 1
         self._push(start, _URGENT, eid, release)
 
+    def act(self, action: Action, delay: float) -> None:
+        """Fire ``action`` ``delay`` after now, where a timeout of that delay would have been processed (the
+        same event id and normal priority: the order of events is unchanged)."""
+        self(action, _NORMAL, delay)
+
     def release(self, period: int) -> None:
         """Move the events held for ``period`` into the heap (its release event calls this)."""
         for at, priority, eid, event in self.held.pop(period):
@@ -134,6 +165,9 @@ class EventQueue:
         except IndexError:
             raise EmptySchedule from None
         self.env._now = self.now
+        if isinstance(event, Action):
+            event.fire()
+            return
         # Process callbacks of the event. Set the events callbacks to None immediately to prevent
         # concurrent modifications.
         callbacks = event.callbacks
@@ -158,11 +192,11 @@ class EventQueue:
             raise exc
 
     # ------------------------------------------------------------------ the heap, kept by a subclass
-    def _push(self, at: float, priority: int, eid: i64, event: Event) -> None:
+    def _push(self, at: float, priority: int, eid: i64, event: Entry) -> None:
         """Put ``event`` in the heap, due ``at`` with ``priority`` and id ``eid``."""
         raise NotImplementedError
 
-    def _pop(self) -> Event:
+    def _pop(self) -> Entry:
         """Take the first event out of the heap and set :attr:`now` to its time (``IndexError`` if none)."""
         raise NotImplementedError
 
@@ -170,11 +204,11 @@ class EventQueue:
         """The time of the next event in the heap (infinity if none): :meth:`simpy.Environment.peek`."""
         raise NotImplementedError
 
-    def entries(self) -> list[tuple[float, int, int, Event]]:
+    def entries(self) -> list[tuple[float, int, int, Entry]]:
         """The events in the heap, as SimPy's ``(time, priority, id, event)`` tuples, in heap order."""
         raise NotImplementedError
 
-    def next_event(self) -> Event | None:
+    def next_event(self) -> Entry | None:
         """The event :meth:`step` would process next (``None`` if the heap is empty)."""
         raise NotImplementedError
 
@@ -189,10 +223,10 @@ class _CompiledQueue(EventQueue):
         super().__init__(env, window)
         self.heap: Heap[_Scheduled] = Heap()
 
-    def _push(self, at: float, priority: int, eid: i64, event: Event) -> None:
+    def _push(self, at: float, priority: int, eid: i64, event: Entry) -> None:
         self.heap.push(_Scheduled(at, priority, eid, event))
 
-    def _pop(self) -> Event:
+    def _pop(self) -> Entry:
         entry = self.heap.pop()
         self.now = entry.key
         return entry.event
@@ -201,10 +235,10 @@ class _CompiledQueue(EventQueue):
         first = self.heap.first()
         return first.key if first is not None else _INFINITY
 
-    def entries(self) -> list[tuple[float, int, int, Event]]:
+    def entries(self) -> list[tuple[float, int, int, Entry]]:
         return [(e.key, e.priority, e.eid, e.event) for e in self.heap.entries()]
 
-    def next_event(self) -> Event | None:
+    def next_event(self) -> Entry | None:
         first = self.heap.first()
         return first.event if first is not None else None
 
@@ -218,12 +252,12 @@ class _TupleQueue(EventQueue):
 
     def __init__(self, env: simpy.Environment, window: float) -> None:
         super().__init__(env, window)
-        self.tuples: list[tuple[float, int, int, Event]] = []
+        self.tuples: list[tuple[float, int, int, Entry]] = []
 
-    def _push(self, at: float, priority: int, eid: i64, event: Event) -> None:
+    def _push(self, at: float, priority: int, eid: i64, event: Entry) -> None:
         _heappush(self.tuples, (at, priority, eid, event))
 
-    def _pop(self) -> Event:
+    def _pop(self) -> Entry:
         self.now, _, _, event = _heappop(self.tuples)
         return event
 
@@ -231,10 +265,10 @@ class _TupleQueue(EventQueue):
         tuples = self.tuples
         return tuples[0][0] if tuples else _INFINITY
 
-    def entries(self) -> list[tuple[float, int, int, Event]]:
+    def entries(self) -> list[tuple[float, int, int, Entry]]:
         return list(self.tuples)
 
-    def next_event(self) -> Event | None:
+    def next_event(self) -> Entry | None:
         tuples = self.tuples
         return tuples[0][3] if tuples else None
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol, final
 
 import simpy
 from mypy_extensions import i64
 from simpy.events import NORMAL
 
 from caseflow.calendar import Calendar
-from caseflow.model.event_queue import now_of, queue_of
+from caseflow.model.event_queue import Action, now_of, queue_of
 from caseflow.model.heap import Heap, Keyed, new_heap
 
 if TYPE_CHECKING:
@@ -141,6 +141,20 @@ class WorkItem(Keyed):
             callback(done)
 
 
+@final
+class _Timer(Action):
+    """A worker's processor-sharing timer in the run's own event queue: fired by the queue, no SimPy event
+    (:class:`~caseflow.model.event_queue.Action`; bit-identical)."""
+
+    __slots__ = ("worker",)
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+
+    def fire(self) -> None:
+        self.worker._on_timer(self)
+
+
 class Worker:
     """One social worker (permanent, newly qualified or agency) holding cases and doing their work."""
 
@@ -152,6 +166,7 @@ class Worker:
         "_queue",
         "_seq",
         "_spare",
+        "_spare_timer",
         "_timer",
         "_timer_at",
         "_timer_callback",
@@ -214,11 +229,13 @@ class Worker:
         # When the earliest pending completion timer fires; infinity when none is pending (not None, so
         # that compiled code keeps it as a machine number).
         self._timer_at = _NO_TIMER
-        self._timer: simpy.Event | None = None  # that timer
+        self._timer: simpy.Event | _Timer | None = None  # that timer
         # A timer that has fired, set again for the next completion rather than a new event made: about
         # 280,000 timers a 5-year run, each an event with its own dictionary and callback list (bit-identical:
         # the same time, priority and event id as a new timeout; docs/performance.md).
+        # In the run's own queue a timer is an action, not an event (docs/performance.md), kept likewise.
         self._spare: simpy.Event | None = None
+        self._spare_timer: _Timer | None = None
         # The timer's callback, bound once: compiled, ``self._on_timer`` would make a bound method by a
         # generic attribute lookup at every timer (bit-identical; docs/performance.md).
         self._timer_callback: Callable[[simpy.Event], None] = self._on_timer
@@ -286,6 +303,16 @@ class Worker:
         now = self._last_t  # (brought up to date by _advance)
         at = target if target > now else now
         self._timer_at = at
+        queue = self._queue
+        if queue is not None:
+            timer = self._spare_timer
+            if timer is None:
+                timer = _Timer(self)
+            else:
+                self._spare_timer = None
+            self._timer = timer
+            queue.act(timer, at - now)
+            return
         ev = self._spare
         if ev is None:  # a new timeout (an Event set up by hand as one costs 1% more instructions)
             self._timer = ev = env.timeout(at - now)
@@ -298,11 +325,15 @@ class Worker:
         ev.callbacks = [self._timer_callback]
         env.schedule(ev, _NORMAL, at - now)
 
-    def _on_timer(self, event: simpy.Event) -> None:
+    def _on_timer(self, event: simpy.Event | _Timer) -> None:
         if event is self._timer:
             self._timer = None
             self._timer_at = _NO_TIMER
-        self._spare = event  # processed: SimPy holds it no longer, so it can be set again
+        # processed: the queue holds it no longer, so it can be set again
+        if isinstance(event, _Timer):
+            self._spare_timer = event
+        else:
+            self._spare = event
         self._advance()
         heap = self._heap
         v = self._v + _EPS
