@@ -38,6 +38,7 @@ KERNEL = (
     "caseflow/model/workforce/capacity.py",
     "caseflow/model/capacity.py",
     "caseflow/model/pathway.py",
+    "caseflow/model/contacts.py",
     "caseflow/model/stages/base.py",
     "caseflow/model/stages/front_door.py",
     "caseflow/model/stages/assessment.py",

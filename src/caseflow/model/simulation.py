@@ -34,6 +34,7 @@ from caseflow.model.arrivals import draw_arrivals
 from caseflow.model.budget import Budget, Estimate, check, events_scheduled, run_within
 from caseflow.model.capacity import Capacity, SampledDurations
 from caseflow.model.census import Census
+from caseflow.model.contacts import ContactArrivals
 from caseflow.model.environment import Environment
 from caseflow.model.history import seed_history
 from caseflow.model.opening_stock import seed_opening_stock
@@ -275,23 +276,6 @@ def _run(
         env.run(until=until)
 
 
-def _contacts(
-    pathway: Pathway, times: list[float], sources: list[int], names: Sequence[str]
-) -> Generator[simpy.Event, Any, None]:
-    """New-concern contacts: at each time in ``times``, a new family's contact from ``names[source]``."""
-    env, families = pathway.env, pathway.families
-    in_force: Scenario | None = None
-    to_mash: list[float] = []
-    for t, i in zip(times, sources, strict=True):
-        yield env.timeout(t - env.now)
-        family = families.sample_family(t)
-        if pathway.s is not in_force:
-            # each source's share passed to MASH, again when a time-phased change has altered it
-            in_force = pathway.s
-            to_mash = [in_force.demand.sources[name].to_mash for name in names]
-        pathway.begin(pathway.route("contact", family, to_mash[i], source=names[i]))
-
-
 @_collector_tuned()
 def run_model(
     scenario: Scenario,
@@ -393,7 +377,7 @@ def run_model(
                     update(variant)
             recorder.count("scenario_changes_applied", env.now)
 
-    env.process(_contacts(pathway, times.tolist(), sources.tolist(), names))
+    ContactArrivals(pathway, times.tolist(), sources.tolist(), names).start()
     if segments:
         env.process(apply_changes())
     for group in pathway.stages.values():
