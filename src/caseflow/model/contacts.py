@@ -8,18 +8,20 @@ That loop was a SimPy process: a generator in the interpreter, resumed by a time
 eighty thousand or so contacts. :class:`ContactArrivals` is an :class:`~caseflow.model.event_queue.Action`
 instead, which the queue fires at each contact's time. It takes the event ids the process took (its start,
 urgent, when the run is set up; one per contact; its end, after the last), so every event keeps its place
-in the order of events and results are identical (``scripts/fingerprint.py``).
+in the order of events and results are identical (``scripts/fingerprint.py``). In SimPy's own
+environment, which fires no actions, it runs as that process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final, final
+from collections.abc import Generator, Sequence
+from typing import Any, Final, final
 
+import simpy
 from mypy_extensions import i64
 from simpy.events import URGENT
 
-from caseflow.model.event_queue import Action, EventQueue, queue_of
+from caseflow.model.event_queue import Action, queue_of
 from caseflow.model.pathway import Pathway
 from caseflow.scenario.schema import Scenario
 
@@ -61,10 +63,8 @@ class ContactArrivals(Action):
     def __init__(
         self, pathway: Pathway, times: list[float], sources: list[int], names: Sequence[str]
     ) -> None:
-        queue = queue_of(pathway.env)
-        if queue is None:
-            raise TypeError("ContactArrivals needs caseflow's Environment (caseflow.model.environment)")
-        self._queue: EventQueue = queue
+        super().__init__()
+        self._queue = queue_of(pathway.env)  # None: SimPy's own environment, where a process does this
         self._pathway = pathway
         self._times = times
         self._sources = sources
@@ -76,9 +76,15 @@ class ContactArrivals(Action):
 
     def start(self) -> None:
         """Begin now, as a process started now would: urgently, ahead of everything else due now."""
-        self._queue(self, _URGENT, 0.0)
+        queue = self._queue
+        if queue is None:
+            self._pathway.env.process(self._as_process())
+        else:
+            queue(self, _URGENT, 0.0)
 
     def fire(self) -> None:
+        queue = self._queue
+        assert queue is not None
         if self._started:
             self._arrive(self._k)
             self._k += 1
@@ -86,9 +92,16 @@ class ContactArrivals(Action):
             self._started = True
         k = self._k
         if k < len(self._times):
-            self._queue.act(self, self._times[k] - self._queue.now)
+            queue.act(self, self._times[k] - queue.now)
         else:
-            self._queue.act(_Nothing(), 0.0)
+            queue.act(_Nothing(), 0.0)
+
+    def _as_process(self) -> Generator[simpy.Event, Any, None]:
+        """The same, as a SimPy process (in SimPy's own environment, which fires no actions)."""
+        env = self._pathway.env
+        for k in range(len(self._times)):
+            yield env.timeout(self._times[k] - env.now)
+            self._arrive(k)
 
     def _arrive(self, k: i64) -> None:
         """The ``k``-th contact, due now."""
