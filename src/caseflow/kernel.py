@@ -19,6 +19,7 @@ __all__ = ["KERNEL", "compiled", "module_name"]
 #: the extension points among them are: the stage groups, the pathway and the two capacities.
 KERNEL = (
     "caseflow/native.py",
+    "caseflow/incomplete_gamma.py",
     "caseflow/calendar.py",
     "caseflow/records.py",
     "caseflow/streams.py",
