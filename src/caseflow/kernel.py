@@ -36,6 +36,7 @@ KERNEL = (
     "caseflow/model/workforce/caseholding.py",
     "caseflow/model/workforce/work.py",
     "caseflow/model/workforce/staffing.py",
+    "caseflow/model/workforce/measures.py",
     "caseflow/model/workforce/capacity.py",
     "caseflow/model/capacity.py",
     "caseflow/model/pathway.py",
