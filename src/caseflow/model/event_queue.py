@@ -157,6 +157,9 @@ class EventQueue:
     def step(self) -> None:
         """Process the next event as :meth:`simpy.Environment.step` does, from this heap.
 
+        An :class:`Action` (a worker's timer, the contact arrivals) is fired directly: its ``fire``
+        runs, with no callbacks to call and no outcome to check.
+
         One difference: when a callback stops the run, the callbacks still to come are those after its
         position, where SimPy looks the callback up with ``list.index`` (the first of equal ones).
         """
