@@ -25,7 +25,7 @@ far-off events are held and why the order of events is unchanged by that either.
 from __future__ import annotations
 
 import heapq
-from typing import Final, final
+from typing import Final, TypeAlias, final
 
 import simpy
 from mypy_extensions import i64
@@ -68,8 +68,10 @@ class Action:
         raise NotImplementedError
 
 
-#: What the queue holds: SimPy events, and actions it fires itself.
-Entry = Event | Action
+#: What the queue holds: SimPy events, and actions it fires itself. Declared an alias: where SimPy's
+#: types are not installed (pip's isolated build on a fresh machine) ``Event`` is ``Any``, and without
+#: the declaration mypyc took ``Entry`` for a variable and the build fell back to pure Python.
+Entry: TypeAlias = Event | Action
 
 
 @final
