@@ -3,7 +3,7 @@
 The kernel is the handful of modules on the simulation's hot path (``caseflow.kernel.KERNEL``);
 everything else, and the kernel too when it cannot be compiled, is the pure-Python source. Both give
 identical results (``scripts/check_kernel.py`` compares them; docs/performance.md has the figures); the
-compiled kernel runs a replication in about two thirds of the time.
+compiled kernel runs a replication in a little over a quarter of the time.
 
 - A regular install (``pip install .``) tries to compile the kernel. If mypyc or a C compiler is
   missing, or compiling fails for any reason, it says so and installs the pure-Python package.
