@@ -6,8 +6,9 @@ build without a working C compiler falls back to pure Python. Also times both.
 
 Steps:
 
-1. ``pip wheel .`` builds the package as a regular install would (``setup.py`` compiles
-   :data:`caseflow.kernel.KERNEL` with mypyc); the wheel must hold a compiled module for each.
+1. ``pip wheel .``, run by a new, empty virtual environment, builds the package as a regular install
+   on a fresh machine would (``setup.py`` compiles :data:`caseflow.kernel.KERNEL` with mypyc); the
+   wheel must hold a compiled module for each.
 2. ``scripts/fingerprint.py`` (KPIs, per-case records and SimPy events of every bundled scenario, seed 3,
    2 years) runs on the pure-Python source and on the compiled wheel: the outputs must be identical.
 3. The tests of the extension points (users' own stage groups, capacities and workforce parts, which
@@ -51,12 +52,18 @@ EXTENSION_TESTS = ("test_extension_points.py", "test_workforce_parts.py", "test_
 
 
 def build_wheel(dest: Path, env: dict[str, str]) -> Path:
-    """Build from a clean copy of the source (pip builds in place, and would reuse ``build/``)."""
+    """Build from a clean copy of the source (pip builds in place, and would reuse ``build/``), with the
+    pip of a new, empty virtual environment, as on a fresh machine: there pip's isolated build holds
+    only setuptools and mypy, so mypy sees none of caseflow's dependencies (built with this
+    environment's pip, it would see them, and a kernel that compiles only then would pass)."""
     source = dest / "source"
     junk = shutil.ignore_patterns(".git", ".venv", "build", "runs", "*.so", "__pycache__", ".*_cache")
     shutil.copytree(ROOT, source, ignore=junk)
+    fresh = dest / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(fresh)], check=True, env=env)
+    python = fresh / ("Scripts" if os.name == "nt" else "bin") / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(dest)],
+        [str(python), "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(dest)],
         check=True,
         env=env,
     )
@@ -103,7 +110,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         pure = ROOT / "src"
-        print("1. building the wheel (regular install: compiles the kernel)…", flush=True)
+        print("1. building the wheel as a regular install on a fresh machine (compiles the kernel)…", flush=True)
         wheel = build_wheel(tmp_path / "wheel", dict(os.environ))
         built = compiled_in(wheel)
         print(f"   compiled modules in {wheel.name}: {sorted(built)}")
