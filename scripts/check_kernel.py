@@ -110,7 +110,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         pure = ROOT / "src"
-        print("1. building the wheel as a regular install on a fresh machine (compiles the kernel)…", flush=True)
+        print("1. building the wheel as on a fresh machine (compiles the kernel)…", flush=True)
         wheel = build_wheel(tmp_path / "wheel", dict(os.environ))
         built = compiled_in(wheel)
         print(f"   compiled modules in {wheel.name}: {sorted(built)}")
