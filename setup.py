@@ -90,12 +90,16 @@ def kernel_imports() -> set[str]:
     return found | parents
 
 
-def mypyc_options(folder: Path) -> list[str]:
+def mypyc_options(folder: Path, *, site_packages: bool = True) -> list[str]:
     """mypy's options for translating the kernel, with a configuration written into ``folder``.
 
-    Without it mypy would analyse, besides the kernel and what it imports, every caseflow module that
-    ``caseflow/__init__.py`` names for type checkers (the experiment layer and everything it imports,
-    pandas' stubs among them) and :data:`NOT_ANALYSED`: about three times the work, for the same C
+    ``site_packages=False`` hides every installed package from mypy, as pip's isolated build does on a
+    fresh machine (it holds only setuptools and mypy, so SimPy's and numpy's names are ``Any`` there):
+    the kernel must translate both ways (tests/test_kernel.py).
+
+    Without the configuration mypy would analyse, besides the kernel and what it imports, every caseflow
+    module that ``caseflow/__init__.py`` names for type checkers (the experiment layer and everything it
+    imports, pandas' stubs among them) and :data:`NOT_ANALYSED`: about three times the work, for the same C
     (``python scripts/check_translation.py`` translates both ways and compares every file).
     """
     lines = ["[mypy]", "[mypy-caseflow.*]", "follow_imports = skip"]
@@ -106,7 +110,7 @@ def mypyc_options(folder: Path) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "mypyc.ini"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [*MYPYC_OPTIONS, f"--config-file={config}"]
+    return [*MYPYC_OPTIONS, f"--config-file={config}", *([] if site_packages else ["--no-site-packages"])]
 
 
 def translate(target: Path, options: list[str] | None = None) -> list:  # type: ignore[type-arg]

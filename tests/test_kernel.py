@@ -245,11 +245,10 @@ def test_the_kernel_translates_with_mypyc(setup_py: ModuleType, tmp_path: Path, 
     names are ``Any``; a union alias of one of them once made that build fall back). About half a
     minute, then a few seconds.
     """
-    extra = "" if installed else ' + ["--no-site-packages"]'
     code = (
         f"import sys, pathlib\nsys.path.insert(0, {str(ROOT)!r})\n"
         "import setup\ntarget = pathlib.Path(sys.argv[1])\n"
-        f"setup.translate(target, setup.mypyc_options(target){extra})\n"
+        f"setup.translate(target, setup.mypyc_options(target, site_packages={installed}))\n"
     )
     res = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path)],  # translated as the build translates it
