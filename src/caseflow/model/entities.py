@@ -102,7 +102,17 @@ class Child:
     ``__init__`` would still run as Python, once for every child of the run.
     """
 
-    __slots__ = ("cp_plans", "dob", "family_id", "id", "last_referral", "since", "stage")
+    __slots__ = (
+        "cp_plans",
+        "dob",
+        "family_id",
+        "id",
+        "last_referral",
+        "since",
+        "stage",
+        "worker",
+        "worker_starts",
+    )
 
     def __init__(
         self,
@@ -125,6 +135,11 @@ class Child:
         #: Processes that need the family (a child in care who may return home) carry it themselves.
         self.family_id = family_id
         self.since = since  # when the child entered their current stage
+        #: the id of the child's most recent social worker (-1: none yet), and the times a new worker
+        #: started with them (the last twelve months and the one start before; None: none yet). Kept on
+        #: the child, not in dictionaries by child id, so they go when the child can no longer return.
+        self.worker = -1
+        self.worker_starts: list[float] | None = None
 
     def __repr__(self) -> str:
         return f"Child(id={self.id}, dob={self.dob!r}, stage={self.stage!s}, family_id={self.family_id})"

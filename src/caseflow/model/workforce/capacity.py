@@ -106,10 +106,8 @@ class Workforce:
         self.feedback = WorkloadFeedback(recorder)
         self.staffing.supernumerary_stream = lambda: streams["workforce.supernumerary"]
         self.staffing.turnover_multiplier = self.feedback.turnover  # one dict: the leaving clocks read it
-        # each child's case and continuity of worker (the same dictionaries as the case holding's)
+        # each child's open case (the same dictionary as the case holding's)
         self.case_of = self.holding.case_of
-        self.last_worker = self.holding.last_worker
-        self.sw_starts = self.holding.sw_starts
 
         for name, tp in wf.teams.items():
             self.staffing.open_posts(self.teams[name], tp)
@@ -149,7 +147,7 @@ class Workforce:
     def snapshot(self, month: int, month_days: float, cla_children: list[Child]) -> None:
         """Workforce stocks at a month end (DfE CSWW definitions, at the period end); then, with workload
         feedback on, the teams' hours and turnover for the month ahead."""
-        snapshot(self.rec, self.env.now, self.teams, self.sw_starts, month, month_days, cla_children)
+        snapshot(self.rec, self.env.now, self.teams, month, month_days, cla_children)
         if self.wf.feedback.enabled:
             self.feedback.month_end(month, self.teams, self.wf.teams, self.wf.feedback)
 

@@ -74,8 +74,6 @@ class CaseHolding:
         self.activity_team = {act: teams[wf.team_for(act)] for act in ACTIVITY_PRIORITY}
         self.front_door = teams[wf.team_for("front_door")]
         self.case_of: dict[int, Case] = {}  # child id → open case
-        self.last_worker: dict[int, int] = {}  # child id → id of their most recent worker
-        self.sw_starts: dict[int, list[float]] = {}  # child id → times a new worker started (≤ 1 year kept)
         self.pool_pending: dict[str, list[WorkItem]] = {name: [] for name in teams}
         self._pool_turn: dict[str, int] = {}
         self._next_case = 0
@@ -169,12 +167,14 @@ class CaseHolding:
         for child in case.children:
             if waited is not None:
                 self.rec.tally("allocation_wait_wd", now, waited)
-            previous = self.last_worker.get(child.id)
+            previous = child.worker
             if previous != worker.id:
-                if previous is not None:
+                if previous >= 0:
                     self.rec.count("worker_changes", now)
-                self.last_worker[child.id] = worker.id
-                starts = self.sw_starts.setdefault(child.id, [])
+                child.worker = worker.id
+                starts = child.worker_starts
+                if starts is None:
+                    starts = child.worker_starts = []
                 starts.append(now)
                 # keep the last start before the 12-month window (the worker held at its start)
                 while len(starts) > 1 and starts[1] <= now - DAYS_PER_YEAR:

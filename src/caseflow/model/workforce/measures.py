@@ -62,15 +62,14 @@ def snapshot(
     rec: Recorder,
     now: float,
     teams: Mapping[str, Team],
-    sw_starts: Mapping[int, list[float]],
     month: int,
     month_days: float,
     cla_children: list[Child],
 ) -> None:
     """Record the workforce stocks at month ``month``'s end, ``now`` (``month_days`` long).
 
-    ``sw_starts`` holds, for each child, the times a new worker started with them (the last twelve
-    months, and the one start before).
+    A child's ``worker_starts`` are the times a new worker started with them (the last twelve months,
+    and the one start before).
     """
     la_fte = agency_fte = vacant = 0.0
     held = fte_holding = 0.0
@@ -134,7 +133,7 @@ def snapshot(
     if cla_children:
         three = 0
         for c in cla_children:
-            starts = sw_starts.get(c.id, [])
+            starts = c.worker_starts or ()
             n = sum(1 for s in starts if s > window) + (1 if any(s <= window for s in starts) else 0)
             three += n >= 3
         rec.stock("cla_3plus_sw_pct", month, 100.0 * three / len(cla_children))
