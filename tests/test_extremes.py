@@ -310,6 +310,6 @@ def test_roster_kept_by_appending_and_removing_equals_a_rebuild() -> None:
         team.remove_worker(w)
     fresh = _Roster(team.workers, 0.9)
     kept = team._roster
-    for column in ("members", "load", "fte", "ratio", "scale", "capf", "avail", "cases"):
+    for column in ("members", "load", "fte", "ratio", "scale", "capf", "avail", "cases", "order"):
         assert getattr(kept, column) == getattr(fresh, column), column
     assert kept.slot == fresh.slot

@@ -573,6 +573,85 @@ def test_least_loaded_fast_path_chooses_as_choose_does(
     assert (fast.id if fast else None) == (slow.id if slow else None)
 
 
+def _scan_least_loaded(team: Team, n: int, cap: float) -> Worker | None:
+    """The default policy's choice as a scan of every worker (how the team searched before it kept its
+    workers in order of caseload): the fewest children per FTE, the lowest id on ties."""
+    r = team._roster
+    best = -1
+    for i in range(len(r.load)):
+        if (
+            r.avail[i]
+            and r.load[i] + n <= r.scale[i] * cap + 1e-9
+            and (best < 0 or r.ratio[i] < r.ratio[best])
+        ):
+            best = i
+    if best < 0:
+        for i in range(len(r.load)):
+            if (
+                r.avail[i]
+                and r.load[i] < r.scale[i] * cap - 1e-9
+                and r.load[i] + n <= r.scale[i] * team.hard_cap + 1e-9
+                and (best < 0 or r.ratio[i] < r.ratio[best])
+            ):
+                best = i
+    return r.members[best] if best >= 0 else None
+
+
+_ROSTER_STEP = st.tuples(
+    st.sampled_from(["caseload", "fte", "away", "join", "leave"]),
+    st.integers(0, 63),
+    st.integers(0, 9),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=st.lists(_ROSTER_STEP, min_size=1, max_size=60), n=st.integers(1, 3))
+def test_roster_order_and_searches_follow_every_change(steps: list[tuple[str, int, int]], n: int) -> None:
+    """Through any mix of caseload changes, FTE and presence changes, joiners and leavers, the roster
+    keeps its workers in order of (children per FTE, slot), and its searches, which walk that order,
+    choose as a scan of every worker does: for allocation at the soft and the hard cap, and for a
+    transfer away from each worker."""
+    env, team = _team(4, soft=4.0, hard=6.0)
+    next_id = 4
+    for action, pick, value in steps:
+        workers = team.workers
+        w = workers[pick % len(workers)] if workers else None
+        if action == "join" or w is None:
+            new = Worker(
+                env,
+                ContinuousClock(),
+                worker_id=next_id,
+                team=team,
+                contract=Contract.PERMANENT,
+                fte=1.0,
+                base_rate=7.0,
+                started=0.0,
+            )
+            next_id += 1
+            team.add_worker(new)
+        elif action == "leave":
+            team.remove_worker(w)
+        elif action == "caseload":
+            w.caseload = value
+            team._roster.set_load(w)
+        elif action == "fte":
+            w.fte = (value + 1) / 10
+            w.contract = Contract.NQSW if value % 3 == 0 else Contract.PERMANENT
+            team.refresh_worker(w)
+        else:
+            w.available = not w.available
+            team.refresh_worker(w)
+        r = team._roster
+        assert r.order == sorted(range(len(r.members)), key=lambda k: (r.ratio[k], k))
+        for cap in (team.soft_cap, team.hard_cap):
+            assert team._least_loaded(n, cap) is _scan_least_loaded(team, n, cap)
+        for old in team.workers:
+            fitting = r.fitting(n, team.soft_cap, old)
+            assert r.least_loaded_fitting(n, team.soft_cap, old) is (
+                LeastLoaded().choose(fitting, None) if fitting else None  # type: ignore[arg-type]
+            )
+
+
 def test_register_policy() -> None:
     class Last:
         def choose(self, workers: Any, case: Case) -> Worker:
@@ -817,7 +896,7 @@ def test_team_rosters_stay_in_step_with_their_workers(
         fresh = team._roster
         assert kept.members == fresh.members
         assert n_cases == team.n_cases == sum(len(w.cases) for w in team.workers)
-        for name in ("load", "fte", "ratio", "scale", "capf", "avail", "cases"):
+        for name in ("load", "fte", "ratio", "scale", "capf", "avail", "cases", "order"):
             assert np.array_equal(getattr(kept, name), getattr(fresh, name)), (team.name, name)
     assert any(w.caseload for t in wf.teams.values() for w in t.workers)
     assert (
