@@ -247,19 +247,22 @@ def _team(
         nqsw_caseload_factor=nqsw_factor,
     )
     for i in range(n):
-        team.add_worker(
-            Worker(
-                env,
-                ContinuousClock(),
-                worker_id=i,
-                team=team,
-                contract=Contract.PERMANENT,
-                fte=1.0,
-                base_rate=7.0,
-                started=0.0,
-            )
-        )
+        team.add_worker(_worker(env, team, i))
     return env, team
+
+
+def _worker(env: simpy.Environment, team: Team, worker_id: int) -> Worker:
+    """A full-time permanent worker of ``team`` (not yet added to it)."""
+    return Worker(
+        env,
+        ContinuousClock(),
+        worker_id=worker_id,
+        team=team,
+        contract=Contract.PERMANENT,
+        fte=1.0,
+        base_rate=7.0,
+        started=0.0,
+    )
 
 
 _next_case = iter(range(10_000, 1_000_000))
@@ -617,18 +620,8 @@ def test_roster_order_and_searches_follow_every_change(steps: list[tuple[str, in
         workers = team.workers
         w = workers[pick % len(workers)] if workers else None
         if action == "join" or w is None:
-            new = Worker(
-                env,
-                ContinuousClock(),
-                worker_id=next_id,
-                team=team,
-                contract=Contract.PERMANENT,
-                fte=1.0,
-                base_rate=7.0,
-                started=0.0,
-            )
+            team.add_worker(_worker(env, team, next_id))
             next_id += 1
-            team.add_worker(new)
         elif action == "leave":
             team.remove_worker(w)
         elif action == "caseload":
