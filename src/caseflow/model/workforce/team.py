@@ -236,10 +236,8 @@ class _Roster:
         i = self.slot.pop(w, None)
         if i is None:
             return
-        order = self.order
-        del order[self._position(i)]
         # the slots after i move down by one, which keeps their order among themselves and the rest
-        self.order = [j - 1 if j > i else j for j in order]
+        self.order = [j - 1 if j > i else j for j in self.order if j != i]
         del self.members[i]
         del self.load[i]
         del self.fte[i]
@@ -276,16 +274,15 @@ class _Roster:
                 return self.members[i]
         return None
 
+    def _takes(self, i: int, n: int, cap: float) -> bool:
+        """Whether the worker in slot ``i`` is present and can take ``n`` more children within ``cap``, as
+        :meth:`Team.fits` computes it."""
+        return self.avail[i] and self.load[i] + n <= (cap * self.capf[i]) * self.fte[i] + 1e-9
+
     def _fits(self, n: int, cap: float, other_than: Worker) -> list[int]:
-        """Slots of present workers but ``other_than`` who can take ``n`` more children within ``cap``,
-        as :meth:`Team.fits` computes it, in order of id."""
-        load, fte, capf, avail = self.load, self.fte, self.capf, self.avail
+        """Slots of the workers but ``other_than`` who :meth:`_takes` ``n`` more children, in order of id."""
         skip = self.slot.get(other_than, -1)
-        return [
-            i
-            for i in range(len(load))
-            if avail[i] and i != skip and load[i] + n <= (cap * capf[i]) * fte[i] + 1e-9
-        ]
+        return [i for i in range(len(self.load)) if i != skip and self._takes(i, n, cap)]
 
     def fitting(self, n: int, cap: float, other_than: Worker) -> list[Worker]:
         """The workers of :meth:`_fits`, in order of id."""
@@ -294,10 +291,9 @@ class _Roster:
 
     def least_loaded_fitting(self, n: int, cap: float, other_than: Worker) -> Worker | None:
         """``LeastLoaded().choose(self.fitting(n, cap, other_than))``, without the list."""
-        load, fte, capf, avail = self.load, self.fte, self.capf, self.avail
         skip = self.slot.get(other_than, -1)
         for i in self.order:
-            if avail[i] and i != skip and load[i] + n <= (cap * capf[i]) * fte[i] + 1e-9:
+            if i != skip and self._takes(i, n, cap):
                 return self.members[i]
         return None
 
