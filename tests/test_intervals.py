@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caseflow.experiment.stats import bounded_interval, summarise, t_interval
+from caseflow.experiment.stats import bounded_interval, summarise, t_interval, t_quantile
 from caseflow.metrics import KPIS, Catalogue
 
 LEVELS = st.sampled_from([0.8, 0.9, 0.95, 0.99])
@@ -142,3 +142,19 @@ def test_every_kpi_has_sensible_bounds() -> None:
             assert upper is None, k.name
     assert cat.bounds("caseload_mean_cin_cp") == (0.0, None)
     assert cat.bounds("no_such_kpi") == (None, None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(p=st.floats(0.5, 0.9995), df=st.integers(1, 10_000))
+def test_t_quantile_is_students_t(p: float, df: int) -> None:
+    from scipy import stats
+
+    assert t_quantile(p, df) == float(stats.t.ppf(p, df))
+
+
+def test_t_interval_half_width_by_hand() -> None:
+    # five values 1..5: mean 3, standard deviation sqrt(2.5), t(0.975, 4) = 2.7764451051977987
+    mean, lo, hi = t_interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    half = 2.7764451051977987 * math.sqrt(2.5) / math.sqrt(5)
+    assert mean == 3.0
+    assert (lo, hi) == pytest.approx((3.0 - half, 3.0 + half), rel=1e-12)

@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from scipy import stats
-
 from caseflow.experiment.results import Results
 from caseflow.experiment.runner import as_scenario, run
+from caseflow.experiment.stats import t_quantile
 from caseflow.scenario.schema import Scenario
 
 __all__ = ["precision", "replications_for", "replications_needed"]
@@ -50,7 +49,7 @@ def replications_needed(
         if not s or math.isnan(s):
             continue
         n = 2
-        while stats.t.ppf(0.5 + level / 2, n - 1) * s / math.sqrt(n) > h:
+        while t_quantile(0.5 + level / 2, n - 1) * s / math.sqrt(n) > h:
             n += 1
             if n > 100_000:
                 break

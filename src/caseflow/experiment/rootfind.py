@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy import stats
+
+from caseflow.experiment.stats import t_quantile
 
 __all__ = ["FAILS", "MEETS", "UNDECIDED", "Measure", "Probe", "Search", "Target", "search"]
 
@@ -99,7 +100,7 @@ class Target:
         if x.size < 2:
             return UNDECIDED
         mean = float(x.mean())
-        half = float(stats.t.ppf(level, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+        half = float(t_quantile(level, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
         low, high = mean - half, mean + half
         t = self.threshold
         if self.at_least is not None:

@@ -30,14 +30,32 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-__all__ = ["Bounds", "bounded_interval", "feasible_difference", "summarise", "t_interval"]
+__all__ = [
+    "Bounds",
+    "bounded_interval",
+    "feasible_difference",
+    "summarise",
+    "t_interval",
+    "t_quantile",
+]
 
 #: ``(lower, upper)``: the smallest and largest values a quantity can take (None: no bound).
 Bounds = tuple[float | None, float | None]
 
 _MAX_EXP = 700.0  # math.exp overflows a little above 709
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of Student's t distribution with ``df`` degrees of freedom.
+
+    SciPy is imported here, when an interval is first needed, not with this module: the processes that
+    only run replications (an experiment's workers, the web app's) never load it, which saves each of
+    them about 0.7 s of importing (docs/performance.md).
+    """
+    from scipy import stats
+
+    return float(stats.t.ppf(p, df))
 
 
 def t_interval(values: np.ndarray | list[float], level: float = 0.95) -> tuple[float, float, float]:
@@ -53,7 +71,7 @@ def t_interval(values: np.ndarray | list[float], level: float = 0.95) -> tuple[f
     mean = float(x.mean())
     if n < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    half = float(t_quantile(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half
 
 
@@ -80,7 +98,7 @@ def bounded_interval(
     se = float(x.std(ddof=1)) / math.sqrt(n)
     if not math.isfinite(se):
         return t_interval(x, level)
-    z = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se
+    z = t_quantile(0.5 + level / 2, n - 1) * se
     if se == 0.0 or (lower is not None and mean <= lower) or (upper is not None and mean >= upper):
         return mean, mean, mean
     if lower is not None and upper is not None:
