@@ -58,7 +58,9 @@ The sections (``--only`` takes their names, comma-separated):
    Sections 6 and 7 run the reference of section 1 in each process too, and print each ratio both
    plain and divided by the two processes' bare-SimPy ratio (which removes drift in machine speed).
 8. ``hundred`` (``--full``): 100 baseline replications of 5 years, ``caseflow.run(...,
-   executor="processes")`` on all cores: wall time, and CPU of the parent and the worker processes.
+   executor="processes")`` on all cores: wall time, and CPU of the parent and the worker processes;
+   also as ratios to the bare-SimPy reference run in the same process just before the pool starts and
+   just after it ends (wall time × cores ÷ replications, and a worker's CPU per replication).
 9. ``authorities`` (``--full``): an estimate for all 153 authorities × 20 replications × 5 years.
    The authorities existing at 31 March ``--profile-year`` (default 2024) and their children aged 0-17
    (ONS mid-year before, as ``caseflow.profile.build_profile`` reads it) come from the bundled DfE/ONS
@@ -367,15 +369,18 @@ def hundred_task(reps: int, years: int, factor: float, seed: int) -> Figures:
     import caseflow
 
     s, _ = _baseline(factor)
+    before = bare_reference()["cpu_s"]  # the reference in the same run, on a core otherwise idle
     start = _clock()
     caseflow.run(s, years=years, replications=reps, seed=seed, executor="processes")
     wall, cpu = _since(start)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool's workers, joined by now
+    after = bare_reference()["cpu_s"]
     return {
         "replications": reps,
         "years": years,
         "population": s.population,
         "workers": os.cpu_count() or 1,
+        "bare_cpu_s": [before, after],
         "wall_s": wall,
         "cpu_parent_s": cpu,
         "cpu_workers_s": children.ru_utime + children.ru_stime,
@@ -757,6 +762,15 @@ class Bench:
         print(
             f"   CPU: workers {_s(r['cpu_workers_s'])} ({r['cpu_workers_s'] / n:.2f} s per replication), "
             f"parent {_s(r['cpu_parent_s'])}"
+        )
+        # As a ratio to bare SimPy measured in the same run (before the pool started and after it ended):
+        # the wall time each core spent per replication, and the CPU a replication took in a worker.
+        bare = sum(r["bare_cpu_s"]) / len(r["bare_cpu_s"])
+        per_core = r["wall_s"] * r["workers"] / n
+        print(
+            f"   bare SimPy in the same run: CPU {_s(r['bare_cpu_s'][0])} before, "
+            f"{_s(r['bare_cpu_s'][1])} after; per replication and core {per_core / bare:.2f}× bare SimPy "
+            f"in wall time, {r['cpu_workers_s'] / n / bare:.2f}× in a worker's CPU"
         )
         print(
             f"   peak RSS: parent {r['peak_rss_mb_parent']:.0f} MB, largest worker "
