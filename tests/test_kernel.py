@@ -61,7 +61,8 @@ def _constants_not_final(source: str) -> list[str]:
 
 def test_kernel_constants_are_final() -> None:
     # Compiled, a module-level name that is not Final is looked up in the module's dict at every use
-    # (and a number unboxed); a Final one is a compiled constant (docs/performance.md, "Constants").
+    # (and a number unboxed); a Final one is a compiled constant (docs/performance-history.md,
+    # "Constants compiled as constants").
     offenders = {
         path: names
         for path in KERNEL
