@@ -531,6 +531,32 @@ def test_finished_work_resumes_its_process_at_once_in_the_timer() -> None:
     assert got == [0.0]
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_items_finishing_at_one_instant_resume_their_waiters_in_the_order_added(n: int) -> None:
+    # One timer finishes them all: the first, the second and any further ones each resume at once, in
+    # the order they were put on the desk, at the same time; the worker is left with nothing.
+    env, team = _team(1)
+    w = team.workers[0]
+    items = [WorkItem(env, "assessment", 7.0, 1.0, None) for _ in range(n)]
+    for item in items:
+        w.add(item)
+    resumed: list[tuple[int, float]] = []
+
+    def waits(i: int) -> Generator[simpy.Event, Any, None]:
+        resumed.append((i, (yield items[i].event)))
+
+    for i in reversed(range(n)):  # processes started in the other order: the desk's order still rules
+        env.process(waits(i))
+    env.run()
+    assert [i for i, _ in resumed] == list(range(n))
+    times = {t for _, t in resumed}
+    assert len(times) == 1  # one instant
+    assert times.pop() == pytest.approx(float(n))  # 7n hours shared, 7 a day
+    assert all(item.finished for item in items)
+    assert w.load == 0.0
+    assert not w.active_items
+
+
 class _ChooseOnly:
     """The same policy seen through ``choose`` alone (no ``key`` fast path)."""
 

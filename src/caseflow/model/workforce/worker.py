@@ -337,7 +337,10 @@ class Worker:
         self._advance()
         heap = self._heap
         v = self._v + _EPS
-        finished = []
+        # What finishes now: the first item on its own and any others in a list, so that the usual
+        # timer, finishing one item or none, makes no list (about 285,000 timers a 5-year run).
+        done: WorkItem | None = None
+        more: list[WorkItem] | None = None
         while True:
             first = heap.first()
             if first is None or not (first.cancelled or first.key <= v):
@@ -348,14 +351,23 @@ class Worker:
             self._weight -= item.weight
             item.remaining = 0.0
             item.finished = True  # before any callback: a process resumed below may close its case
-            finished.append(item)
+            if done is None:
+                done = item
+            elif more is None:
+                more = [item]
+            else:
+                more.append(item)
         if first is None:
             self._weight = 0.0
         self._reschedule()
+        if done is None:
+            return
         # Only now, with this worker's state settled: a callback may hand the worker new work at once.
         now = self._last_t  # (brought up to date by _advance)
-        for item in finished:
-            item.finish_now(now)
+        done.finish_now(now)
+        if more is not None:
+            for item in more:
+                item.finish_now(now)
 
     def set_rate(
         self,
