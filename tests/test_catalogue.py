@@ -219,6 +219,7 @@ def test_user_kpi_in_the_workbook(custom_results: Results, tmp_path: Path) -> No
     assert "Child protection plans started per 10,000 children" in by_year
 
 
+@pytest.mark.untraced
 def test_user_kpi_in_charts_and_report(custom_results: Results, tmp_path: Path) -> None:
     fig = charts.kpi_timeseries(custom_results, ["cp_started_per_10k"], period_type="financial_year")
     (ax,) = fig.axes
@@ -278,6 +279,7 @@ def test_court_kpis_in_the_catalogue() -> None:
     assert describe("proceedings_median_weeks").unit_label == "weeks"
 
 
+@pytest.mark.untraced
 def test_court_kpis_without_court_work() -> None:
     """Without [court] and [pre_birth] the counts, stocks and the share of care starts on an interim
     order are 0, and the length of proceedings is undefined; the under-one share is still measured."""

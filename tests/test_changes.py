@@ -416,6 +416,7 @@ def test_a_change_in_turnover_reaches_the_workers_in_post(
         assert got > 2 * before * employed * 3 / 12 + 2
 
 
+@pytest.mark.untraced
 def test_a_change_of_a_sources_share_to_mash_applies_from_its_date(sampled_baseline: Scenario) -> None:
     """The arrivals read each source's share passed to MASH once per scenario in force: a change to it
     applies from its date (no police contact is passed on after it), and nothing changes before."""

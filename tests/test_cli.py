@@ -526,6 +526,7 @@ def test_a_missing_or_empty_folder_may_be_written_and_a_file_may_not(tmp_path: P
         caseflow.files.replaceable_folder(tmp_path / "a_file")
 
 
+@pytest.mark.untraced
 def test_write_report_never_deletes_files_it_did_not_write(cli_run: CliRun, tmp_path: Path) -> None:
     out = tmp_path / "report"
     out.mkdir()

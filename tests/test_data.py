@@ -492,6 +492,7 @@ def test_every_derived_figure_is_flagged(snap: Published) -> None:
 # ---- snapshot -------------------------------------------------------------------------------------
 
 
+@pytest.mark.untraced
 def test_snapshot_rebuild_is_byte_for_byte(tmp_path: Path) -> None:
     out = build_snapshot(DFE, tmp_path / "published.csv.gz")
     assert out.read_bytes() == SNAPSHOT.read_bytes()
@@ -529,6 +530,7 @@ def test_cli_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 # ---- newer downloads ------------------------------------------------------------------------------
 
 
+@pytest.mark.untraced
 def test_renamed_newer_files_are_found(tmp_path: Path, snap: Published) -> None:
     for f in DFE.glob("*.csv.gz"):
         name = f.name.replace("_2024", "_2025") if "_to_" in f.name else f.name
@@ -540,6 +542,7 @@ def test_renamed_newer_files_are_found(tmp_path: Path, snap: Published) -> None:
     assert newer.value("referrals", "Hackney", 2024) == 3782
 
 
+@pytest.mark.untraced
 def test_a_later_year_is_read_with_no_code_change(tmp_path: Path) -> None:
     for f in DFE.glob("*.csv.gz"):
         shutil.copy(f, tmp_path / f.name)

@@ -40,6 +40,7 @@ def test_the_form_follows_the_build() -> None:
     )
 
 
+@pytest.mark.untraced
 @pytest.mark.parametrize("compiled", [True, False])
 @settings(max_examples=300, deadline=None)
 @given(ops=operations)

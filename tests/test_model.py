@@ -140,6 +140,7 @@ def test_same_seed_gives_identical_kpis(small_baseline: Scenario) -> None:
     pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.untraced
 def test_contacts_arrive_exactly_as_the_process_they_replaced(
     small_baseline: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -452,6 +453,7 @@ def flag_total(out: ReplicationOutput, name: str) -> tuple[float, int]:
     return float(sum(sel)), len(sel)
 
 
+@pytest.mark.untraced
 def test_no_returning_families_means_no_re_referrals(variant: Variant) -> None:
     out = simulate(variant(RECONTACT_OFF), seed=1, years=1)
     re_referrals, referrals = flag_total(out, "re_referral")
@@ -464,6 +466,7 @@ def test_no_returning_families_means_no_re_referrals(variant: Variant) -> None:
     assert second / plans < 0.05
 
 
+@pytest.mark.untraced
 def test_no_repeat_routes_means_no_second_cp_plans(variant: Variant) -> None:
     end = variant({}).cin_plan.end
     out = simulate(
@@ -476,6 +479,7 @@ def test_no_repeat_routes_means_no_second_cp_plans(variant: Variant) -> None:
     assert second == 0
 
 
+@pytest.mark.untraced
 def test_prior_cp_history_makes_plans_repeat(variant: Variant, baseline_run: ReplicationOutput) -> None:
     out = simulate(variant({"demand.prior_cp_plan": 1.0}), seed=1, years=1)
     second, plans = flag_total(out, "cp_second_or_subsequent")
@@ -499,6 +503,7 @@ def test_more_returning_families_means_more_re_referrals(
     assert high / n_high > base / n_base + 0.03
 
 
+@pytest.mark.untraced
 def test_no_mash_referrals_means_no_referrals(variant: Variant) -> None:
     out = simulate(
         variant(

@@ -924,6 +924,7 @@ def test_team_rosters_stay_in_step_with_their_workers(
     )
 
 
+@pytest.mark.untraced
 def test_workforce_kpis_follow_dfe_formulas(
     small_baseline: Scenario, baseline_recorded: tuple[ReplicationOutput, Recorded]
 ) -> None:
