@@ -333,27 +333,3 @@ def test_quarterly_costs_sum_to_the_financial_year(small: caseflow.Scenario) -> 
         quarters = [q[(f"{year} Q{i}", kpi)] for i in range(1, 5)]
         assert sum(quarters) == pytest.approx(fy[(year, kpi)], rel=1e-9)
         assert all(v > 0 for v in quarters) or kpi == "cost_staff_agency"
-
-
-def test_an_experiments_worker_does_not_import_scipy() -> None:
-    # SciPy costs each process that imports it about 0.7 s (docs/performance.md); the intervals import
-    # it when first computed, so a pool worker that only runs replications never loads it.
-    import subprocess
-    import sys
-
-    probe = (
-        "import pickle, sys\n"
-        "import caseflow\n"
-        "from caseflow.experiment.runner import Job, run_job_batch\n"
-        "from caseflow.scenario import scaled\n"
-        f"s = scaled(caseflow.load_scenario({str(ROOT / 'scenarios' / 'baseline.toml')!r}), 0.02)\n"
-        "[(kpis, _)] = run_job_batch([Job(s, 1, 0, 1)])\n"
-        "assert len(kpis) > 0\n"
-        "pickle.dumps(kpis)\n"
-        "print('SCIPY', sorted(m for m in sys.modules if m == 'scipy' or m.startswith('scipy.')))\n"
-    )
-    res = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert "SCIPY []" in res.stdout, res.stdout[-500:]
