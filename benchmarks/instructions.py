@@ -9,8 +9,8 @@
 On this shared 2-core machine the CPU time of the same replication varies by ±15% from one run to the
 next, which hides any change smaller than that (docs/performance-history.md, "Third round"). The
 number of machine instructions a run executes does not vary: valgrind's ``cachegrind`` tool counts
-them (two runs of the same command agree to 0.1%, with string hashing fixed by ``PYTHONHASHSEED=0``), at about
-30 times the run's normal duration. This counts:
+them (two runs of the same command agree to 0.1%, with string hashing fixed by
+``PYTHONHASHSEED=0``), at about 30 times the run's normal duration. This counts:
 
 - **the replication**: ``caseflow.simulate(baseline, seed, years)`` (warm-up included), as the
   instructions of a process that loads the scenario and simulates, less those of a process that only
