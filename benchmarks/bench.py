@@ -60,7 +60,11 @@ The sections (``--only`` takes their names, comma-separated):
 8. ``hundred`` (``--full``): 100 baseline replications of 5 years, ``caseflow.run(...,
    executor="processes")`` on all cores: wall time, and CPU of the parent and the worker processes;
    also as ratios to the bare-SimPy reference run in the same process just before the pool starts and
-   just after it ends (wall time × cores ÷ replications, and a worker's CPU per replication).
+   just after it ends (wall time × cores ÷ replications, and a worker's CPU per replication). Then
+   that CPU in parts: an experiment's job (``simulate`` + ``compute_kpis``, as a worker runs it) a few
+   times in a fresh process alone on the machine, then in two such processes at once (as the pool's
+   two workers run), and bare SimPy in two processes at once: the difference between the first two is
+   what two replications cost each other through the shared cache and memory.
 9. ``authorities`` (``--full``): an estimate for all 153 authorities × 20 replications × 5 years.
    The authorities existing at 31 March ``--profile-year`` (default 2024) and their children aged 0-17
    (ONS mid-year before, as ``caseflow.profile.build_profile`` reads it) come from the bundled DfE/ONS
@@ -387,6 +391,30 @@ def hundred_task(reps: int, years: int, factor: float, seed: int) -> Figures:
         "peak_rss_mb_parent": _peak_rss_mb(),
         "peak_rss_mb_largest_worker": children.ru_maxrss / 1024,
     }
+
+
+def job_task(jobs: int, years: int, factor: float, seed: int) -> Figures:
+    """Section 8's parts: ``jobs`` of an experiment's jobs one after another in this process, each what a
+    worker does for one replication (``simulate`` + ``compute_kpis``, ``run_job_batch``), after one
+    untimed job (the worker's first-use costs); and the bare reference after them."""
+    from caseflow.experiment.runner import Job, run_job_batch
+
+    s, _ = _baseline(factor)
+    run_job_batch([Job(s, seed, 0, years)])
+    cpu: list[float] = []
+    for k in range(1, jobs + 1):
+        start = time.process_time()
+        run_job_batch([Job(s, seed, k, years)])
+        cpu.append(time.process_time() - start)
+    return {"job_cpu_s": cpu, "bare_cpu_s": bare_reference()["cpu_s"]}
+
+
+def side_by_side(name: str, copies: int = 2, **kwargs: Any) -> list[Figures]:
+    """``copies`` fresh processes of ``bench.<name>(**kwargs)`` at once (one per core), their dicts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(copies) as pool:
+        return list(pool.map(lambda _: _sub(name, **kwargs), range(copies)))
 
 
 def authority_list(year: int) -> Figures:
@@ -775,6 +803,40 @@ class Bench:
         print(
             f"   peak RSS: parent {r['peak_rss_mb_parent']:.0f} MB, largest worker "
             f"{r['peak_rss_mb_largest_worker']:.0f} MB"
+        )
+        self.pool_parts(r["cpu_workers_s"] / n)
+
+    def pool_parts(self, in_pool: float) -> None:
+        """What a replication costs a worker, in parts: an experiment's job alone on the machine, then two
+        processes doing jobs side by side (as the pool's two workers do), then bare SimPy side by side."""
+        jobs = max(2, min(4, self.hundred_reps))
+        kw = {"jobs": jobs, "years": self.years, "factor": self.scale, "seed": 1}
+        alone = _sub("job_task", **kw)
+        pair = side_by_side("job_task", **kw)
+        bare_pair = side_by_side("bare_reference")
+        self.figures["hundred"]["parts"] = {
+            "alone": alone,
+            "side_by_side": pair,
+            "bare_side_by_side": bare_pair,
+        }
+        one = statistics.median(alone["job_cpu_s"])
+        two = statistics.median([c for p in pair for c in p["job_cpu_s"]])
+        bare_one = alone["bare_cpu_s"]
+        bare_two = statistics.median([b["cpu_s"] for b in bare_pair])
+        print(
+            f"   a replication in a worker, in parts (medians of {jobs} jobs each; a job is simulate + KPIs):"
+        )
+        print(
+            f"     a job alone on the machine: CPU {_s(one)} "
+            f"({one / bare_one:.2f}× bare SimPy in the same process)"
+        )
+        print(
+            f"     two processes doing jobs side by side: CPU {_s(two)} a job ({two / one - 1:+.0%}); "
+            f"in the pool {_s(in_pool)} ({in_pool / one - 1:+.0%})"
+        )
+        print(
+            f"     bare SimPy side by side: CPU {_s(bare_two)} against {_s(bare_one)} alone "
+            f"({bare_two / bare_one - 1:+.0%}): what two processes cost each other without the model's memory"
         )
 
     def authorities(self) -> None:
