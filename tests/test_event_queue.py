@@ -185,6 +185,7 @@ class _Logged(Action):
     """An action that notes its name and the time it fired."""
 
     def __init__(self, env: simpy.Environment, name: str, log: list[tuple[str, float]]) -> None:
+        super().__init__()
         self.env, self.name, self.log = env, name, log
 
     def fire(self) -> None:
@@ -232,3 +233,84 @@ def test_an_action_fires_where_a_timeout_would_be_processed(
 def _releases(delays: list[tuple[float, bool]], window: float) -> int:
     """Release events the queue scheduled for held periods (each takes an event id)."""
     return len({int(d // window) for d, _ in delays if d > window})
+
+
+class _Again(Action):
+    """An action that acts itself again after each firing, ``gaps`` apart, noting when it fired and the
+    heap entry it fired from."""
+
+    def __init__(self, env: Environment, gaps: list[float], log: list[tuple[str, float]]) -> None:
+        super().__init__()
+        self.env, self.gaps, self.log = env, list(gaps), log
+        self.entries: list[object] = []
+
+    def fire(self) -> None:
+        self.log.append(("again", self.env.now))
+        self.entries.append(self.entry)
+        if self.gaps:
+            self.env._events.act(self, self.gaps.pop(0))
+
+
+@pytest.mark.parametrize("window", [float("inf"), 1.5])
+@settings(max_examples=100, deadline=None)
+@given(
+    gaps=st.lists(st.integers(0, 6).map(lambda x: x * 0.5), min_size=1, max_size=15),
+    others=st.lists(st.integers(0, 16).map(lambda x: x * 0.5), max_size=15),
+)
+def test_an_action_set_again_fires_where_a_chain_of_timeouts_would(
+    window: float, gaps: list[float], others: list[float]
+) -> None:
+    """An action that schedules itself again each time it fires (as a worker's timer does) fires exactly
+    where a chain of timeouts, each scheduled by the last one's callback, would be processed under SimPy,
+    among other timeouts tied on time with it, in both forms of the queue. In the compiled form it does
+    so from one heap entry, set again each time, unless it falls beyond the window (held, as an event)."""
+
+    def under_simpy() -> list[tuple[str, float]]:
+        env, log = simpy.Environment(), []
+        left = list(gaps[1:])
+
+        def again(_e: simpy.Event) -> None:
+            log.append(("again", env.now))
+            if left:
+                env.timeout(left.pop(0)).callbacks.append(again)
+
+        env.timeout(gaps[0]).callbacks.append(again)
+        for i, delay in enumerate(others):
+            env.timeout(delay).callbacks.append(lambda _e, name=f"#{i}": log.append((name, env.now)))
+        env.run()
+        return log
+
+    def with_action() -> tuple[list[tuple[str, float]], _Again]:
+        env, log = Environment(window=window), []
+        action = _Again(env, gaps[1:], log)
+        env._events.act(action, gaps[0])
+        for i, delay in enumerate(others):
+            env.timeout(delay).callbacks.append(lambda _e, name=f"#{i}": log.append((name, env.now)))
+        env.run()
+        return log, action
+
+    expected = under_simpy()
+    for compiled in (True, False):
+        with queue_form(compiled):
+            log, action = with_action()
+        assert log == expected
+        if compiled:
+            held = [g > window for g in gaps]
+            # one entry for every firing scheduled within the window, made at the first such
+            within = [e for e, h in zip(action.entries, held, strict=True) if not h]
+            assert all(e is not None for e in within)
+            assert len({id(e) for e in within}) <= 1
+            assert action.entry is None or action.entry.event is None  # no reference back once fired
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_an_action_acted_while_waiting_fires_twice(compiled: bool) -> None:
+    """Acting an action that is already waiting schedules it again, as a second timeout would be: it fires
+    at both times (its own entry is not taken out of the heap to be set again)."""
+    with queue_form(compiled):
+        env, log = Environment(), []
+        action = _Logged(env, "a", log)
+        env._events.act(action, 1.0)
+        env._events.act(action, 2.0)
+        env.run()
+    assert log == [("a", 1.0), ("a", 2.0)]

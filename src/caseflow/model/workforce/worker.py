@@ -149,6 +149,7 @@ class _Timer(Action):
     __slots__ = ("worker",)
 
     def __init__(self, worker: Worker) -> None:
+        super().__init__()
         self.worker = worker
 
     def fire(self) -> None:
