@@ -276,7 +276,12 @@ class _CompiledQueue(EventQueue):
         return first.key if first is not None else _INFINITY
 
     def entries(self) -> list[tuple[float, int, int, Entry]]:
-        return [(e.key, e.priority, e.eid, e.event) for e in self.heap.entries() if e.event is not None]
+        out: list[tuple[float, int, int, Entry]] = []
+        for e in self.heap.entries():
+            event = e.event
+            assert event is not None  # (every entry in the heap has its event)
+            out.append((e.key, e.priority, e.eid, event))
+        return out
 
     def next_event(self) -> Entry | None:
         first = self.heap.first()
