@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from caseflow.distributions import BandedSampler, BranchSampler, cumulative
 from caseflow.scenario import Banded, load_scenario
-from caseflow.streams import Stream, Streams, bisect_right, bisect_right_native, stream_seed
+from caseflow.streams import DrawBlock, Stream, Streams, bisect_right, bisect_right_native, stream_seed
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src" / "caseflow"
@@ -407,3 +407,16 @@ def test_bisect_right_is_bisects(a: list[float], x: float) -> None:
     assert bisect_right_native(a, x) == expected
     assert bisect_right(a, x) == expected
     assert bisect_right(tuple(a), x) == expected
+
+
+def test_a_draw_block_gives_its_own_uniforms_then_the_streams() -> None:
+    """An entity's block hands out the stream's next uniforms as Python floats, in order, and once they
+    are used up goes on with the stream's own draws (drawn after the blocks' buffer)."""
+    s = Streams(3, 0)["families.draws"]
+    first, second = DrawBlock(s, 4), DrawBlock(s, 3)
+    expected = np.random.Generator(np.random.PCG64(stream_seed(3, 0, "families.draws"))).random(8192 + 2)
+    got = [first.random() for _ in range(5)] + [second.random() for _ in range(4)]
+    assert all(type(x) is float for x in got)
+    assert got[:4] == expected[:4].tolist()
+    assert got[5:8] == expected[4:7].tolist()
+    assert [got[4], got[8]] == expected[8192:].tolist()  # past each block: the stream itself

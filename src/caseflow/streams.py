@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import math
 import zlib
+from array import array
 from collections.abc import Sequence
 from typing import Final, Protocol
 
@@ -94,7 +95,10 @@ class Stream:
         self.name = name
         self._buf: list[float] = []
         self._i = 0
-        self._bulk: list[float] = []  # uniforms for blocks (uniforms()), drawn _BULK at a time
+        # uniforms for blocks (uniforms()), drawn _BULK at a time and kept as machine numbers: a family uses
+        # about 5 of its 32, so making a Python float of each would make (and free) 1.2 million floats a run
+        # that nothing reads (docs/performance.md)
+        self._bulk: array[float] = array("d")
         self._bulk_i = 0
 
     def random(self) -> float:
@@ -126,21 +130,23 @@ class Stream:
         i = bisect_right(cumulative, self.random() * cumulative[-1])
         return min(i, len(cumulative) - 1)
 
-    def uniforms(self, n: int) -> list[float]:
+    def uniforms(self, n: int) -> array[float]:
         """The next ``n`` uniforms of this stream's blocks (for an entity's own draws, :class:`DrawBlock`).
 
         They come from a buffer of their own, drawn :data:`_BULK` at a time: a call into numpy for every
         family cost a few microseconds. The numbers are those of drawing each block at once as long as the
         stream gives nothing else; :meth:`random` on the same stream draws after the buffer, not between
-        blocks.
+        blocks. A block is an :class:`array.array` of machine numbers, each made a Python float only when
+        it is drawn.
         """
         i = self._bulk_i
-        if i + n > len(self._bulk):
-            rest = self._bulk[i:]
-            self._bulk = rest + self._gen.random(max(_BULK, n)).tolist()
+        bulk = self._bulk
+        if i + n > len(bulk):
+            bulk = bulk[i:] + array("d", self._gen.random(max(_BULK, n)).tobytes())
+            self._bulk = bulk
             i = 0
         self._bulk_i = i + n
-        return self._bulk[i : i + n]
+        return bulk[i : i + n]
 
     def uniform_array(self, n: int) -> np.ndarray:
         """``n`` uniforms at once (for vectorised set-up such as arrival schedules)."""
@@ -181,18 +187,19 @@ class DrawBlock:
     timing of everything else: common random numbers at the level of the entity.
     """
 
-    __slots__ = ("_draws", "_overflow", "_used")
+    __slots__ = ("_draws", "_overflow", "_size", "_used")
 
     def __init__(self, overflow: Stream, size: int) -> None:
         self._draws = overflow.uniforms(size)
         self._overflow = overflow
-        self._used = 0
+        self._size: i64 = size
+        self._used: i64 = 0
 
     def random(self) -> float:
         i = self._used
-        if i < len(self._draws):
+        if i < self._size:
             self._used = i + 1
-            return float(self._draws[i])
+            return self._draws[i]
         return self._overflow.random()
 
     def choice(self, cumulative: Sequence[float]) -> int:
