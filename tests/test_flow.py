@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import sys
 from collections.abc import Generator
 from typing import Any
 
@@ -138,3 +140,74 @@ def test_yielding_something_other_than_an_event_is_an_error() -> None:
 
     with pytest.raises(RuntimeError, match="not a SimPy event"):
         Flow(journey())
+
+
+def test_a_journey_that_ends_is_finished_and_its_value_dropped() -> None:
+    """A journey's end (its ``finally``, a returned value) happens when it ends, not when the flow goes."""
+    env = simpy.Environment()
+    seen: list[object] = []
+
+    def journey() -> Generator[simpy.Event, Any, Any]:
+        try:
+            yield env.timeout(1)
+        finally:
+            seen.append(("closed at", env.now))
+        return "ignored"
+
+    gen = journey()
+    flow = Flow(gen)
+    env.run()
+    assert seen == [("closed at", 1)]
+    assert inspect.getgeneratorstate(gen) == inspect.GEN_CLOSED
+    del flow  # nothing more happens when the flow goes
+    assert seen == [("closed at", 1)]
+
+
+@pytest.mark.untraced  # (it sets a trace function of its own)
+def test_a_journey_ends_without_an_exception_at_the_flow() -> None:
+    """The flow learns that a journey has ended without ``StopIteration`` being raised at it: compiled, an
+    exception raised at a call costs a traceback entry, and most journeys end in a flow
+    (docs/performance.md). Seen here as plain Python: no exception passes through the flow's own code.
+    (As plain Python, the driver let go at its last ``yield`` is then closed by the interpreter, which
+    throws ``GeneratorExit`` into the driver; a compiled generator is simply freed.)"""
+    env = simpy.Environment()
+    raised: list[str] = []
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        if event == "exception" and frame.f_code.co_name in ("_run", "_resume", "__init__"):
+            raised.append(f"{frame.f_code.co_name}: {arg[0].__name__}")
+        return trace
+
+    def journey(n: int) -> Gen:
+        for _ in range(n):
+            yield env.timeout(1)
+
+    before = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        for n in range(3):  # ends at once, after one wait, after two
+            Flow(journey(n))
+        env.run()
+    finally:
+        sys.settrace(before)
+    assert env.now == 2
+    assert raised == []
+
+
+def test_an_exception_a_journey_catches_and_returns_after_ends_it() -> None:
+    env = simpy.Environment()
+    bad = env.event()
+    ended: list[float] = []
+
+    def journey() -> Gen:
+        try:
+            yield bad
+        except ValueError:
+            ended.append(env.now)
+            return
+
+    Flow(journey())
+    bad.fail(ValueError("closed"))
+    env.run()
+    assert ended == [0]
+    assert env.peek() == float("inf")
