@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caseflow.distributions import BandedSampler, BranchSampler, cumulative
+from caseflow.model.entities import Family
 from caseflow.scenario import Banded, load_scenario
 from caseflow.streams import DrawBlock, Stream, Streams, bisect_right, bisect_right_native, stream_seed
 
@@ -420,3 +421,12 @@ def test_a_draw_block_gives_its_own_uniforms_then_the_streams() -> None:
     assert got[:4] == expected[:4].tolist()
     assert got[5:8] == expected[4:7].tolist()
     assert [got[4], got[8]] == expected[8192:].tolist()  # past each block: the stream itself
+
+
+def test_a_family_draws_from_its_own_block_and_says_when_it_has_none() -> None:
+    s = Streams(3, 0)["families.draws"]
+    expected = np.random.Generator(np.random.PCG64(stream_seed(3, 0, "families.draws"))).random(2).tolist()
+    family = Family(1, rng=DrawBlock(s, 2))
+    assert [family.random(), family.random()] == expected
+    with pytest.raises(ValueError, match="family 7 was made without its own draws"):
+        Family(7).random()

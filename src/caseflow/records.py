@@ -22,7 +22,9 @@ class Recorder:
     def __init__(self, n_months: int, month_of_day: Sequence[int]) -> None:
         """``month_of_day[d]`` maps each simulated day ``0 <= d < days`` to its month number."""
         self.n_months = n_months
-        self._month_of_day = month_of_day
+        # a list, typed so: compiled, a day's month is then read without a generic lookup and without making
+        # an integer object for the day (bit-identical; docs/performance.md)
+        self._month_of_day: list[int] = list(month_of_day)
         self._days = len(month_of_day)
         self.counts: defaultdict[str, list[float]] = defaultdict(lambda: [0.0] * n_months)
         self.tallies: defaultdict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import IntEnum, StrEnum
-from typing import Any, Final
+from typing import Final
+
+from caseflow.streams import DrawBlock
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -170,30 +172,38 @@ class Family:
         children: list[Child] | None = None,
         protected_from: float = float("inf"),
         protected_to: float = float("-inf"),
-        rng: Any = None,
+        rng: DrawBlock | None = None,
     ) -> None:
         self.id = id
         self.children: list[Child] = [] if children is None else children
         #: window in which early help the family received lowers its chances of coming back or escalating
         self.protected_from = protected_from
         self.protected_to = protected_to
-        self.rng = rng  # a caseflow.streams.DrawBlock: the family's own draws
+        # the family's own draws; typed, so that compiled code calls them directly rather than looking up a
+        # method on an object of any type (bit-identical; docs/performance.md)
+        self.rng = rng
 
     def __repr__(self) -> str:
         return f"Family(id={self.id}, children={[c.id for c in self.children]})"
 
     # -- the RandomSource interface the samplers use, delegated to the family's draws
+    def _draws(self) -> DrawBlock:
+        rng = self.rng
+        if rng is None:
+            raise ValueError(f"family {self.id} was made without its own draws (rng)")
+        return rng
+
     def random(self) -> float:
-        return float(self.rng.random())
+        return self._draws().random()
 
     def choice(self, cumulative: Sequence[float]) -> int:
-        return int(self.rng.choice(cumulative))
+        return self._draws().choice(cumulative)
 
     def exponential(self, mean: float) -> float:
-        return float(self.rng.exponential(mean))
+        return self._draws().exponential(mean)
 
     def gamma(self, shape: float, mean: float) -> float:
-        return float(self.rng.gamma(shape, mean))
+        return self._draws().gamma(shape, mean)
 
     def under_18(self, t: float) -> list[Child]:
         adult = 18 * DAYS_PER_YEAR
