@@ -12,6 +12,7 @@ import math
 import re
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,7 +22,15 @@ from hypothesis import strategies as st
 from caseflow.distributions import BandedSampler, BranchSampler, cumulative
 from caseflow.model.entities import Family
 from caseflow.scenario import Banded, load_scenario
-from caseflow.streams import DrawBlock, Stream, Streams, bisect_right, bisect_right_native, stream_seed
+from caseflow.streams import (
+    DrawBlock,
+    GammaDraws,
+    Stream,
+    Streams,
+    bisect_right,
+    bisect_right_native,
+    stream_seed,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src" / "caseflow"
@@ -430,3 +439,80 @@ def test_a_family_draws_from_its_own_block_and_says_when_it_has_none() -> None:
     assert [family.random(), family.random()] == expected
     with pytest.raises(ValueError, match="family 7 was made without its own draws"):
         Family(7).random()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.floats(0.05, 30.0).filter(lambda s: s != 1.0),
+    st.lists(st.floats(0.0, 500.0), min_size=1, max_size=600),
+)
+def test_gamma_draws_are_the_streams_gammas_one_at_a_time(shape: float, means: list[float]) -> None:
+    """Drawn in blocks, a stream's gammas of one shape are exactly those drawn one at a time, across the
+    block's refills."""
+    blocks = GammaDraws(Streams(4, 2)["workforce.hours"], shape)
+    alone = Streams(4, 2)["workforce.hours"]
+    assert [blocks.gamma(m) for m in means] == [alone.gamma(shape, m) for m in means]
+
+
+def test_gamma_draws_refuse_a_shape_the_stream_draws_otherwise() -> None:
+    s = Streams(1, 0)["workforce.hours"]
+    for shape in (1.0, 0.0, -2.0, float("nan")):
+        with pytest.raises(ValueError, match="GammaDraws needs a shape above 0 and other than 1"):
+            GammaDraws(s, shape)
+
+
+@pytest.mark.untraced
+def test_assessment_hours_drawn_in_blocks_give_the_run_drawn_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run whose assessment hours come in blocks (no change of them scheduled) is the run that draws
+    them one at a time."""
+    from caseflow.model.workforce import capacity, work
+    from caseflow.replication import simulate
+
+    scenario = load_scenario(BASELINE)
+    drawn_in_blocks: list[bool] = []
+
+    class Seen(work.Work):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            drawn_in_blocks.append(self._gammas is not None)
+
+    class OneAtATime(work.Work):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["hours_may_change"] = True
+            super().__init__(*args, **kwargs)
+            drawn_in_blocks.append(self._gammas is not None)
+
+    monkeypatch.setattr(capacity, "Work", Seen)
+    blocks = simulate(scenario, seed=3, years=1)
+    monkeypatch.setattr(capacity, "Work", OneAtATime)
+    alone = simulate(scenario, seed=3, years=1)
+    assert alone.events == blocks.events
+    assert alone.recorder.tallies == blocks.recorder.tallies
+    assert alone.recorder.counts == blocks.recorder.counts
+    assert drawn_in_blocks == [True, False]
+
+
+@pytest.mark.untraced
+def test_assessment_hours_are_drawn_one_at_a_time_when_a_change_of_them_is_scheduled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A scheduled change of ``workforce.hours`` may change the gamma's shape mid-run, where blocks drawn
+    ahead would no longer be the numbers drawn one at a time: then they are drawn one at a time."""
+    import datetime as dt
+
+    from caseflow.model.workforce import capacity, work
+    from caseflow.replication import simulate
+
+    drawn_in_blocks: list[bool] = []
+
+    class Seen(work.Work):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            drawn_in_blocks.append(self._gammas is not None)
+
+    monkeypatch.setattr(capacity, "Work", Seen)
+    change = {"date": dt.date(2025, 10, 1), "field": "workforce.hours.assessment_cv", "value": 0.3}
+    simulate(load_scenario(BASELINE).with_overrides({"changes": [change]}), seed=1, years=1)
+    assert drawn_in_blocks == [False]

@@ -87,7 +87,18 @@ class Workforce:
             )
         self.fte = FteAccount(env)
         self.holding = CaseHolding(env, calendar, wf, recorder, self.teams)
-        self.work = Work(env, calendar, wf, recorder, floors, self.holding, r_hours)
+        self.work = Work(
+            env,
+            calendar,
+            wf,
+            recorder,
+            floors,
+            self.holding,
+            r_hours,
+            hours_may_change=any(
+                c.field == "workforce" or c.field.startswith("workforce.hours") for c in scenario.changes
+            ),
+        )
         self.schedule = Schedule(env, calendar, wf, recorder, r_visits, self.holding.give)
         self.staffing = Staffing(
             env,

@@ -28,7 +28,7 @@ from caseflow.model.workforce.caseholding import CaseHolding
 from caseflow.model.workforce.worker import WorkItem
 from caseflow.records import Recorder
 from caseflow.scenario.workforce_schema import WorkforceParams
-from caseflow.streams import Stream
+from caseflow.streams import GammaDraws, Stream
 
 __all__ = ["WORK", "Floor", "TaskWork", "Work", "family_hours"]
 
@@ -133,6 +133,8 @@ class Work:
         holding: CaseHolding,
         r_hours: Stream,
         table: Mapping[Task, TaskWork] = WORK,
+        *,
+        hours_may_change: bool = True,
     ) -> None:
         self.env = env
         self._queue = queue_of(env)  # where compiled code reads the time (None: SimPy's own environment)
@@ -142,6 +144,11 @@ class Work:
         self.case_of = holding.case_of
         self._r_hours = r_hours
         self._table = table
+        # Gamma-distributed hours (the assessment's): drawn in blocks when every such task has one shape
+        # for the whole run (no change of ``workforce.hours`` is scheduled), one at a time otherwise. The
+        # same numbers either way (:class:`~caseflow.streams.GammaDraws`; bit-identical).
+        self._hours_may_change = hours_may_change
+        self._gammas: GammaDraws | None = None
         self.use(wf, floors)
 
     def use(self, wf: WorkforceParams, floors: SampledDurations) -> None:
@@ -149,6 +156,12 @@ class Work:
         self.wf = wf
         self.floors = floors
         self._rows = _rows(wf, self._table)
+        shapes = {1.0 / (r.cv * r.cv) for r in self._rows.values() if r.cv > 0}
+        shape = shapes.pop() if len(shapes) == 1 else None
+        if self._hours_may_change or shape is None or shape == 1.0:
+            self._gammas = None
+        elif self._gammas is None or self._gammas.shape != shape:
+            self._gammas = GammaDraws(self._r_hours, shape)
         # Read for every piece of work: plain numbers, not lookups in the parameters' models.
         self._per_extra_child = wf.hours.per_extra_child
         self._external_time_scale = wf.time.external_time_scale
@@ -195,7 +208,8 @@ class Work:
         hours = family_hours(row.base, n, self._per_extra_child)
         cv = row.cv
         if cv > 0:
-            hours = self._r_hours.gamma(1.0 / (cv * cv), hours)
+            gammas = self._gammas  # (when set, every task's shape is 1 / cv²)
+            hours = gammas.gamma(hours) if gammas is not None else self._r_hours.gamma(1.0 / (cv * cv), hours)
         if row.resumable and working_days is not None:
             wd = working_days
             elapsed = cal.working_days_between(since, now_of(queue, env))
