@@ -228,3 +228,8 @@ def test_route_passes_every_argument_to_the_entry(short: Scenario) -> None:
     waits = list(pathway.route("probe", family, family.children, since=1.5, outcome="icpc"))
     assert waits == []  # the probe's entry ends at once
     assert got == [(family.id, 1, 1.5, "icpc")]
+    assert pathway.entry("probe") == Probe.probe.__get__(pathway.stages["probe"])  # what route calls
+    with pytest.raises(ValueError, match=r"no stage handles the outcome 'nowhere'; routed outcomes: .*probe"):
+        pathway.entry("nowhere")
+    with pytest.raises(ValueError, match="no stage handles the outcome 'nowhere'"):
+        pathway.route("nowhere", family)

@@ -2,7 +2,8 @@
 
 :func:`caseflow.model.arrivals.draw_arrivals` draws every contact's time and source before the run. At
 each of those times a new family is sampled and its contact begins at the front door
-(``pathway.route("contact", ...)``, started by :meth:`~caseflow.model.pathway.Pathway.begin`).
+(the entry registered for ``"contact"``, :meth:`~caseflow.model.pathway.Pathway.entry`, started by
+:meth:`~caseflow.model.pathway.Pathway.begin`).
 
 That loop was a SimPy process: a generator in the interpreter, resumed by a timeout at each of the run's
 eighty thousand or so contacts. :class:`ContactArrivals` is an :class:`~caseflow.model.event_queue.Action`
@@ -114,4 +115,4 @@ class ContactArrivals(Action):
             self._to_mash = [in_force.demand.sources[name].to_mash for name in self._names]
         i = self._sources[k]
         name = self._names[i]
-        pathway.begin(pathway.route("contact", family, self._to_mash[i], source=name))
+        pathway.begin(pathway.entry("contact")(family, self._to_mash[i], source=name))

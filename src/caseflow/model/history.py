@@ -91,6 +91,6 @@ def seed_history(pathway: Pathway, streams: Streams, months: float) -> int:
             if kind == "early_help":
                 family.protected_from = closed - eh_days + eh.effect_lag_months * DAYS_PER_MONTH
                 family.protected_to = family.protected_from + eh.effect_months * DAYS_PER_MONTH
-            pathway.begin(pathway.route("contact", family, rc.to_mash, source="returning", delay=back))
+            pathway.begin(pathway.entry("contact")(family, rc.to_mash, source="returning", delay=back))
             scheduled += 1
     return scheduled

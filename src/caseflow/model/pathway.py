@@ -112,12 +112,19 @@ class Pathway:
         arguments of the same name, and would drop them (s47's ``outcome=`` was lost that way when the
         first parameter was called ``outcome``).
         """
-        try:
-            entry = self._routes[to]
-        except KeyError:
+        return self.entry(to)(family, *args, **kwargs)
+
+    def entry(self, to: str) -> Entry:
+        """The entry of the stage registered for the outcome ``to``, which :meth:`route` calls.
+
+        A caller on the hot path (each contact) calls it directly: :meth:`route` packs its arguments into a
+        tuple and a dictionary and unpacks them again for every call (docs/performance.md).
+        """
+        entry = self._routes.get(to)
+        if entry is None:
             known = ", ".join(sorted(self._routes))
-            raise ValueError(f"no stage handles the outcome {to!r}; routed outcomes: {known}") from None
-        return entry(family, *args, **kwargs)
+            raise ValueError(f"no stage handles the outcome {to!r}; routed outcomes: {known}")
+        return entry
 
     def begin(self, journey: Proc) -> None:
         """Start a family's journey that nobody waits for (a contact), now, as a
@@ -168,7 +175,7 @@ class Pathway:
         if family.random() < self._recontact_p[kind]:
             rc = self.s.recontact
             delay = family.gamma(rc.delay_shape, rc.mean_delay_months * DAYS_PER_MONTH)
-            self.begin(self.route("contact", family, rc.to_mash, source="returning", delay=delay))
+            self.begin(self.entry("contact")(family, rc.to_mash, source="returning", delay=delay))
 
     def _closure(self, family: Family, kids: list[Child], *, kind: ClosureKind) -> Proc:
         """The ``"closure"`` outcome as a stage: close at once."""
