@@ -174,7 +174,7 @@ def test_a_journey_ends_without_an_exception_at_the_flow() -> None:
     raised: list[str] = []
 
     def trace(frame: Any, event: str, arg: Any) -> Any:
-        if event == "exception" and frame.f_code.co_name in ("_run", "_resume", "__init__"):
+        if event == "exception" and frame.f_code.co_name in ("_run", "__call__", "__init__"):
             raised.append(f"{frame.f_code.co_name}: {arg[0].__name__}")
         return trace
 
@@ -211,3 +211,23 @@ def test_an_exception_a_journey_catches_and_returns_after_ends_it() -> None:
     env.run()
     assert ended == [0]
     assert env.peek() == float("inf")
+
+
+def test_the_flow_itself_is_the_callback_of_the_event_it_waits_for() -> None:
+    """No new object per wait: the flow is called with the event when it is processed."""
+    env = simpy.Environment()
+    first, second = env.event(), env.event()
+    got: list[object] = []
+
+    def journey() -> Gen:
+        got.append((yield first))
+        got.append((yield second))
+
+    flow = Flow(journey())
+    assert first.callbacks == [flow]
+    first.succeed("a")
+    env.run()
+    assert second.callbacks == [flow]
+    second.succeed("b")
+    env.run()
+    assert got == ["a", "b"]

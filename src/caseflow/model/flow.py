@@ -52,8 +52,13 @@ class Flow:
         self._generator = _driven(generator)
         self._run(None, None)
 
-    def _resume(self, event: simpy.Event) -> None:
-        self._run(*_outcome(event))
+    def __call__(self, event: simpy.Event) -> None:
+        """Resume the journey with ``event``'s outcome: the flow itself is the callback of the event it
+        waits for (a bound method would be a new object at every wait)."""
+        if event._ok:
+            self._run(event._value, None)
+        else:
+            self._run(None, _failure(event))
 
     def _run(self, value: Any, exc: BaseException | None) -> None:
         generator = self._generator
@@ -65,18 +70,20 @@ class Flow:
             if callbacks is _MISSING:
                 raise RuntimeError(f"a flow yielded {event!r}, which is not a SimPy event")
             if callbacks is not None:  # not yet processed: resume when it is
-                callbacks.append(self._resume)
+                callbacks.append(self)
                 return
-            value, exc = _outcome(event)  # already processed: carry on at once, as a process would
+            # already processed: carry on at once, as a process would
+            if event._ok:
+                value, exc = event._value, None
+            else:
+                value, exc = None, _failure(event)
 
 
-def _outcome(event: simpy.Event) -> tuple[Any, BaseException | None]:
-    """What a processed ``event`` passes on: its value, or (as simpy.Process does) a copy of its failure
-    for the flow to handle or fail with, the event being defused."""
-    if event._ok:
-        return event._value, None
+def _failure(event: simpy.Event) -> BaseException:
+    """What a failed, processed ``event`` passes on (as simpy.Process does): a copy of its failure for the
+    flow to handle or fail with, the event being defused."""
     event._defused = True
     cause = event._value
-    exc = type(cause)(*cause.args)
+    exc: BaseException = type(cause)(*cause.args)
     exc.__cause__ = cause
-    return None, exc
+    return exc
